@@ -1,0 +1,1699 @@
+//! Resources as JSON, validated and projected by walking the schema data.
+//!
+//! The stored form of a resource is a JSON object with canonical attribute
+//! names, extension attributes nested under their schema URN, a `schemas`
+//! array (core URN first, then the extensions that hold data) and no `null`,
+//! empty arrays or empty objects. It holds no readOnly data (`id`, `meta`,
+//! `groups`, ...) and no writeOnly data (`password`): the store adds the
+//! readOnly attributes at read time.
+
+use serde_json::{Map, Value};
+
+use crate::error::ScimError;
+use crate::filter::AttrPath;
+use crate::schema::{
+    find_sub, AttrType, Attribute, Mutability, ResourceType, Returned, ENTERPRISE_USER_SCHEMA,
+};
+
+/// `m[key]`, matching the key case-insensitively (RFC 7643 §2.1).
+fn get_ci<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    m.get(key).or_else(|| {
+        m.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// How an attribute is named in error messages: bare for the core schema,
+/// URN-qualified for an extension.
+fn label(rt: &ResourceType, slot: usize, name: &str) -> String {
+    match (slot, rt.schema_at(slot)) {
+        (0, _) | (_, None) => name.to_string(),
+        (_, Some(s)) => format!("{}:{}", s.id, name),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// normalize
+// ---------------------------------------------------------------------------
+
+/// Validates a POST (`existing` None) or PUT (`existing` = the stored form)
+/// body against the resource type and returns the stored form.
+pub fn normalize(
+    rt: &ResourceType,
+    input: &Value,
+    existing: Option<&Value>,
+) -> Result<Value, ScimError> {
+    let obj = input
+        .as_object()
+        .ok_or_else(|| ScimError::invalid_syntax("The request body must be a JSON object."))?;
+    check_schemas(rt, obj)?;
+
+    let n = rt.extensions.len() + 1;
+    let mut collected = Collected {
+        slots: vec![Map::new(); n],
+        write_only_seen: Vec::new(),
+    };
+    for (key, value) in obj {
+        if key.eq_ignore_ascii_case("schemas") {
+            continue;
+        }
+        match rt.resolve_urn_index(key) {
+            // An extension object (`"urn:...:enterprise:2.0:User": {...}`).
+            // It is accepted even when its URN is missing from `schemas`
+            // (Microsoft Entra ID does this).
+            Some((slot, "")) => match value {
+                Value::Null => {}
+                Value::Object(inner) => {
+                    for (k, v) in inner {
+                        collected.put(rt, slot, k, v)?;
+                    }
+                }
+                other => {
+                    return Err(ScimError::invalid_value(format!(
+                    "'{key}' must be a JSON object holding the attributes of that schema, not {}.",
+                    json_kind(other)
+                )))
+                }
+            },
+            // A URN-qualified attribute name at top level
+            // (`"urn:...:enterprise:2.0:User:employeeNumber": "7"`).
+            Some((slot, rest)) => collected.put(rt, slot, rest, value)?,
+            None => collected.put(rt, 0, key, value)?,
+        }
+    }
+
+    // Canonical order, immutability against the stored form (PUT).
+    let mut built: Vec<Map<String, Value>> = Vec::with_capacity(n);
+    for slot in 0..n {
+        let mut got = collected
+            .slots
+            .get_mut(slot)
+            .map(std::mem::take)
+            .unwrap_or_default();
+        let old = existing_slot(rt, existing, slot);
+        let mut out = Map::new();
+        for attr in rt.attributes_in(slot) {
+            let new = got.remove(&attr.name);
+            let old_value = old
+                .and_then(|m| get_ci(m, &attr.name))
+                .filter(|v| !v.is_null());
+            let name = label(rt, slot, &attr.name);
+            if let Some(v) = apply_immutable(attr, new, old_value, &name)? {
+                out.insert(attr.name.clone(), v);
+            }
+        }
+        built.push(out);
+    }
+
+    check_required(rt, &built, &collected.write_only_seen)?;
+
+    let mut urns = vec![Value::String(rt.schema.id.clone())];
+    for (slot, m) in built.iter().enumerate().skip(1) {
+        if let (false, Some(s)) = (m.is_empty(), rt.schema_at(slot)) {
+            urns.push(Value::String(s.id.clone()));
+        }
+    }
+    let mut out = Map::new();
+    out.insert("schemas".into(), Value::Array(urns));
+    for (slot, m) in built.into_iter().enumerate() {
+        if slot == 0 {
+            out.extend(m);
+        } else if let (false, Some(s)) = (m.is_empty(), rt.schema_at(slot)) {
+            out.insert(s.id.clone(), Value::Object(m));
+        }
+    }
+    Ok(Value::Object(out))
+}
+
+/// RFC 7643 §3: `schemas` lists the core schema and any extensions used.
+fn check_schemas(rt: &ResourceType, obj: &Map<String, Value>) -> Result<(), ScimError> {
+    let schemas = get_ci(obj, "schemas")
+        .ok_or_else(|| ScimError::invalid_syntax("The 'schemas' attribute is required."))?;
+    let list = schemas
+        .as_array()
+        .ok_or_else(|| ScimError::invalid_syntax("'schemas' must be an array of schema URNs."))?;
+    let mut has_core = false;
+    for urn in list {
+        let urn = urn.as_str().ok_or_else(|| {
+            ScimError::invalid_syntax("'schemas' must be an array of schema URNs.")
+        })?;
+        // `is_core_urn` also accepts Entra's legacy Group URN for Groups.
+        if rt.is_core_urn(urn) {
+            has_core = true;
+        } else if rt.extension(urn).is_none() {
+            return Err(ScimError::invalid_value(format!(
+                "Unknown schema '{urn}' in 'schemas'."
+            )));
+        }
+    }
+    if !has_core {
+        return Err(ScimError::invalid_value(format!(
+            "'schemas' must contain '{}'.",
+            rt.schema.id
+        )));
+    }
+    Ok(())
+}
+
+/// Values found in the body, per schema slot, keyed by canonical name.
+struct Collected {
+    slots: Vec<Map<String, Value>>,
+    /// writeOnly attributes that were given (validated, then dropped).
+    write_only_seen: Vec<(usize, String)>,
+}
+
+impl Collected {
+    fn put(
+        &mut self,
+        rt: &ResourceType,
+        slot: usize,
+        name: &str,
+        value: &Value,
+    ) -> Result<(), ScimError> {
+        let attr = rt.attribute_in(slot, name).ok_or_else(|| {
+            ScimError::invalid_value(format!("Unknown attribute '{}'.", label(rt, slot, name)))
+        })?;
+        // RFC 7643 §2.2: readOnly values in a request are ignored (Okta sends
+        // id, meta and groups on PUT).
+        if attr.mutability == Mutability::ReadOnly {
+            return Ok(());
+        }
+        let schema_id = rt
+            .schema_at(slot)
+            .map(|s| s.id.as_str())
+            .unwrap_or_default();
+        let value = coerce(attr, schema_id, value, &label(rt, slot, &attr.name))?;
+        // writeOnly values (password) are validated, then dropped: this
+        // product stores no write-only data.
+        if attr.mutability == Mutability::WriteOnly {
+            if value.is_some() {
+                self.write_only_seen.push((slot, attr.name.clone()));
+            }
+            return Ok(());
+        }
+        if let (Some(v), Some(m)) = (value, self.slots.get_mut(slot)) {
+            m.insert(attr.name.clone(), v);
+        }
+        Ok(())
+    }
+}
+
+/// The stored object holding the attributes of `slot` in `existing`.
+fn existing_slot<'a>(
+    rt: &ResourceType,
+    existing: Option<&'a Value>,
+    slot: usize,
+) -> Option<&'a Map<String, Value>> {
+    let top = existing?.as_object()?;
+    if slot == 0 {
+        return Some(top);
+    }
+    let urn = &rt.schema_at(slot)?.id;
+    get_ci(top, urn)?.as_object()
+}
+
+/// Equality as the attribute's `caseExact` defines it (RFC 7643 §2.2).
+fn same_value(attr: &Attribute, a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::String(x), Value::String(y)) if !attr.case_exact => {
+            x == y || x.to_lowercase() == y.to_lowercase()
+        }
+        _ => a == b,
+    }
+}
+
+/// RFC 7643 §2.2 immutable: once set, a PUT may repeat but not change the
+/// value; an omitted value is kept. Applies to top-level attributes and to
+/// sub-attributes of single-valued complex attributes (values of a
+/// multi-valued attribute, e.g. Group members, may be added and removed).
+fn apply_immutable(
+    attr: &Attribute,
+    new: Option<Value>,
+    old: Option<&Value>,
+    name: &str,
+) -> Result<Option<Value>, ScimError> {
+    if attr.mutability == Mutability::Immutable {
+        return match (new, old) {
+            (Some(n), Some(o)) if !same_value(attr, &n, o) => Err(ScimError::mutability(format!(
+                "Attribute '{name}' is immutable and cannot be changed."
+            ))),
+            (None, Some(o)) => Ok(Some(o.clone())),
+            (n, _) => Ok(n),
+        };
+    }
+    let has_immutable_subs = attr
+        .sub_attributes
+        .iter()
+        .any(|s| s.mutability == Mutability::Immutable);
+    if attr.attr_type != AttrType::Complex || attr.multi_valued || !has_immutable_subs {
+        return Ok(new);
+    }
+    let mut new_obj = match new {
+        Some(Value::Object(m)) => m,
+        Some(other) => return Ok(Some(other)),
+        None => Map::new(),
+    };
+    let old_obj = old.and_then(Value::as_object);
+    let mut out = Map::new();
+    for sub in &attr.sub_attributes {
+        let nv = new_obj.remove(&sub.name);
+        let ov = old_obj
+            .and_then(|m| get_ci(m, &sub.name))
+            .filter(|v| !v.is_null());
+        if let Some(v) = apply_immutable(sub, nv, ov, &format!("{name}.{}", sub.name))? {
+            out.insert(sub.name.clone(), v);
+        }
+    }
+    Ok(if out.is_empty() {
+        None
+    } else {
+        Some(Value::Object(out))
+    })
+}
+
+fn is_missing(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.is_empty(),
+        Some(Value::Array(a)) => a.is_empty(),
+        Some(Value::Object(m)) => m.is_empty(),
+        Some(_) => false,
+    }
+}
+
+/// RFC 7643 §2.2 required; §6: a required extension must be present, and an
+/// extension's required attributes apply when the extension is used.
+fn check_required(
+    rt: &ResourceType,
+    built: &[Map<String, Value>],
+    write_only_seen: &[(usize, String)],
+) -> Result<(), ScimError> {
+    for (slot, values) in built.iter().enumerate() {
+        let extension = slot.checked_sub(1).and_then(|i| rt.extensions.get(i));
+        if let Some(ext) = extension {
+            let used = !values.is_empty() || write_only_seen.iter().any(|(s, _)| *s == slot);
+            if !used {
+                if ext.required {
+                    return Err(ScimError::invalid_value(format!(
+                        "The schema extension '{}' is required.",
+                        ext.schema.id
+                    )));
+                }
+                continue;
+            }
+        }
+        for attr in rt.attributes_in(slot) {
+            // readOnly attributes (id) are assigned by the server.
+            if !attr.required || attr.mutability == Mutability::ReadOnly {
+                continue;
+            }
+            let given = !is_missing(values.get(&attr.name))
+                || write_only_seen
+                    .iter()
+                    .any(|(s, n)| *s == slot && *n == attr.name);
+            if !given {
+                return Err(ScimError::invalid_value(format!(
+                    "Required attribute '{}' is missing or empty.",
+                    label(rt, slot, &attr.name)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Microsoft Entra ID sends the Enterprise `manager` as a bare id string
+/// (and "" to clear it) instead of `{"value": id}`.
+fn is_enterprise_manager(schema_id: &str, attr: &Attribute) -> bool {
+    schema_id.eq_ignore_ascii_case(ENTERPRISE_USER_SCHEMA) && attr.name == "manager"
+}
+
+/// RFC 7643 §2.3.7, §4.2: a `$ref` to this server's own resources
+/// (referenceTypes naming resource types rather than "external"/"uri") is
+/// computed by the server from the sibling `value` when the resource is read;
+/// a client's copy is validated and dropped.
+fn is_derived_ref(sub: &Attribute) -> bool {
+    sub.name == "$ref"
+        && sub.attr_type == AttrType::Reference
+        && !sub.reference_types.is_empty()
+        && sub
+            .reference_types
+            .iter()
+            .all(|t| t != "external" && t != "uri")
+}
+
+/// Validates and converts the value of `attr` (RFC 7643 §2.3). `None` means
+/// absent: null, empty arrays and empty complex values.
+fn coerce(
+    attr: &Attribute,
+    schema_id: &str,
+    value: &Value,
+    path: &str,
+) -> Result<Option<Value>, ScimError> {
+    if value.is_null() {
+        // RFC 7644 §3.5.2: null is equivalent to "unassigned".
+        return Ok(None);
+    }
+    if let (true, Value::String(s)) = (is_enterprise_manager(schema_id, attr), value) {
+        if s.is_empty() {
+            return Ok(None);
+        }
+        let wrapped = Value::Object(Map::from_iter([(
+            "value".to_string(),
+            Value::String(s.clone()),
+        )]));
+        return coerce(attr, schema_id, &wrapped, path);
+    }
+    if attr.multi_valued {
+        // A single value for a multi-valued attribute is a one-element list.
+        let items: Vec<&Value> = match value {
+            Value::Array(a) => a.iter().collect(),
+            other => vec![other],
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            match item {
+                Value::Null => {}
+                Value::Array(_) => {
+                    return Err(ScimError::invalid_value(format!(
+                        "Attribute '{path}' must not contain nested arrays."
+                    )))
+                }
+                v => {
+                    if let Some(x) = coerce_single(attr, schema_id, v, path)? {
+                        out.push(x);
+                    }
+                }
+            }
+        }
+        check_primary(attr, &out, path)?;
+        return Ok(if out.is_empty() {
+            None
+        } else {
+            Some(Value::Array(out))
+        });
+    }
+    match value {
+        Value::Array(a) if a.is_empty() => Ok(None),
+        // A one-element array for a single-valued complex attribute is its
+        // element (Entra ID's legacy `manager` array).
+        Value::Array(a) if a.len() == 1 && attr.attr_type == AttrType::Complex => match a.first() {
+            Some(first) if !first.is_array() => coerce(attr, schema_id, first, path),
+            _ => Err(single_valued(path)),
+        },
+        Value::Array(_) => Err(single_valued(path)),
+        v => coerce_single(attr, schema_id, v, path),
+    }
+}
+
+fn single_valued(path: &str) -> ScimError {
+    ScimError::invalid_value(format!(
+        "Attribute '{path}' is single-valued; an array was given."
+    ))
+}
+
+fn wrong_type(path: &str, expected: &str, got: &Value) -> ScimError {
+    ScimError::invalid_value(format!(
+        "Attribute '{path}' must be {expected}, not {}.",
+        json_kind(got)
+    ))
+}
+
+/// One (non-array, non-null) value of `attr`.
+fn coerce_single(
+    attr: &Attribute,
+    schema_id: &str,
+    value: &Value,
+    path: &str,
+) -> Result<Option<Value>, ScimError> {
+    let out = match attr.attr_type {
+        AttrType::String | AttrType::Reference | AttrType::Binary => match value {
+            Value::String(_) => value.clone(),
+            other => return Err(wrong_type(path, "a string", other)),
+        },
+        AttrType::Boolean => match value {
+            Value::Bool(_) => value.clone(),
+            // Entra ID sends "True"/"False".
+            Value::String(s) if s.eq_ignore_ascii_case("true") => Value::Bool(true),
+            Value::String(s) if s.eq_ignore_ascii_case("false") => Value::Bool(false),
+            other => return Err(wrong_type(path, "a boolean", other)),
+        },
+        AttrType::Integer => match value {
+            Value::Number(n) if n.is_i64() || n.is_u64() => value.clone(),
+            other => return Err(wrong_type(path, "an integer", other)),
+        },
+        AttrType::Decimal => match value {
+            Value::Number(_) => value.clone(),
+            other => return Err(wrong_type(path, "a decimal number", other)),
+        },
+        AttrType::DateTime => match value {
+            Value::String(s) if chrono::DateTime::parse_from_rfc3339(s).is_ok() => value.clone(),
+            Value::String(s) => {
+                return Err(ScimError::invalid_value(format!(
+                    "Attribute '{path}' must be an xsd:dateTime such as 2008-01-23T04:56:22Z, not '{s}'."
+                )))
+            }
+            other => return Err(wrong_type(path, "a dateTime string", other)),
+        },
+        AttrType::Complex => match value {
+            Value::Object(m) => return coerce_complex(attr, schema_id, m, path),
+            other => return Err(wrong_type(path, "a complex value (JSON object)", other)),
+        },
+    };
+    if attr.enforce_canonical {
+        let ok = out
+            .as_str()
+            .is_some_and(|s| attr.canonical_values.iter().any(|c| c == s));
+        if !ok {
+            return Err(ScimError::invalid_value(format!(
+                "Attribute '{path}' must be one of: {}.",
+                attr.canonical_values.join(", ")
+            )));
+        }
+    }
+    Ok(Some(out))
+}
+
+fn coerce_complex(
+    attr: &Attribute,
+    schema_id: &str,
+    m: &Map<String, Value>,
+    path: &str,
+) -> Result<Option<Value>, ScimError> {
+    let mut found = Map::new();
+    for (key, v) in m {
+        let sub = find_sub(attr, key).ok_or_else(|| {
+            ScimError::invalid_value(format!("Unknown sub-attribute '{path}.{key}'."))
+        })?;
+        if sub.mutability == Mutability::ReadOnly {
+            continue;
+        }
+        let sub_path = format!("{path}.{}", sub.name);
+        let value = coerce(sub, schema_id, v, &sub_path)?;
+        if sub.mutability == Mutability::WriteOnly || is_derived_ref(sub) {
+            continue;
+        }
+        if let Some(x) = value {
+            found.insert(sub.name.clone(), x);
+        }
+    }
+    if found.is_empty() {
+        return Ok(None);
+    }
+    let mut out = Map::new();
+    for sub in &attr.sub_attributes {
+        if let Some(x) = found.remove(&sub.name) {
+            out.insert(sub.name.clone(), x);
+        } else if sub.required
+            && sub.mutability != Mutability::ReadOnly
+            && sub.mutability != Mutability::WriteOnly
+            && !is_derived_ref(sub)
+        {
+            return Err(ScimError::invalid_value(format!(
+                "Required sub-attribute '{path}.{}' is missing.",
+                sub.name
+            )));
+        }
+    }
+    Ok(Some(Value::Object(out)))
+}
+
+/// RFC 7643 §2.4: the primary value "true" MUST appear no more than once.
+fn check_primary(attr: &Attribute, values: &[Value], path: &str) -> Result<(), ScimError> {
+    let Some(primary) = find_sub(attr, "primary").filter(|p| p.attr_type == AttrType::Boolean)
+    else {
+        return Ok(());
+    };
+    let count = values
+        .iter()
+        .filter(|v| v.get(primary.name.as_str()) == Some(&Value::Bool(true)))
+        .count();
+    if count > 1 {
+        return Err(ScimError::invalid_value(format!(
+            "At most one value of '{path}' may have primary set to true."
+        )));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// project
+// ---------------------------------------------------------------------------
+
+/// A resolved `attributes`/`excludedAttributes` entry.
+struct Sel {
+    slot: usize,
+    /// None: the whole schema (`urn:...:enterprise:2.0:User`).
+    attr: Option<String>,
+    sub: Option<String>,
+}
+
+fn resolve_sel(rt: &ResourceType, p: &AttrPath) -> Option<Sel> {
+    let slot = match &p.urn {
+        None => 0,
+        Some(urn) => rt.schema_index(urn)?,
+    };
+    if p.name.is_empty() {
+        return Some(Sel {
+            slot,
+            attr: None,
+            sub: None,
+        });
+    }
+    let attr = rt.attribute_in(slot, &p.name)?;
+    let sub = match &p.sub {
+        None => None,
+        Some(s) => Some(find_sub(attr, s)?.name.clone()),
+    };
+    Some(Sel {
+        slot,
+        attr: Some(attr.name.clone()),
+        sub,
+    })
+}
+
+enum Pick {
+    No,
+    All,
+    Subs(Vec<String>),
+}
+
+fn pick(sels: &[Sel], slot: usize, name: &str) -> Pick {
+    let mut subs = Vec::new();
+    for s in sels.iter().filter(|s| s.slot == slot) {
+        match (&s.attr, &s.sub) {
+            (None, _) => return Pick::All,
+            (Some(a), None) if a == name => return Pick::All,
+            (Some(a), Some(sub)) if a == name => subs.push(sub.clone()),
+            _ => {}
+        }
+    }
+    if subs.is_empty() {
+        Pick::No
+    } else {
+        Pick::Subs(subs)
+    }
+}
+
+/// Which sub-attributes of a complex value are output.
+enum SubMode {
+    /// Everything but `returned: never`.
+    All,
+    /// `returned: always` and `default`.
+    Default,
+    /// `returned: always` and the listed ones.
+    Only(Vec<String>),
+}
+
+struct Projection {
+    inc: Vec<Sel>,
+    exc: Vec<Sel>,
+    /// `attributes` was given: only `always` and listed attributes.
+    restrict: bool,
+}
+
+/// Applies `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5) and the
+/// `returned` characteristic (RFC 7643 §2.2) to the full read form of a
+/// resource (stored form plus id, meta, groups...).
+pub fn project(
+    rt: &ResourceType,
+    resource: &Value,
+    attributes: &[AttrPath],
+    excluded: &[AttrPath],
+) -> Value {
+    let Some(obj) = resource.as_object() else {
+        return resource.clone();
+    };
+    let ctx = Projection {
+        inc: attributes
+            .iter()
+            .filter_map(|p| resolve_sel(rt, p))
+            .collect(),
+        exc: excluded.iter().filter_map(|p| resolve_sel(rt, p)).collect(),
+        restrict: !attributes.is_empty(),
+    };
+    let n = rt.extensions.len() + 1;
+    let mut slots: Vec<Map<String, Value>> = vec![Map::new(); n];
+    let mut put = |slot: usize, name: &str, value: &Value| {
+        // Names outside the schema are never output.
+        let Some(attr) = rt.attribute_in(slot, name) else {
+            return;
+        };
+        if let (Some(v), Some(m)) = (project_attr(&ctx, slot, attr, value), slots.get_mut(slot)) {
+            m.insert(attr.name.clone(), v);
+        }
+    };
+    for (key, value) in obj {
+        if key.eq_ignore_ascii_case("schemas") {
+            continue;
+        }
+        match rt.resolve_urn_index(key) {
+            Some((slot, "")) => {
+                if let Value::Object(inner) = value {
+                    for (k, v) in inner {
+                        put(slot, k, v);
+                    }
+                }
+            }
+            Some((slot, rest)) => put(slot, rest, value),
+            None => put(0, key, value),
+        }
+    }
+
+    // `schemas` is always returned: the core URN plus extensions with data.
+    let mut urns = vec![Value::String(rt.schema.id.clone())];
+    for (slot, m) in slots.iter().enumerate().skip(1) {
+        if let (false, Some(s)) = (m.is_empty(), rt.schema_at(slot)) {
+            urns.push(Value::String(s.id.clone()));
+        }
+    }
+    let mut out = Map::new();
+    out.insert("schemas".into(), Value::Array(urns));
+    for (slot, m) in slots.into_iter().enumerate() {
+        if slot == 0 {
+            out.extend(m);
+        } else if let (false, Some(s)) = (m.is_empty(), rt.schema_at(slot)) {
+            out.insert(s.id.clone(), Value::Object(m));
+        }
+    }
+    Value::Object(out)
+}
+
+fn project_attr(ctx: &Projection, slot: usize, attr: &Attribute, value: &Value) -> Option<Value> {
+    if value.is_null() {
+        return None;
+    }
+    let (mode, excluded_subs) = match attr.returned {
+        Returned::Never => return None,
+        // excludedAttributes has no effect on `always` (RFC 7644 §3.4.2.5).
+        Returned::Always => (SubMode::All, Vec::new()),
+        Returned::Default | Returned::Request => {
+            let mode = if ctx.restrict {
+                match pick(&ctx.inc, slot, &attr.name) {
+                    Pick::No => return None,
+                    Pick::All => SubMode::All,
+                    Pick::Subs(s) => SubMode::Only(s),
+                }
+            } else if attr.returned == Returned::Request {
+                return None;
+            } else {
+                SubMode::Default
+            };
+            match pick(&ctx.exc, slot, &attr.name) {
+                Pick::All => return None,
+                Pick::Subs(s) => (mode, s),
+                Pick::No => (mode, Vec::new()),
+            }
+        }
+    };
+    if attr.attr_type != AttrType::Complex {
+        return Some(value.clone());
+    }
+    match value {
+        Value::Array(items) => {
+            let kept: Vec<Value> = items
+                .iter()
+                .filter_map(|item| project_complex(attr, item, &mode, &excluded_subs))
+                .collect();
+            if kept.is_empty() {
+                None
+            } else {
+                Some(Value::Array(kept))
+            }
+        }
+        other => project_complex(attr, other, &mode, &excluded_subs),
+    }
+}
+
+fn project_complex(
+    attr: &Attribute,
+    value: &Value,
+    mode: &SubMode,
+    excluded: &[String],
+) -> Option<Value> {
+    let Value::Object(m) = value else {
+        return if value.is_null() {
+            None
+        } else {
+            Some(value.clone())
+        };
+    };
+    let listed = |list: &[String], name: &str| list.iter().any(|s| s.eq_ignore_ascii_case(name));
+    let mut out = Map::new();
+    for (key, v) in m {
+        let Some(sub) = find_sub(attr, key) else {
+            continue;
+        };
+        if v.is_null() {
+            continue;
+        }
+        let keep = match sub.returned {
+            Returned::Never => false,
+            Returned::Always => true,
+            r => {
+                let included = match mode {
+                    SubMode::All => true,
+                    SubMode::Default => r != Returned::Request,
+                    SubMode::Only(list) => listed(list, &sub.name),
+                };
+                included && !listed(excluded, &sub.name)
+            }
+        };
+        if keep {
+            out.insert(sub.name.clone(), v.clone());
+        }
+    }
+    if out.is_empty() {
+        None
+    } else {
+        Some(Value::Object(out))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// attributes / excludedAttributes query parameters
+// ---------------------------------------------------------------------------
+
+/// RFC 7643 §2.1 ATTRNAME (`ALPHA *(nameChar)`), plus `$ref`.
+fn valid_attr_name(s: &str) -> bool {
+    if s == "$ref" {
+        return true;
+    }
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Parses an `attributes` or `excludedAttributes` parameter (RFC 7644
+/// §3.4.2.5, §3.10): comma-separated attribute paths, optionally
+/// URN-qualified, or bare schema URNs. Names come back in their canonical
+/// spelling; unknown attributes and schemas are ignored. Malformed paths are
+/// rejected.
+pub fn parse_attr_list(param: &str, rt: &ResourceType) -> Result<Vec<AttrPath>, ScimError> {
+    let mut out = Vec::new();
+    for raw in param.split(',') {
+        let token = raw.trim();
+        if token.is_empty() {
+            continue;
+        }
+        let (slot, rest) = match rt.resolve_urn_index(token) {
+            Some(found) => found,
+            // An unknown schema URN: ignored.
+            None if token.contains(':') => continue,
+            None => (0, token),
+        };
+        let urn = if rest.len() == token.len() {
+            None
+        } else {
+            rt.schema_at(slot).map(|s| s.id.clone())
+        };
+        if rest.is_empty() {
+            out.push(AttrPath {
+                urn,
+                name: String::new(),
+                sub: None,
+            });
+            continue;
+        }
+        let (name, sub) = match rest.split_once('.') {
+            Some((n, s)) => (n, Some(s)),
+            None => (rest, None),
+        };
+        if !valid_attr_name(name) || sub.is_some_and(|s| !valid_attr_name(s)) {
+            return Err(ScimError::invalid_value(format!(
+                "Invalid attribute path '{token}'."
+            )));
+        }
+        let Some(attr) = rt.attribute_in(slot, name) else {
+            continue;
+        };
+        let sub = match sub {
+            None => None,
+            Some(s) => match find_sub(attr, s) {
+                Some(found) => Some(found.name.clone()),
+                None => continue,
+            },
+        };
+        out.push(AttrPath {
+            urn,
+            name: attr.name.clone(),
+            sub,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+// Tests may unwrap: a failure is a test failure, not a server panic.
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::error::ScimType;
+    use crate::schema::{
+        group_resource_type, user_resource_type, Schema, SchemaExtension, GROUP_SCHEMA,
+        MS_LEGACY_GROUP_SCHEMA, USER_SCHEMA,
+    };
+    use serde_json::json;
+
+    const ENT: &str = ENTERPRISE_USER_SCHEMA;
+
+    fn users() -> ResourceType {
+        user_resource_type(vec![])
+    }
+
+    fn err(r: Result<Value, ScimError>) -> ScimError {
+        r.unwrap_err()
+    }
+
+    fn assert_invalid_value(r: Result<Value, ScimError>, needle: &str) {
+        let e = err(r);
+        assert_eq!(e.status, 400);
+        assert_eq!(e.scim_type, Some(ScimType::InvalidValue), "{e:?}");
+        assert!(
+            e.detail.contains(needle),
+            "detail {:?} lacks {needle:?}",
+            e.detail
+        );
+    }
+
+    fn has_null_or_empty(v: &Value) -> bool {
+        match v {
+            Value::Null => true,
+            Value::Array(a) => a.is_empty() || a.iter().any(has_null_or_empty),
+            Value::Object(m) => m.is_empty() || m.values().any(has_null_or_empty),
+            _ => false,
+        }
+    }
+
+    fn user(extra: Value) -> Value {
+        let mut base = json!({"schemas": [USER_SCHEMA], "userName": "bjensen"});
+        for (k, v) in extra.as_object().unwrap() {
+            base[k] = v.clone();
+        }
+        base
+    }
+
+    fn p(urn: Option<&str>, name: &str, sub: Option<&str>) -> AttrPath {
+        AttrPath {
+            urn: urn.map(str::to_string),
+            name: name.to_string(),
+            sub: sub.map(str::to_string),
+        }
+    }
+
+    // ---- normalize -------------------------------------------------------
+
+    #[test]
+    fn okta_post_user_password_dropped_groups_ignored() {
+        // Okta's documented POST /Users body.
+        let body = json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "isaac.brock@example.com",
+            "name": {"givenName": "Isaac", "familyName": "Brock"},
+            "emails": [{"primary": true, "value": "isaac.brock@example.com",
+                        "type": "work", "display": "isaac.brock@example.com"}],
+            "displayName": "Isaac Brock",
+            "locale": "en-US",
+            "externalId": "00ujl29u0le5T6Aj10h7",
+            "groups": [],
+            "password": "1mz050nq",
+            "active": true
+        });
+        let out = normalize(&users(), &body, None).unwrap();
+        assert_eq!(
+            out,
+            json!({
+                "schemas": [USER_SCHEMA],
+                "externalId": "00ujl29u0le5T6Aj10h7",
+                "userName": "isaac.brock@example.com",
+                "name": {"familyName": "Brock", "givenName": "Isaac"},
+                "displayName": "Isaac Brock",
+                "locale": "en-US",
+                "active": true,
+                "emails": [{"value": "isaac.brock@example.com",
+                            "display": "isaac.brock@example.com",
+                            "type": "work", "primary": true}]
+            })
+        );
+        // Password must still be a string (RFC 7643 §2.3.1) even though dropped.
+        assert_invalid_value(
+            normalize(&users(), &user(json!({"password": 5})), None),
+            "password",
+        );
+    }
+
+    #[test]
+    fn okta_put_with_id_meta_groups_ignored() {
+        // Okta echoes readOnly id/meta/groups on PUT: ignored (RFC 7643 §2.2).
+        let body = user(json!({
+            "id": "abc",
+            "meta": {"resourceType": "User", "created": "not-a-date"},
+            "groups": [{"value": "g1", "display": "G"}],
+        }));
+        let out = normalize(
+            &users(),
+            &body,
+            Some(&json!({"schemas": [USER_SCHEMA], "userName": "x"})),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            json!({"schemas": [USER_SCHEMA], "userName": "bjensen"})
+        );
+    }
+
+    #[test]
+    fn entra_post_user_with_string_booleans_and_empty_roles() {
+        // Microsoft Entra ID provisioning POST; "active": "False" (string).
+        let body = json!({
+            "schemas": [USER_SCHEMA, ENT],
+            "externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
+            "userName": "Test_User@testuser.com",
+            "active": "False",
+            "emails": [{"primary": "True", "type": "work", "value": "Test_User@testuser.com"}],
+            "meta": {"resourceType": "User"},
+            "name": {"formatted": "givenName familyName", "familyName": "familyName", "givenName": "givenName"},
+            "roles": []
+        });
+        let out = normalize(&users(), &body, None).unwrap();
+        assert_eq!(out["active"], false);
+        assert_eq!(out["emails"][0]["primary"], true);
+        assert!(out.get("roles").is_none());
+        assert!(out.get("meta").is_none());
+        // The enterprise URN is listed but has no data: not in output schemas.
+        assert_eq!(out["schemas"], json!([USER_SCHEMA]));
+        assert!(!has_null_or_empty(&out));
+        assert_invalid_value(
+            normalize(&users(), &user(json!({"active": "yes"})), None),
+            "active",
+        );
+    }
+
+    #[test]
+    fn body_must_be_object_with_schemas() {
+        let e = err(normalize(&users(), &json!([1]), None));
+        assert_eq!(e.scim_type, Some(ScimType::InvalidSyntax));
+        let e = err(normalize(&users(), &json!({"userName": "a"}), None));
+        assert_eq!(e.scim_type, Some(ScimType::InvalidSyntax));
+        let e = err(normalize(
+            &users(),
+            &json!({"schemas": USER_SCHEMA, "userName": "a"}),
+            None,
+        ));
+        assert_eq!(e.scim_type, Some(ScimType::InvalidSyntax));
+        // RFC 7643 §3: the core schema URN must be listed.
+        assert_invalid_value(
+            normalize(&users(), &json!({"schemas": [ENT], "userName": "a"}), None),
+            USER_SCHEMA,
+        );
+        // Unknown URN in schemas.
+        assert_invalid_value(
+            normalize(
+                &users(),
+                &json!({"schemas": [USER_SCHEMA, "urn:x:y"], "userName": "a"}),
+                None,
+            ),
+            "urn:x:y",
+        );
+        // URNs compare case-insensitively.
+        assert!(normalize(
+            &users(),
+            &json!({"Schemas": [USER_SCHEMA.to_uppercase()], "userName": "a"}),
+            None
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn ms_legacy_group_urn_counts_as_core() {
+        // Entra ID sends the legacy ADSCIM Group URN.
+        let g = group_resource_type();
+        let body = json!({"schemas": [MS_LEGACY_GROUP_SCHEMA], "displayName": "Eng"});
+        let out = normalize(&g, &body, None).unwrap();
+        assert_eq!(
+            out,
+            json!({"schemas": [GROUP_SCHEMA], "displayName": "Eng"})
+        );
+        // ...but not for Users.
+        assert_invalid_value(
+            normalize(
+                &users(),
+                &json!({"schemas": [USER_SCHEMA, MS_LEGACY_GROUP_SCHEMA], "userName": "a"}),
+                None,
+            ),
+            MS_LEGACY_GROUP_SCHEMA,
+        );
+    }
+
+    #[test]
+    fn names_are_case_insensitive_and_canonicalized() {
+        // RFC 7643 §2.1.
+        let body = json!({"schemas": [USER_SCHEMA], "USERNAME": "a", "Name": {"GIVENNAME": "B"},
+                          "EMAILS": [{"VALUE": "a@x"}]});
+        let out = normalize(&users(), &body, None).unwrap();
+        assert_eq!(
+            out,
+            json!({"schemas": [USER_SCHEMA], "userName": "a", "name": {"givenName": "B"}, "emails": [{"value": "a@x"}]})
+        );
+    }
+
+    #[test]
+    fn unknown_attributes_rejected() {
+        assert_invalid_value(
+            normalize(&users(), &user(json!({"favouriteColour": "red"})), None),
+            "favouriteColour",
+        );
+        assert_invalid_value(
+            normalize(&users(), &user(json!({"name": {"nick": "x"}})), None),
+            "name.nick",
+        );
+        assert_invalid_value(
+            normalize(&users(), &user(json!({ENT: {"shoeSize": "9"}})), None),
+            "shoeSize",
+        );
+        assert_invalid_value(
+            normalize(&users(), &user(json!({"urn:x:y:z": "9"})), None),
+            "urn:x:y:z",
+        );
+        // Extension attributes need their URN.
+        assert_invalid_value(
+            normalize(&users(), &user(json!({"department": "R&D"})), None),
+            "department",
+        );
+    }
+
+    #[test]
+    fn urn_qualified_top_level_key_is_nested() {
+        // RFC 7644 §3.10 URN-qualified names at top level.
+        let body = user(json!({
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "7",
+            "urn:ietf:params:scim:schemas:core:2.0:User:displayName": "Babs",
+        }));
+        let out = normalize(&users(), &body, None).unwrap();
+        assert_eq!(
+            out,
+            json!({"schemas": [USER_SCHEMA, ENT], "userName": "bjensen", "displayName": "Babs",
+                   ENT: {"employeeNumber": "7"}})
+        );
+    }
+
+    #[test]
+    fn extension_without_urn_in_schemas_accepted() {
+        // Entra ID sends the enterprise object without listing its URN.
+        let body = user(
+            json!({ "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user":
+            {"Department": "R&D", "costCenter": null} }),
+        );
+        let out = normalize(&users(), &body, None).unwrap();
+        assert_eq!(out["schemas"], json!([USER_SCHEMA, ENT]));
+        assert_eq!(out[ENT], json!({"department": "R&D"}));
+        assert_invalid_value(normalize(&users(), &user(json!({ENT: "x"})), None), ENT);
+    }
+
+    #[test]
+    fn nulls_and_empty_arrays_dropped() {
+        // RFC 7644 §3.5.2: null means unassigned; never stored.
+        let body = user(json!({
+            "displayName": null, "name": {"givenName": null}, "emails": [], "phoneNumbers": [null],
+            "addresses": [{"type": null}], "title": "", ENT: null,
+        }));
+        let out = normalize(&users(), &body, None).unwrap();
+        // Empty strings are kept as given.
+        assert_eq!(
+            out,
+            json!({"schemas": [USER_SCHEMA], "userName": "bjensen", "title": ""})
+        );
+    }
+
+    #[test]
+    fn type_checks_rfc7643_2_3() {
+        let rt = users();
+        assert_invalid_value(
+            normalize(&rt, &user(json!({"displayName": 5})), None),
+            "displayName",
+        );
+        assert_invalid_value(normalize(&rt, &user(json!({"active": 1})), None), "boolean");
+        assert_invalid_value(
+            normalize(&rt, &user(json!({"name": "Barbara"})), None),
+            "name",
+        );
+        assert_invalid_value(
+            normalize(&rt, &user(json!({"emails": [{"value": true}]})), None),
+            "emails.value",
+        );
+        assert_invalid_value(
+            normalize(&rt, &user(json!({"profileUrl": {}})), None),
+            "profileUrl",
+        );
+        assert_invalid_value(
+            normalize(
+                &rt,
+                &user(json!({"x509Certificates": [{"value": 1}]})),
+                None,
+            ),
+            "x509Certificates.value",
+        );
+        // Single-valued given an array.
+        assert_invalid_value(
+            normalize(&rt, &user(json!({"displayName": ["a", "b"]})), None),
+            "single-valued",
+        );
+        assert_invalid_value(
+            normalize(&rt, &user(json!({"userName": ["a"]})), None),
+            "single-valued",
+        );
+        assert_invalid_value(
+            normalize(&rt, &user(json!({"emails": [["a"]]})), None),
+            "nested",
+        );
+    }
+
+    #[test]
+    fn integer_decimal_datetime_and_enforced_canonical() {
+        // A tenant extension exercising the remaining types (RFC 7643 §2.3).
+        let urn = "urn:example:params:scim:schemas:extension:acme:2.0:User";
+        let ext = SchemaExtension {
+            schema: Schema::new(
+                urn,
+                "Acme",
+                "",
+                vec![
+                    Attribute::integer("level"),
+                    Attribute::decimal("score"),
+                    Attribute::date_time("hired"),
+                    Attribute::string("tier")
+                        .canonical(&["Gold", "Silver"])
+                        .enforced(),
+                    Attribute::string("tags").multi(),
+                ],
+            ),
+            required: false,
+        };
+        let rt = user_resource_type(vec![ext]);
+        let ok = user(
+            json!({ urn: {"level": 3, "score": 2.5, "hired": "2008-01-23T04:56:22Z",
+                                    "tier": "Gold", "tags": "solo"} }),
+        );
+        let out = normalize(&rt, &ok, None).unwrap();
+        assert_eq!(
+            out[urn],
+            json!({"level": 3, "score": 2.5, "hired": "2008-01-23T04:56:22Z",
+                                    "tier": "Gold", "tags": ["solo"]})
+        );
+        assert_eq!(out["schemas"], json!([USER_SCHEMA, urn]));
+        assert_invalid_value(
+            normalize(&rt, &user(json!({ urn: {"level": 3.5} })), None),
+            "integer",
+        );
+        assert_invalid_value(
+            normalize(&rt, &user(json!({ urn: {"level": "3"} })), None),
+            "integer",
+        );
+        assert_invalid_value(
+            normalize(&rt, &user(json!({ urn: {"score": "2.5"} })), None),
+            "decimal",
+        );
+        assert_invalid_value(
+            normalize(&rt, &user(json!({ urn: {"hired": "yesterday"} })), None),
+            "dateTime",
+        );
+        assert_invalid_value(
+            normalize(&rt, &user(json!({ urn: {"hired": 5} })), None),
+            "hired",
+        );
+        // enforce_canonical is case-sensitive.
+        assert_invalid_value(
+            normalize(&rt, &user(json!({ urn: {"tier": "gold"} })), None),
+            "Gold, Silver",
+        );
+        // Core canonical values are advisory (RFC 7643 §2.2): any email type is fine.
+        assert!(normalize(
+            &rt,
+            &user(json!({"emails": [{"value": "a@x", "type": "Work-ish"}]})),
+            None
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn single_value_for_multi_valued_is_wrapped() {
+        let out = normalize(
+            &users(),
+            &user(json!({"emails": {"value": "a@x", "type": "work"}})),
+            None,
+        )
+        .unwrap();
+        assert_eq!(out["emails"], json!([{"value": "a@x", "type": "work"}]));
+    }
+
+    #[test]
+    fn entra_manager_string_and_array_forms() {
+        // Entra ID: manager as a bare id, as a legacy one-element array, or "" (absent).
+        let rt = users();
+        let out = normalize(&rt, &user(json!({ENT: {"manager": "m-1"}})), None).unwrap();
+        assert_eq!(out[ENT], json!({"manager": {"value": "m-1"}}));
+        let out = normalize(
+            &rt,
+            &user(json!({ENT: {"manager": [{"value": "m-2", "displayName": "Boss"}]}})),
+            None,
+        )
+        .unwrap();
+        assert_eq!(out[ENT], json!({"manager": {"value": "m-2"}}));
+        let out = normalize(&rt, &user(json!({ENT: {"manager": ""}})), None).unwrap();
+        assert!(out.get(ENT).is_none());
+        assert_eq!(out["schemas"], json!([USER_SCHEMA]));
+        assert_invalid_value(
+            normalize(
+                &rt,
+                &user(json!({ENT: {"manager": [{"value": "a"}, {"value": "b"}]}})),
+                None,
+            ),
+            "single-valued",
+        );
+        // The string tolerance is for the Enterprise manager only.
+        assert_invalid_value(normalize(&rt, &user(json!({"name": "x"})), None), "name");
+    }
+
+    #[test]
+    fn two_primaries_rejected() {
+        // RFC 7643 §2.4: primary "true" at most once.
+        let body = user(
+            json!({"emails": [{"value": "a@x", "primary": true}, {"value": "b@x", "primary": "True"}]}),
+        );
+        assert_invalid_value(normalize(&users(), &body, None), "primary");
+        let body = user(
+            json!({"emails": [{"value": "a@x", "primary": true}, {"value": "b@x", "primary": false}]}),
+        );
+        assert!(normalize(&users(), &body, None).is_ok());
+    }
+
+    #[test]
+    fn required_attributes() {
+        // RFC 7643 §4.1.1 userName, §4.2 Group displayName (REQUIRED).
+        assert_invalid_value(
+            normalize(&users(), &json!({"schemas": [USER_SCHEMA]}), None),
+            "userName",
+        );
+        assert_invalid_value(
+            normalize(
+                &users(),
+                &json!({"schemas": [USER_SCHEMA], "userName": null}),
+                None,
+            ),
+            "userName",
+        );
+        assert_invalid_value(
+            normalize(
+                &users(),
+                &json!({"schemas": [USER_SCHEMA], "userName": ""}),
+                None,
+            ),
+            "userName",
+        );
+        let g = group_resource_type();
+        assert_invalid_value(
+            normalize(&g, &json!({"schemas": [GROUP_SCHEMA], "members": []}), None),
+            "displayName",
+        );
+        // RFC 7643 §6: a required extension must be present; its required
+        // attributes apply; a required writeOnly attribute counts when given.
+        let urn = "urn:example:ext:1.0";
+        let ext = SchemaExtension {
+            schema: Schema::new(
+                urn,
+                "X",
+                "",
+                vec![
+                    Attribute::string("badge").required(),
+                    Attribute::string("pin")
+                        .required()
+                        .write_only()
+                        .returned(Returned::Never),
+                ],
+            ),
+            required: true,
+        };
+        let rt = user_resource_type(vec![ext]);
+        assert_invalid_value(normalize(&rt, &user(json!({})), None), "is required");
+        assert_invalid_value(
+            normalize(&rt, &user(json!({urn: {"pin": "1"}})), None),
+            "badge",
+        );
+        assert_invalid_value(
+            normalize(&rt, &user(json!({urn: {"badge": "b"}})), None),
+            "pin",
+        );
+        let out = normalize(&rt, &user(json!({urn: {"badge": "b", "pin": "1"}})), None).unwrap();
+        assert_eq!(out[urn], json!({"badge": "b"}));
+    }
+
+    #[test]
+    fn immutable_on_put() {
+        // RFC 7643 §2.2 immutable: cannot change once set; omitted keeps it.
+        let urn = "urn:example:ext:1.0";
+        let ext = SchemaExtension {
+            schema: Schema::new(
+                urn,
+                "X",
+                "",
+                vec![
+                    Attribute::string("employeeId").immutable().case_exact(),
+                    Attribute::string("badge").immutable(),
+                    Attribute::complex(
+                        "card",
+                        vec![
+                            Attribute::string("serial").immutable(),
+                            Attribute::string("label"),
+                        ],
+                    ),
+                ],
+            ),
+            required: false,
+        };
+        let rt = user_resource_type(vec![ext]);
+        let stored = normalize(&rt, &user(json!({urn: {"employeeId": "E1", "badge": "abc", "card": {"serial": "S1", "label": "l"}}})), None).unwrap();
+        let e = err(normalize(
+            &rt,
+            &user(json!({urn: {"employeeId": "E2"}})),
+            Some(&stored),
+        ));
+        assert_eq!(e.scim_type, Some(ScimType::Mutability));
+        assert!(e.detail.contains("employeeId"));
+        // caseExact true: case change is a change.
+        let e = err(normalize(
+            &rt,
+            &user(json!({urn: {"employeeId": "e1"}})),
+            Some(&stored),
+        ));
+        assert_eq!(e.scim_type, Some(ScimType::Mutability));
+        let e = err(normalize(
+            &rt,
+            &user(json!({urn: {"card": {"serial": "S2"}}})),
+            Some(&stored),
+        ));
+        assert_eq!(e.scim_type, Some(ScimType::Mutability));
+        // Same value (caseExact false: case-insensitive), or omitted: kept.
+        let out = normalize(&rt, &user(json!({urn: {"badge": "ABC"}})), Some(&stored)).unwrap();
+        assert_eq!(
+            out[urn],
+            json!({"employeeId": "E1", "badge": "ABC", "card": {"serial": "S1"}})
+        );
+        let out = normalize(&rt, &user(json!({})), Some(&stored)).unwrap();
+        assert_eq!(
+            out[urn],
+            json!({"employeeId": "E1", "badge": "abc", "card": {"serial": "S1"}})
+        );
+        assert_eq!(out["schemas"], json!([USER_SCHEMA, urn]));
+        // POST (no existing): anything goes.
+        assert!(normalize(&rt, &user(json!({urn: {"employeeId": "E2"}})), None).is_ok());
+    }
+
+    #[test]
+    fn group_members_kept_without_ref_and_display() {
+        // RFC 7643 §4.2; $ref and display are recomputed at read time.
+        let g = group_resource_type();
+        let body = json!({
+            "schemas": [GROUP_SCHEMA],
+            "displayName": "Eng",
+            "members": [
+                {"value": "u1", "$ref": "https://x/Users/u1", "display": "Ann", "type": "User"},
+                {"value": "g2", "type": "Group"},
+                {"display": "only-readonly"}
+            ],
+            "externalId": "ext-1",
+            "id": "ignored"
+        });
+        let out = normalize(&g, &body, None).unwrap();
+        assert_eq!(
+            out,
+            json!({"schemas": [GROUP_SCHEMA], "externalId": "ext-1", "displayName": "Eng",
+                   "members": [{"value": "u1", "type": "User"}, {"value": "g2", "type": "Group"}]})
+        );
+        // Members may change on PUT: only single-valued immutables are compared.
+        let out2 = normalize(
+            &g,
+            &json!({"schemas": [GROUP_SCHEMA], "displayName": "Eng", "members": [{"value": "u9"}]}),
+            Some(&out),
+        )
+        .unwrap();
+        assert_eq!(out2["members"], json!([{"value": "u9"}]));
+        assert_invalid_value(
+            normalize(
+                &g,
+                &json!({"schemas": [GROUP_SCHEMA], "displayName": "E", "members": [{"value": 1}]}),
+                None,
+            ),
+            "members.value",
+        );
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        let rt = users();
+        for v in [
+            json!(null),
+            json!("x"),
+            json!(1),
+            json!({"schemas": [1]}),
+            json!({"schemas": [USER_SCHEMA], "userName": {}}),
+            json!({"schemas": [USER_SCHEMA], "userName": "a", "ü": 1}),
+            json!({"schemas": [USER_SCHEMA], "userName": "a", "urn:ietf:params:scim:schemas:core:2.0:User": {"displayName": "d"}}),
+            json!({"schemas": [USER_SCHEMA], "userName": "a", ENT: {"manager": [[["x"]]]}}),
+        ] {
+            let _ = normalize(&rt, &v, None);
+            let _ = normalize(&rt, &v, Some(&v));
+            let _ = project(
+                &rt,
+                &v,
+                &[p(None, "ü", None)],
+                &[p(Some("urn:x"), "", None)],
+            );
+        }
+    }
+
+    // ---- project ---------------------------------------------------------
+
+    fn full_user() -> Value {
+        json!({
+            "schemas": [USER_SCHEMA, ENT],
+            "id": "2819c223",
+            "externalId": "701984",
+            "meta": {"resourceType": "User", "created": "2010-01-23T04:56:22Z",
+                     "lastModified": "2011-05-13T04:42:34Z", "location": "https://x/Users/2819c223", "version": "W/\"a\""},
+            "userName": "bjensen",
+            "name": {"familyName": "Jensen", "givenName": "Barbara"},
+            "password": "must-never-appear",
+            "emails": [{"value": "bjensen@example.com", "type": "work", "primary": true},
+                       {"value": "babs@jensen.org", "type": "home"}],
+            "groups": [{"value": "g1", "$ref": "https://x/Groups/g1", "display": "Tour Guides"}],
+            ENT: {"employeeNumber": "701984", "department": "Tour Operations",
+                  "manager": {"value": "26118915", "displayName": "John Smith"}}
+        })
+    }
+
+    #[test]
+    fn default_projection_and_password_never_returned() {
+        // RFC 7643 §2.2 returned: never (password) is never output; default ones are.
+        let out = project(&users(), &full_user(), &[], &[]);
+        let mut expected = full_user();
+        expected.as_object_mut().unwrap().remove("password");
+        assert_eq!(out, expected);
+        let out = project(&users(), &full_user(), &[p(None, "password", None)], &[]);
+        assert_eq!(out, json!({"schemas": [USER_SCHEMA], "id": "2819c223"}));
+    }
+
+    #[test]
+    fn attributes_parameter_with_sub_attributes() {
+        // RFC 7644 §3.4.2.5: only listed attributes plus returned: always (id, schemas).
+        let attrs = vec![
+            p(None, "userName", None),
+            p(None, "name", Some("givenName")),
+            p(None, "emails", Some("value")),
+            p(None, "meta", Some("lastModified")),
+        ];
+        let out = project(&users(), &full_user(), &attrs, &[]);
+        assert_eq!(
+            out,
+            json!({"schemas": [USER_SCHEMA], "id": "2819c223",
+                   "meta": {"lastModified": "2011-05-13T04:42:34Z"},
+                   "userName": "bjensen", "name": {"givenName": "Barbara"},
+                   "emails": [{"value": "bjensen@example.com"}, {"value": "babs@jensen.org"}]})
+        );
+    }
+
+    #[test]
+    fn attributes_parameter_with_extension_urns() {
+        // Whole extension, and one extension attribute / sub-attribute.
+        let out = project(&users(), &full_user(), &[p(Some(ENT), "", None)], &[]);
+        assert_eq!(out["schemas"], json!([USER_SCHEMA, ENT]));
+        assert_eq!(out[ENT], full_user()[ENT]);
+        assert!(out.get("userName").is_none());
+        let out = project(
+            &users(),
+            &full_user(),
+            &[
+                p(Some(ENT), "department", None),
+                p(Some(ENT), "manager", Some("value")),
+            ],
+            &[],
+        );
+        assert_eq!(
+            out,
+            json!({"schemas": [USER_SCHEMA, ENT], "id": "2819c223",
+                   ENT: {"department": "Tour Operations", "manager": {"value": "26118915"}}})
+        );
+        // An extension with nothing left is dropped from schemas.
+        let out = project(&users(), &full_user(), &[p(None, "userName", None)], &[]);
+        assert_eq!(
+            out,
+            json!({"schemas": [USER_SCHEMA], "id": "2819c223", "userName": "bjensen"})
+        );
+    }
+
+    #[test]
+    fn excluded_attributes() {
+        // RFC 7644 §3.4.2.5 excludedAttributes; no effect on returned: always.
+        let excl = vec![
+            p(None, "emails", Some("type")),
+            p(None, "meta", None),
+            p(None, "id", None),
+            p(Some(ENT), "manager", None),
+            p(None, "groups", None),
+        ];
+        let out = project(&users(), &full_user(), &[], &excl);
+        assert_eq!(out["id"], "2819c223");
+        assert!(out.get("meta").is_none() && out.get("groups").is_none());
+        assert_eq!(
+            out["emails"],
+            json!([{"value": "bjensen@example.com", "primary": true}, {"value": "babs@jensen.org"}])
+        );
+        assert_eq!(
+            out[ENT],
+            json!({"employeeNumber": "701984", "department": "Tour Operations"})
+        );
+        let out = project(&users(), &full_user(), &[], &[p(Some(ENT), "", None)]);
+        assert!(out.get(ENT).is_none());
+        assert_eq!(out["schemas"], json!([USER_SCHEMA]));
+    }
+
+    #[test]
+    fn returned_request_only_when_listed() {
+        // RFC 7643 §2.2 returned: request.
+        let urn = "urn:example:ext:1.0";
+        let ext = SchemaExtension {
+            schema: Schema::new(
+                urn,
+                "X",
+                "",
+                vec![
+                    Attribute::string("secretish").returned(Returned::Request),
+                    Attribute::string("plain"),
+                ],
+            ),
+            required: false,
+        };
+        let rt = user_resource_type(vec![ext]);
+        let r = json!({"schemas": [USER_SCHEMA, urn], "id": "1", "userName": "u", urn: {"secretish": "s", "plain": "p"}});
+        assert_eq!(project(&rt, &r, &[], &[])[urn], json!({"plain": "p"}));
+        assert_eq!(
+            project(&rt, &r, &[p(Some(urn), "secretish", None)], &[])[urn],
+            json!({"secretish": "s"})
+        );
+    }
+
+    #[test]
+    fn projection_of_group_and_legacy_schemas_key() {
+        let g = group_resource_type();
+        let r = json!({"schemas": [MS_LEGACY_GROUP_SCHEMA], "id": "g1", "displayName": "Eng",
+                       "members": [{"value": "u1", "$ref": "https://x/Users/u1", "display": "Ann", "type": "User"}]});
+        let out = project(&g, &r, &[p(None, "members", Some("value"))], &[]);
+        assert_eq!(
+            out,
+            json!({"schemas": [GROUP_SCHEMA], "id": "g1", "members": [{"value": "u1"}]})
+        );
+        let out = project(&g, &r, &[], &[p(None, "members", None)]);
+        assert_eq!(
+            out,
+            json!({"schemas": [GROUP_SCHEMA], "id": "g1", "displayName": "Eng"})
+        );
+    }
+
+    // ---- parse_attr_list ---------------------------------------------------
+
+    #[test]
+    fn parse_attr_list_resolves_and_canonicalizes() {
+        let rt = users();
+        let got = parse_attr_list(
+            " userName, name.GIVENNAME ,emails.value,meta.lastModified, urn:ietf:params:scim:schemas:extension:enterprise:2.0:User ,\
+             urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value,\
+             urn:ietf:params:scim:schemas:core:2.0:User:displayName,,",
+            &rt,
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            vec![
+                p(None, "userName", None),
+                p(None, "name", Some("givenName")),
+                p(None, "emails", Some("value")),
+                p(None, "meta", Some("lastModified")),
+                p(Some(ENT), "", None),
+                p(Some(ENT), "manager", Some("value")),
+                p(Some(USER_SCHEMA), "displayName", None),
+            ]
+        );
+        assert!(parse_attr_list("", &rt).unwrap().is_empty());
+        assert!(parse_attr_list("  ,  ", &rt).unwrap().is_empty());
+    }
+
+    #[test]
+    fn parse_attr_list_ignores_unknown_rejects_malformed() {
+        let rt = users();
+        let got = parse_attr_list("nope, name.nope, urn:x:y:z, department, userName", &rt).unwrap();
+        assert_eq!(got, vec![p(None, "userName", None)]);
+        for bad in [
+            "name.",
+            ".x",
+            "a.b.c",
+            "user name",
+            "1abc",
+            "emails[type eq \"work\"]",
+        ] {
+            let e = parse_attr_list(bad, &rt).unwrap_err();
+            assert_eq!(e.scim_type, Some(ScimType::InvalidValue), "{bad}");
+        }
+        // Group: the legacy Entra URN resolves to the core Group schema.
+        let g = group_resource_type();
+        let got = parse_attr_list(&format!("{MS_LEGACY_GROUP_SCHEMA}:displayName"), &g).unwrap();
+        assert_eq!(got, vec![p(Some(GROUP_SCHEMA), "displayName", None)]);
+    }
+
+    #[test]
+    fn parse_then_project_round_trip() {
+        let rt = users();
+        let attrs = parse_attr_list(
+            "emails.value,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+            &rt,
+        )
+        .unwrap();
+        let out = project(&rt, &full_user(), &attrs, &[]);
+        assert_eq!(
+            out,
+            json!({"schemas": [USER_SCHEMA, ENT], "id": "2819c223",
+                   "emails": [{"value": "bjensen@example.com"}, {"value": "babs@jensen.org"}],
+                   ENT: {"department": "Tour Operations"}})
+        );
+    }
+}
