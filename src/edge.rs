@@ -1,0 +1,136 @@
+//! The wasm32-only glue: workerd's fetch event to the plain service and back,
+//! D1 behind [`SqlExecutor`] and Workers KV behind [`KeyValue`].
+
+use chrono::{DateTime, Utc};
+use wasm_bindgen::JsValue;
+use worker::{event, Context, D1Database, Env, Headers, KvStore};
+
+use crate::http::{Method, Request, Response};
+use crate::service;
+use crate::store::{DbError, KeyValue, Row, SqlExecutor, SqlValue, Stmt};
+
+/// The D1 binding name in wrangler.toml.
+pub const DB_BINDING: &str = "DB";
+/// The KV binding that holds SCIM token hashes.
+pub const TOKENS_BINDING: &str = "TOKENS";
+
+struct D1(D1Database);
+
+fn d1_error(e: worker::Error) -> DbError {
+    let msg = match &e {
+        worker::Error::D1(d1) => d1.cause(),
+        other => other.to_string(),
+    };
+    DbError::from_message(msg)
+}
+
+fn js(v: &SqlValue) -> JsValue {
+    match v {
+        SqlValue::Null => JsValue::null(),
+        // Every integer the service binds is far below 2^53.
+        SqlValue::Int(i) => JsValue::from_f64(*i as f64),
+        SqlValue::Real(f) => JsValue::from_f64(*f),
+        SqlValue::Text(s) => JsValue::from_str(s),
+    }
+}
+
+impl D1 {
+    fn prepare(&self, stmt: &Stmt) -> Result<worker::D1PreparedStatement, DbError> {
+        let params: Vec<JsValue> = stmt.params.iter().map(js).collect();
+        self.0
+            .prepare(stmt.sql.as_str())
+            .bind(&params)
+            .map_err(d1_error)
+    }
+}
+
+impl SqlExecutor for D1 {
+    async fn query(&self, stmt: Stmt) -> Result<Vec<Row>, DbError> {
+        let result = self.prepare(&stmt)?.all().await.map_err(d1_error)?;
+        result.results::<Row>().map_err(d1_error)
+    }
+
+    async fn batch(&self, stmts: Vec<Stmt>) -> Result<Vec<u64>, DbError> {
+        let prepared = stmts
+            .iter()
+            .map(|s| self.prepare(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let results = self.0.batch(prepared).await.map_err(d1_error)?;
+        results
+            .iter()
+            .map(|r| {
+                let meta = r.meta().map_err(d1_error)?;
+                Ok(meta.and_then(|m| m.changes).unwrap_or(0) as u64)
+            })
+            .collect()
+    }
+}
+
+struct Kv(KvStore);
+
+fn kv_error(e: worker::kv::KvError) -> DbError {
+    DbError::Other(format!("KV: {e}"))
+}
+
+impl KeyValue for Kv {
+    async fn get(&self, key: &str) -> Result<Option<String>, DbError> {
+        self.0.get(key).text().await.map_err(kv_error)
+    }
+
+    async fn put(&self, key: &str, value: &str, ttl: Option<u64>) -> Result<(), DbError> {
+        let mut put = self.0.put(key, value).map_err(kv_error)?;
+        if let Some(ttl) = ttl {
+            put = put.expiration_ttl(ttl.max(60));
+        }
+        put.execute().await.map_err(kv_error)
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), DbError> {
+        self.0.delete(key).await.map_err(kv_error)
+    }
+}
+
+async fn plain_request(mut req: worker::Request) -> worker::Result<Request> {
+    let url = req.url()?;
+    let origin = url.origin().ascii_serialization();
+    let headers = req
+        .headers()
+        .entries()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v))
+        .collect();
+    let body = req.bytes().await.unwrap_or_default();
+    Ok(Request {
+        method: Method::parse(req.method().as_ref()),
+        origin,
+        path: url.path().to_owned(),
+        query: url.query().unwrap_or_default().to_owned(),
+        headers,
+        body,
+    })
+}
+
+fn worker_response(r: Response) -> worker::Result<worker::Response> {
+    let headers = Headers::new();
+    for (k, v) in &r.headers {
+        headers.append(k, v)?;
+    }
+    let resp = if r.body.is_empty() {
+        worker::Response::empty()?
+    } else {
+        worker::Response::from_bytes(r.body)?
+    };
+    Ok(resp.with_status(r.status).with_headers(headers))
+}
+
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(worker::Date::now().as_millis() as i64).unwrap_or_default()
+}
+
+#[event(fetch)]
+async fn fetch(req: worker::Request, env: Env, _ctx: Context) -> worker::Result<worker::Response> {
+    let request = plain_request(req).await?;
+    let db = D1(env.d1(DB_BINDING)?);
+    let kv = Kv(env.kv(TOKENS_BINDING)?);
+    let response = service::handle(&db, &kv, &request, now()).await;
+    worker_response(response)
+}

@@ -1,0 +1,205 @@
+//! Plain HTTP request and response values: what the edge glue hands the
+//! service and gets back. No dependency on the worker runtime.
+
+use serde_json::Value;
+
+use crate::error::ScimError;
+
+pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Head,
+    Options,
+    Other,
+}
+
+impl Method {
+    pub fn parse(s: &str) -> Method {
+        match s.to_ascii_uppercase().as_str() {
+            "GET" => Method::Get,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "PATCH" => Method::Patch,
+            "DELETE" => Method::Delete,
+            "HEAD" => Method::Head,
+            "OPTIONS" => Method::Options,
+            _ => Method::Other,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: Method,
+    /// Scheme and authority, e.g. `https://scim.example.workers.dev`.
+    pub origin: String,
+    /// The raw (still percent-encoded) path.
+    pub path: String,
+    /// The raw query string without `?`.
+    pub query: String,
+    /// Header names lowercased.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    pub fn new(method: Method, url_path_and_query: &str) -> Request {
+        let (path, query) = match url_path_and_query.split_once('?') {
+            Some((p, q)) => (p.to_owned(), q.to_owned()),
+            None => (url_path_and_query.to_owned(), String::new()),
+        };
+        Request {
+            method,
+            origin: "http://localhost".into(),
+            path,
+            query,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Request {
+        self.headers
+            .push((name.to_ascii_lowercase(), value.to_owned()));
+        self
+    }
+
+    pub fn with_body(mut self, body: impl Into<Vec<u8>>) -> Request {
+        self.body = body.into();
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Decoded query parameters; `+` and `%20` both decode to a space.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        form_urlencoded::parse(self.query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    }
+
+    /// The first value of a query parameter; names match case-insensitively
+    /// (IdPs differ in `startIndex`/`startindex`).
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query_pairs()
+            .into_iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// The body as JSON. Bodies arrive as `application/scim+json` or
+    /// `application/json` (with or without charset); the content type is not
+    /// required to be either, but the body must be JSON.
+    pub fn json(&self) -> Result<Value, ScimError> {
+        if self.body.is_empty() {
+            return Err(ScimError::invalid_syntax("The request body is empty."));
+        }
+        serde_json::from_slice(&self.body).map_err(|e| {
+            ScimError::invalid_syntax(format!("The request body is not valid JSON: {e}"))
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn empty(status: u16) -> Response {
+        Response {
+            status,
+            headers: vec![("cache-control".into(), "no-store".into())],
+            body: Vec::new(),
+        }
+    }
+
+    /// A SCIM JSON response (`application/scim+json`).
+    pub fn scim(status: u16, body: &Value) -> Response {
+        Self::json_with_type(status, body, SCIM_CONTENT_TYPE)
+    }
+
+    /// A plain JSON response (`application/json`), for the admin API.
+    pub fn json(status: u16, body: &Value) -> Response {
+        Self::json_with_type(status, body, "application/json")
+    }
+
+    fn json_with_type(status: u16, body: &Value, content_type: &str) -> Response {
+        let mut r = Response::empty(status);
+        r.headers.push((
+            "content-type".into(),
+            format!("{content_type}; charset=utf-8"),
+        ));
+        r.body = serde_json::to_vec(body).unwrap_or_default();
+        r
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Response {
+        self.headers.push((name.to_ascii_lowercase(), value.into()));
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json_body(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+impl From<ScimError> for Response {
+    /// The one place a protocol error becomes a response (RFC 7644 §3.12).
+    fn from(e: ScimError) -> Response {
+        let r = Response::scim(e.status, &e.to_json());
+        if e.status == 401 {
+            r.with_header("www-authenticate", "Bearer")
+        } else {
+            r
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plus_and_percent_twenty_both_decode_to_space() {
+        // idp-behaviour.md: query strings arrive %20- or +-encoded.
+        let a = Request::new(Method::Get, "/Users?filter=userName+eq+%22a%22");
+        let b = Request::new(Method::Get, "/Users?filter=userName%20eq%20%22a%22");
+        assert_eq!(
+            a.query_param("filter").as_deref(),
+            Some("userName eq \"a\"")
+        );
+        assert_eq!(a.query_param("filter"), b.query_param("filter"));
+    }
+
+    #[test]
+    fn errors_are_scim_json_and_401_asks_for_bearer() {
+        let r: Response = ScimError::unauthorized().into();
+        assert_eq!(r.status, 401);
+        assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+        assert!(r
+            .header("content-type")
+            .unwrap()
+            .starts_with(SCIM_CONTENT_TYPE));
+    }
+}

@@ -1,0 +1,21 @@
+//! scim-worker: a SCIM 2.0 server (RFC 7643, RFC 7644) for Cloudflare Workers.
+//!
+//! Everything but `edge` is pure Rust, built and tested natively; `edge` is the
+//! wasm32-only glue between workerd and the service.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod auth;
+pub mod error;
+pub mod filter;
+pub mod http;
+pub mod list;
+pub mod path;
+pub mod query;
+pub mod resource;
+pub mod schema;
+pub mod service;
+pub mod store;
+pub mod users;
+
+#[cfg(target_arch = "wasm32")]
+mod edge;

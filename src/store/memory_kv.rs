@@ -1,0 +1,40 @@
+//! An in-memory [`KeyValue`] for native tests.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use super::{DbError, KeyValue};
+
+#[derive(Default)]
+pub struct MemoryKv {
+    map: Mutex<HashMap<String, String>>,
+}
+
+impl MemoryKv {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, HashMap<String, String>>, DbError> {
+        self.map
+            .lock()
+            .map_err(|_| DbError::Other("kv poisoned".into()))
+    }
+
+    /// All keys, for tests that check what is stored.
+    pub fn keys(&self) -> Vec<String> {
+        self.lock()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+impl KeyValue for MemoryKv {
+    async fn get(&self, key: &str) -> Result<Option<String>, DbError> {
+        Ok(self.lock()?.get(key).cloned())
+    }
+    async fn put(&self, key: &str, value: &str, _ttl: Option<u64>) -> Result<(), DbError> {
+        self.lock()?.insert(key.to_owned(), value.to_owned());
+        Ok(())
+    }
+    async fn delete(&self, key: &str) -> Result<(), DbError> {
+        self.lock()?.remove(key);
+        Ok(())
+    }
+}

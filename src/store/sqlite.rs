@@ -1,0 +1,122 @@
+//! The native SQL executor: SQLite through rusqlite, with the same migrations
+//! as D1 and D1's connection settings (foreign keys on). Used by native tests
+//! and benchmarks.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::types::ValueRef;
+use rusqlite::{params_from_iter, Connection};
+use serde_json::{Number, Value};
+
+use super::{DbError, Row, SqlExecutor, SqlValue, Stmt};
+
+pub struct SqliteExecutor {
+    conn: Mutex<Connection>,
+}
+
+fn err(e: rusqlite::Error) -> DbError {
+    DbError::from_message(e.to_string())
+}
+
+impl SqliteExecutor {
+    /// An in-memory database with every migration in `migrations_dir` applied
+    /// in file-name order, as `wrangler d1 migrations apply` does.
+    pub fn open_in_memory(migrations_dir: &Path) -> Result<Self, DbError> {
+        let conn = Connection::open_in_memory().map_err(err)?;
+        conn.execute_batch("PRAGMA foreign_keys = ON;")
+            .map_err(err)?;
+        let mut files: Vec<_> = std::fs::read_dir(migrations_dir)
+            .map_err(|e| DbError::Other(e.to_string()))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+            .collect();
+        files.sort();
+        for file in files {
+            let sql = std::fs::read_to_string(&file).map_err(|e| DbError::Other(e.to_string()))?;
+            conn.execute_batch(&sql).map_err(err)?;
+        }
+        Ok(SqliteExecutor {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// Runs a statement outside the service, for test setup and inspection.
+    pub fn query_sync(&self, stmt: Stmt) -> Result<Vec<Row>, DbError> {
+        let conn = self.lock()?;
+        run_query(&conn, &stmt)
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>, DbError> {
+        self.conn
+            .lock()
+            .map_err(|_| DbError::Other("sqlite connection poisoned".into()))
+    }
+}
+
+fn to_sql(v: &SqlValue) -> rusqlite::types::Value {
+    use rusqlite::types::Value as V;
+    match v {
+        SqlValue::Null => V::Null,
+        SqlValue::Int(i) => V::Integer(*i),
+        SqlValue::Real(f) => V::Real(*f),
+        SqlValue::Text(s) => V::Text(s.clone()),
+    }
+}
+
+fn run_query(conn: &Connection, stmt: &Stmt) -> Result<Vec<Row>, DbError> {
+    let mut prepared = conn.prepare_cached(&stmt.sql).map_err(err)?;
+    let names: Vec<String> = prepared.column_names().map(str::to_owned).collect();
+    let mut rows = prepared
+        .query(params_from_iter(stmt.params.iter().map(to_sql)))
+        .map_err(err)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(err)? {
+        let mut map = Row::new();
+        for (i, name) in names.iter().enumerate() {
+            let value = match row.get_ref(i).map_err(err)? {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(n) => Value::Number(n.into()),
+                ValueRef::Real(f) => Number::from_f64(f).map_or(Value::Null, Value::Number),
+                ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
+                ValueRef::Blob(b) => Value::String(String::from_utf8_lossy(b).into_owned()),
+            };
+            map.insert(name.clone(), value);
+        }
+        out.push(map);
+    }
+    Ok(out)
+}
+
+impl SqlExecutor for SqliteExecutor {
+    async fn query(&self, stmt: Stmt) -> Result<Vec<Row>, DbError> {
+        let conn = self.lock()?;
+        run_query(&conn, &stmt)
+    }
+
+    async fn batch(&self, stmts: Vec<Stmt>) -> Result<Vec<u64>, DbError> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction().map_err(err)?;
+        let mut changes = Vec::with_capacity(stmts.len());
+        for stmt in &stmts {
+            let mut prepared = tx.prepare_cached(&stmt.sql).map_err(err)?;
+            if prepared.column_count() > 0 {
+                // A statement with RETURNING or a SELECT: step through it.
+                let mut rows = prepared
+                    .query(params_from_iter(stmt.params.iter().map(to_sql)))
+                    .map_err(err)?;
+                while rows.next().map_err(err)?.is_some() {}
+                drop(rows);
+                changes.push(tx.changes());
+            } else {
+                let n = prepared
+                    .execute(params_from_iter(stmt.params.iter().map(to_sql)))
+                    .map_err(err)?;
+                changes.push(n as u64);
+            }
+        }
+        tx.commit().map_err(err)?;
+        Ok(changes)
+    }
+}

@@ -1,0 +1,300 @@
+//! Users in D1/SQLite. The `users` row carries the indexed attributes as
+//! columns and the whole stored resource as JSON; `user_emails` indexes email
+//! values. Every statement is scoped by tenant.
+
+use serde_json::Value;
+
+use super::{col_i64, col_str, DbError, Row, SqlExecutor, SqlValue, Stmt};
+
+/// A user as stored: the indexed columns plus the document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredUser {
+    pub id: String,
+    pub created: String,
+    pub last_modified: String,
+    pub version: i64,
+    pub doc: Value,
+    /// `[{value, display}]` of the groups the user is a direct member of,
+    /// present when it was asked for.
+    pub groups: Option<Vec<(String, String)>>,
+}
+
+/// The columns derived from a user document.
+struct UserColumns {
+    user_name: String,
+    user_name_key: String,
+    external_id: Option<String>,
+    display_name: Option<String>,
+    active: bool,
+    emails: Vec<(String, Option<String>, bool)>,
+}
+
+/// Unicode-aware case folding used for every case-insensitive key column.
+pub fn fold(s: &str) -> String {
+    s.to_lowercase()
+}
+
+fn columns(doc: &Value) -> UserColumns {
+    let s = |k: &str| doc.get(k).and_then(Value::as_str).map(str::to_owned);
+    let user_name = s("userName").unwrap_or_default();
+    let emails = doc
+        .get("emails")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|e| {
+                    let value = e.get("value")?.as_str()?;
+                    let ty = e.get("type").and_then(Value::as_str).map(fold);
+                    let primary = e.get("primary").and_then(Value::as_bool).unwrap_or(false);
+                    Some((fold(value), ty, primary))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    UserColumns {
+        user_name_key: fold(&user_name),
+        user_name,
+        external_id: s("externalId"),
+        display_name: s("displayName"),
+        // RFC 7643 §4.1.1: a user without `active` is treated as active.
+        active: doc.get("active").and_then(Value::as_bool).unwrap_or(true),
+        emails,
+    }
+}
+
+fn email_inserts(tenant: &str, id: &str, cols: &UserColumns) -> Vec<Stmt> {
+    cols.emails
+        .iter()
+        .map(|(value, ty, primary)| {
+            Stmt::new(
+                "INSERT INTO user_emails (tenant_id, user_id, value_key, type, is_primary) \
+                 VALUES (?, ?, ?, ?, ?)",
+                vec![
+                    tenant.into(),
+                    id.into(),
+                    value.clone().into(),
+                    ty.clone().into(),
+                    (*primary).into(),
+                ],
+            )
+        })
+        .collect()
+}
+
+/// Inserts a new user with its email index rows, atomically.
+pub async fn insert<D: SqlExecutor>(
+    db: &D,
+    tenant: &str,
+    id: &str,
+    now: &str,
+    doc: &Value,
+) -> Result<(), DbError> {
+    let cols = columns(doc);
+    let mut stmts = vec![Stmt::new(
+        "INSERT INTO users (tenant_id, id, user_name, user_name_key, external_id, display_name, \
+         active, created_at, last_modified, version, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+        vec![
+            tenant.into(),
+            id.into(),
+            cols.user_name.clone().into(),
+            cols.user_name_key.clone().into(),
+            cols.external_id.clone().into(),
+            cols.display_name.clone().into(),
+            cols.active.into(),
+            now.into(),
+            now.into(),
+            doc.to_string().into(),
+        ],
+    )];
+    stmts.extend(email_inserts(tenant, id, &cols));
+    db.batch(stmts).await.map(|_| ())
+}
+
+/// Replaces a user's document, bumping its version, when its version is still
+/// `expected_version`. Returns false when the user is gone or was changed
+/// meanwhile (nothing is written then).
+pub async fn replace<D: SqlExecutor>(
+    db: &D,
+    tenant: &str,
+    id: &str,
+    expected_version: i64,
+    now: &str,
+    doc: &Value,
+) -> Result<bool, DbError> {
+    let cols = columns(doc);
+    // The email rows are rewritten only if the guarded UPDATE matched: inside
+    // the one batch, each statement re-checks that the row now holds exactly
+    // the version and document this write set. A concurrent writer that lost
+    // the race fails that check (or wrote the very same document).
+    let guard = "EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND id = ? AND version = ? \
+                 AND doc = ?)";
+    let doc_text = doc.to_string();
+    let new_version = expected_version + 1;
+    let mut stmts = vec![Stmt::new(
+        "UPDATE users SET user_name = ?, user_name_key = ?, external_id = ?, display_name = ?, \
+         active = ?, last_modified = ?, version = ?, doc = ? \
+         WHERE tenant_id = ? AND id = ? AND version = ? AND deleted_at IS NULL",
+        vec![
+            cols.user_name.clone().into(),
+            cols.user_name_key.clone().into(),
+            cols.external_id.clone().into(),
+            cols.display_name.clone().into(),
+            cols.active.into(),
+            now.into(),
+            new_version.into(),
+            doc_text.clone().into(),
+            tenant.into(),
+            id.into(),
+            expected_version.into(),
+        ],
+    )];
+    let guard_params = || -> Vec<SqlValue> {
+        vec![
+            tenant.into(),
+            id.into(),
+            new_version.into(),
+            doc_text.clone().into(),
+        ]
+    };
+    let mut del_params = vec![tenant.into(), id.into()];
+    del_params.extend(guard_params());
+    stmts.push(Stmt::new(
+        format!("DELETE FROM user_emails WHERE tenant_id = ? AND user_id = ? AND {guard}"),
+        del_params,
+    ));
+    for ins in email_inserts(tenant, id, &cols) {
+        let mut params = ins.params;
+        params.extend(guard_params());
+        stmts.push(Stmt::new(
+            format!(
+                "INSERT INTO user_emails (tenant_id, user_id, value_key, type, is_primary) \
+                 SELECT ?, ?, ?, ?, ? WHERE {guard}"
+            ),
+            params,
+        ));
+    }
+    let changes = db.batch(stmts).await?;
+    Ok(changes.first().copied().unwrap_or(0) == 1)
+}
+
+const USER_COLUMNS: &str = "u.id, u.created_at, u.last_modified, u.version, u.doc";
+const GROUPS_COLUMN: &str = ", (SELECT json_group_array(json_array(g.id, g.display_name)) \
+     FROM group_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
+     WHERE m.tenant_id = u.tenant_id AND m.member_id = u.id) AS groups";
+
+fn select_columns(with_groups: bool) -> String {
+    if with_groups {
+        format!("{USER_COLUMNS}{GROUPS_COLUMN}")
+    } else {
+        USER_COLUMNS.to_owned()
+    }
+}
+
+fn from_row(row: &Row) -> Result<StoredUser, DbError> {
+    let text = |k: &str| {
+        col_str(row, k)
+            .map(str::to_owned)
+            .ok_or_else(|| DbError::Other(format!("users.{k} missing")))
+    };
+    let doc: Value = serde_json::from_str(&text("doc")?)
+        .map_err(|e| DbError::Other(format!("users.doc is not JSON: {e}")))?;
+    let groups = match col_str(row, "groups") {
+        None => None,
+        Some(g) => {
+            let pairs: Vec<(String, String)> = serde_json::from_str(g)
+                .map_err(|e| DbError::Other(format!("groups column: {e}")))?;
+            Some(pairs)
+        }
+    };
+    Ok(StoredUser {
+        id: text("id")?,
+        created: text("created_at")?,
+        last_modified: text("last_modified")?,
+        version: col_i64(row, "version").unwrap_or(1),
+        doc,
+        groups,
+    })
+}
+
+/// A live (not deleted) user by id.
+pub async fn get<D: SqlExecutor>(
+    db: &D,
+    tenant: &str,
+    id: &str,
+    with_groups: bool,
+) -> Result<Option<StoredUser>, DbError> {
+    let sql = format!(
+        "SELECT {} FROM users u WHERE u.tenant_id = ? AND u.id = ? AND u.deleted_at IS NULL",
+        select_columns(with_groups)
+    );
+    let rows = db
+        .query(Stmt::new(sql, vec![tenant.into(), id.into()]))
+        .await?;
+    rows.first().map(from_row).transpose()
+}
+
+/// A page of live users matching `clause` (an SQL condition over alias `u`
+/// with its parameters), in insertion order, and the total count.
+pub async fn list<D: SqlExecutor>(
+    db: &D,
+    tenant: &str,
+    clause: Option<(&str, &[SqlValue])>,
+    offset: u64,
+    limit: u64,
+    with_groups: bool,
+) -> Result<(u64, Vec<StoredUser>), DbError> {
+    let mut where_sql = "u.tenant_id = ? AND u.deleted_at IS NULL".to_owned();
+    let mut params: Vec<SqlValue> = vec![tenant.into()];
+    if let Some((c, p)) = clause {
+        where_sql.push_str(" AND (");
+        where_sql.push_str(c);
+        where_sql.push(')');
+        params.extend_from_slice(p);
+    }
+    let count_rows = db
+        .query(Stmt::new(
+            format!("SELECT count(*) AS n FROM users u WHERE {where_sql}"),
+            params.clone(),
+        ))
+        .await?;
+    let total = count_rows
+        .first()
+        .and_then(|r| col_i64(r, "n"))
+        .unwrap_or(0)
+        .max(0) as u64;
+    if limit == 0 || offset >= total {
+        return Ok((total, Vec::new()));
+    }
+    let mut page_params = params;
+    page_params.push(SqlValue::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
+    page_params.push(SqlValue::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
+    let rows = db
+        .query(Stmt::new(
+            format!(
+                "SELECT {} FROM users u WHERE {where_sql} ORDER BY u.seq LIMIT ? OFFSET ?",
+                select_columns(with_groups)
+            ),
+            page_params,
+        ))
+        .await?;
+    let users = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+    Ok((total, users))
+}
+
+/// Deletes a user and its memberships atomically. Returns false when there
+/// was no such live user.
+pub async fn delete<D: SqlExecutor>(db: &D, tenant: &str, id: &str) -> Result<bool, DbError> {
+    let changes = db
+        .batch(vec![
+            Stmt::new(
+                "DELETE FROM group_members WHERE tenant_id = ? AND member_id = ? AND member_type = 'User'",
+                vec![tenant.into(), id.into()],
+            ),
+            Stmt::new(
+                "DELETE FROM users WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL",
+                vec![tenant.into(), id.into()],
+            ),
+        ])
+        .await?;
+    Ok(changes.get(1).copied().unwrap_or(0) == 1)
+}
