@@ -1,0 +1,73 @@
+// Starts the built worker (build/index.js + wasm) in Miniflare with real D1
+// and KV bindings, applies migrations/*.sql, and provisions tenants/tokens.
+import { Miniflare } from "miniflare";
+import { readFileSync, readdirSync } from "node:fs";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { join, dirname } from "node:path";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** The statements of a migration file, comments dropped. */
+function statements(sql) {
+  return sql
+    .split("\n")
+    .map((l) => l.replace(/--.*$/, ""))
+    .join("\n")
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export async function startWorker() {
+  const mf = new Miniflare({
+    scriptPath: join(root, "build/index.js"),
+    modules: true,
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+    compatibilityDate: "2026-07-30",
+    d1Databases: { DB: "scim-worker-test" },
+    kvNamespaces: ["TOKENS"],
+    bindings: { SCIM_VENDOR: "scimworker" },
+  });
+  const db = await mf.getD1Database("DB");
+  const files = readdirSync(join(root, "migrations")).filter((f) => f.endsWith(".sql")).sort();
+  for (const f of files) {
+    const stmts = statements(readFileSync(join(root, "migrations", f), "utf8"));
+    await db.batch(stmts.map((s) => db.prepare(s)));
+  }
+  const kv = await mf.getKVNamespace("TOKENS");
+  const origin = "http://scim.test";
+
+  /** Creates a tenant and a token for it; returns {baseUrl, token}. */
+  async function tenant(id) {
+    const now = new Date().toISOString();
+    await db
+      .prepare("INSERT OR IGNORE INTO tenants (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)")
+      .bind(id, id, now, now)
+      .run();
+    const token = randomBytes(32).toString("base64url");
+    const hash = createHash("sha256").update(token).digest("hex");
+    await kv.put(
+      `scim-token:${hash}`,
+      JSON.stringify({ tenant: id, id: randomUUID(), label: "e2e", hash, created: now }),
+    );
+    return { baseUrl: `${origin}/scim/v2/${id}`, token };
+  }
+
+  /** A SCIM request; returns {status, headers, body (parsed JSON or null)}. */
+  async function scim(creds, method, path, body, headers = {}) {
+    const init = {
+      method,
+      headers: { authorization: `Bearer ${creds.token}`, ...headers },
+    };
+    if (body !== undefined) {
+      init.body = typeof body === "string" ? body : JSON.stringify(body);
+      init.headers["content-type"] ??= "application/scim+json";
+    }
+    const res = await mf.dispatchFetch(creds.baseUrl + path, init);
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+  }
+
+  return { mf, db, kv, tenant, scim, dispose: () => mf.dispose() };
+}

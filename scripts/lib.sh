@@ -1,0 +1,73 @@
+# Shared by scripts/*: installs what is missing, skips what is there.
+# Source it from the repository root.
+#
+# Cargo-installed tools are cached per version under $SCIM_WORKER_TOOLS
+# (default ~/.cache/scim-worker), outside the checkout, so a fresh clone on the
+# same machine reuses them; the versions come from Cargo.lock.
+
+set -euo pipefail
+
+ROOT=$(pwd)
+TOOLS=${SCIM_WORKER_TOOLS:-$HOME/.cache/scim-worker}
+export WRANGLER_SEND_METRICS=false
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# The version of a package in Cargo.lock.
+lock_version() {
+  awk -v name="$1" '$0 == "name = \"" name "\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
+
+ensure_rust_target() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    log "adding Rust target wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+# ensure_cargo_tool <crate> <version> <binary>: prints the binary's path.
+ensure_cargo_tool() {
+  local crate=$1 version=$2 bin=$3
+  local root="$TOOLS/$crate-$version"
+  if [ ! -x "$root/bin/$bin" ]; then
+    log "installing $crate $version (once; several minutes on 2 cores)"
+    cargo install "$crate" --version "$version" --root "$root" >&2
+  fi
+  printf '%s\n' "$root/bin/$bin"
+}
+
+ensure_npm_packages() {
+  local stamp=node_modules/.scim-worker-lock
+  local want
+  want=$(sha256sum package-lock.json | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    log "installing npm packages (wrangler, miniflare, esbuild, binaryen, node 22)"
+    # `npm ci` rejects this lockfile (npm drops the other platforms' optional
+    # workerd packages from it); `npm install` honours the same pins.
+    npm install --no-audit --no-fund >&2
+    printf '%s\n' "$want" > "$stamp"
+  fi
+  # Node 22 from npm comes first on PATH: wrangler and miniflare need it.
+  export PATH="$ROOT/node_modules/.bin:$PATH"
+}
+
+ensure_tools() {
+  ensure_rust_target
+  ensure_npm_packages
+  local wb_version wbg_version
+  wb_version=$(lock_version worker)
+  wbg_version=$(lock_version wasm-bindgen)
+  WORKER_BUILD=$(ensure_cargo_tool worker-build "$wb_version" worker-build)
+  export WASM_BINDGEN_BIN
+  WASM_BINDGEN_BIN=$(ensure_cargo_tool wasm-bindgen-cli "$wbg_version" wasm-bindgen)
+  # worker-build never looks at PATH for its helpers and would download them.
+  export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
+  export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
+}
+
+# Builds the release worker into build/ (index.js + index_bg.wasm).
+build_worker() {
+  log "building the worker (release, wasm32)"
+  "$WORKER_BUILD" --release >&2
+}

@@ -1,0 +1,110 @@
+//! A harness for native integration tests: the whole service over real
+//! SQLite (same migrations as D1) and an in-memory KV.
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use scim_worker::auth::{token_hash, token_key, TokenRecord};
+use scim_worker::http::{Method, Request, Response};
+use scim_worker::service;
+use scim_worker::store::memory_kv::MemoryKv;
+use scim_worker::store::sqlite::SqliteExecutor;
+use scim_worker::store::{KeyValue, Row, Stmt};
+use serde_json::Value;
+
+pub struct App {
+    pub db: SqliteExecutor,
+    pub kv: MemoryKv,
+    pub now: DateTime<Utc>,
+}
+
+/// A tenant's credentials, as an IdP holds them.
+#[derive(Clone)]
+pub struct Creds {
+    pub tenant: String,
+    pub token: String,
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub response: Response,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.response.header(name)
+    }
+}
+
+impl App {
+    pub fn new() -> App {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        App {
+            db: SqliteExecutor::open_in_memory(&dir).expect("migrations apply"),
+            kv: MemoryKv::default(),
+            now: Utc::now(),
+        }
+    }
+
+    /// Creates a tenant with one SCIM token.
+    pub fn tenant(&self, id: &str) -> Creds {
+        let now = "2026-01-01T00:00:00.000Z";
+        self.db
+            .query_sync(Stmt::new(
+                "INSERT OR IGNORE INTO tenants (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                vec![id.into(), id.into(), now.into(), now.into()],
+            ))
+            .expect("tenant insert");
+        let token = format!("token-of-{id}-{}", uuid::Uuid::new_v4());
+        let record = TokenRecord {
+            tenant: id.into(),
+            id: uuid::Uuid::new_v4().to_string(),
+            label: "test".into(),
+            hash: token_hash(&token),
+            created: now.into(),
+            expires: None,
+            last_used: None,
+        };
+        pollster::block_on(self.kv.put(
+            &token_key(&record.hash),
+            &serde_json::to_string(&record).expect("record json"),
+            None,
+        ))
+        .expect("kv put");
+        Creds {
+            tenant: id.into(),
+            token,
+        }
+    }
+
+    pub fn request(&self, req: Request) -> Reply {
+        let response = pollster::block_on(service::handle(&self.db, &self.kv, &req, self.now));
+        let body = response.json_body().unwrap_or(Value::Null);
+        Reply {
+            status: response.status,
+            body,
+            response,
+        }
+    }
+
+    /// A SCIM call relative to the tenant's base URL, e.g. `("GET", "/Users")`.
+    pub fn call(&self, creds: &Creds, method: &str, path: &str, body: Option<Value>) -> Reply {
+        let mut req = Request::new(
+            Method::parse(method),
+            &format!("/scim/v2/{}{path}", creds.tenant),
+        )
+        .with_header("Authorization", &format!("Bearer {}", creds.token));
+        if let Some(b) = body {
+            req = req
+                .with_header("Content-Type", "application/scim+json")
+                .with_body(b.to_string());
+        }
+        self.request(req)
+    }
+
+    pub fn rows(&self, sql: &str, params: Vec<scim_worker::store::SqlValue>) -> Vec<Row> {
+        self.db.query_sync(Stmt::new(sql, params)).expect("query")
+    }
+}
