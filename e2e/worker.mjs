@@ -19,8 +19,14 @@ function statements(sql) {
     .filter(Boolean);
 }
 
-export async function startWorker() {
+/**
+ * Starts the worker. With `port`, it also listens on 127.0.0.1:port (0 picks
+ * a free port) and `url` is its origin; otherwise use `mf.dispatchFetch`.
+ */
+export async function startWorker({ port } = {}) {
+  const listen = port === undefined ? {} : { host: "127.0.0.1", port };
   const mf = new Miniflare({
+    ...listen,
     scriptPath: join(root, "build/index.js"),
     modules: true,
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
@@ -36,7 +42,8 @@ export async function startWorker() {
     await db.batch(stmts.map((s) => db.prepare(s)));
   }
   const kv = await mf.getKVNamespace("TOKENS");
-  const origin = "http://scim.test";
+  const url = port === undefined ? null : (await mf.ready).origin;
+  const origin = url ?? "http://scim.test";
 
   /** Creates a tenant and a token for it; returns {baseUrl, token}. */
   async function tenant(id) {
@@ -69,5 +76,5 @@ export async function startWorker() {
     return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
   }
 
-  return { mf, db, kv, tenant, scim, dispose: () => mf.dispose() };
+  return { mf, db, kv, url, tenant, scim, dispose: () => mf.dispose() };
 }

@@ -90,3 +90,12 @@ CREATE TABLE group_members (
   FOREIGN KEY (tenant_id, group_id) REFERENCES groups (tenant_id, id) ON DELETE CASCADE
 ) WITHOUT ROWID;
 CREATE INDEX group_members_by_member ON group_members (tenant_id, member_id, group_id);
+
+-- An always-empty table. A multi-statement write (a D1 batch) whose first
+-- statement is a guarded UPDATE continues with
+--   INSERT INTO write_guard SELECT 1 WHERE changes() = 0
+-- which fails the CHECK, and so rolls the whole batch back, when the guarded
+-- UPDATE matched no row (the resource was changed or deleted meanwhile).
+CREATE TABLE write_guard (
+  stale INTEGER NOT NULL CONSTRAINT write_guard CHECK (stale = 0)
+);

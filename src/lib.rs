@@ -5,8 +5,11 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod auth;
+pub mod discovery;
+pub mod endpoint;
 pub mod error;
 pub mod filter;
+pub mod groups;
 pub mod http;
 pub mod list;
 pub mod path;

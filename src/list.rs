@@ -31,15 +31,123 @@ impl Paging {
                 }),
             }
         };
-        let start_index = int("startIndex")?.unwrap_or(1).max(1) as u64;
-        let count = int("count")?
-            .map_or(DEFAULT_COUNT, |c| c.max(0) as u64)
-            .min(MAX_RESULTS);
-        Ok(Paging { start_index, count })
+        Ok(Self::new(int("startIndex")?, int("count")?))
+    }
+
+    pub fn new(start_index: Option<i64>, count: Option<i64>) -> Paging {
+        let clamp = |v: i64| u64::try_from(v.max(0)).unwrap_or(0);
+        Paging {
+            start_index: start_index.map_or(1, |s| clamp(s).max(1)),
+            count: count.map_or(DEFAULT_COUNT, clamp).min(MAX_RESULTS),
+        }
     }
 
     pub fn offset(&self) -> u64 {
         self.start_index - 1
+    }
+}
+
+pub const SEARCH_REQUEST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+
+/// What a list or search asks for (RFC 7644 §3.4.2 query parameters, or the
+/// same fields in a SearchRequest body, §3.4.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    pub filter: Option<String>,
+    pub sort_by: Option<String>,
+    pub descending: bool,
+    pub paging: Paging,
+    pub attributes: Option<String>,
+    pub excluded_attributes: Option<String>,
+}
+
+fn descending(order: Option<&str>) -> ScimResult<bool> {
+    match order.map(str::trim) {
+        None | Some("") => Ok(false),
+        Some(o) if o.eq_ignore_ascii_case("ascending") => Ok(false),
+        Some(o) if o.eq_ignore_ascii_case("descending") => Ok(true),
+        Some(o) => Err(ScimError::invalid_value(format!(
+            "sortOrder must be \"ascending\" or \"descending\", not '{o}'."
+        ))),
+    }
+}
+
+impl ListQuery {
+    /// From the query string of `GET /Users` or `GET /Groups`.
+    pub fn from_query(req: &Request) -> ScimResult<ListQuery> {
+        Ok(ListQuery {
+            filter: req.query_param("filter"),
+            sort_by: req.query_param("sortBy"),
+            descending: descending(req.query_param("sortOrder").as_deref())?,
+            paging: Paging::of(req)?,
+            attributes: req.query_param("attributes"),
+            excluded_attributes: req.query_param("excludedAttributes"),
+        })
+    }
+
+    /// From a SearchRequest body (`POST .../.search`, RFC 7644 §3.4.3).
+    pub fn from_search(body: &Value) -> ScimResult<ListQuery> {
+        let obj = body
+            .as_object()
+            .ok_or_else(|| ScimError::invalid_syntax("A SearchRequest must be a JSON object."))?;
+        let field = |name: &str| {
+            obj.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+                .filter(|v| !v.is_null())
+        };
+        let schemas_ok = field("schemas")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|s| s.as_str() == Some(SEARCH_REQUEST_SCHEMA)));
+        if !schemas_ok {
+            return Err(ScimError::invalid_syntax(format!(
+                "A SearchRequest must list \"{SEARCH_REQUEST_SCHEMA}\" in schemas."
+            )));
+        }
+        let string = |name: &str| -> ScimResult<Option<String>> {
+            match field(name) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(ScimError::invalid_value(format!(
+                    "{name} must be a string."
+                ))),
+            }
+        };
+        // `attributes` and `excludedAttributes` are arrays of strings in a body.
+        let names = |name: &str| -> ScimResult<Option<String>> {
+            match field(name) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<_>>>()
+                    .map(|v| Some(v.join(",")))
+                    .ok_or_else(|| {
+                        ScimError::invalid_value(format!("{name} must be an array of strings."))
+                    }),
+                Some(_) => Err(ScimError::invalid_value(format!(
+                    "{name} must be an array of strings."
+                ))),
+            }
+        };
+        let int = |name: &str| -> ScimResult<Option<i64>> {
+            match field(name) {
+                None => Ok(None),
+                Some(v) => v
+                    .as_i64()
+                    .map(Some)
+                    .ok_or_else(|| ScimError::invalid_value(format!("{name} must be an integer."))),
+            }
+        };
+        Ok(ListQuery {
+            filter: string("filter")?,
+            sort_by: string("sortBy")?,
+            descending: descending(string("sortOrder")?.as_deref())?,
+            paging: Paging::new(int("startIndex")?, int("count")?),
+            attributes: names("attributes")?,
+            excluded_attributes: names("excludedAttributes")?,
+        })
     }
 }
 
@@ -90,5 +198,36 @@ mod tests {
             }
         );
         assert_eq!(paging("count=ten").unwrap_err().status, 400);
+    }
+
+    #[test]
+    fn search_request_reads_the_same_fields_as_the_query() {
+        // RFC 7644 §3.4.3: attributes as an array, integers as JSON numbers.
+        let q = ListQuery::from_search(&json!({
+            "schemas": [SEARCH_REQUEST_SCHEMA],
+            "attributes": ["displayName", "userName"],
+            "filter": "userName sw \"a\"",
+            "sortBy": "userName",
+            "sortOrder": "descending",
+            "startIndex": 3,
+            "count": 10,
+        }))
+        .unwrap();
+        assert_eq!(q.attributes.as_deref(), Some("displayName,userName"));
+        assert_eq!(q.filter.as_deref(), Some("userName sw \"a\""));
+        assert!(q.descending);
+        assert_eq!(
+            q.paging,
+            Paging {
+                start_index: 3,
+                count: 10
+            }
+        );
+        let missing_schema = ListQuery::from_search(&json!({"filter": "x pr"}));
+        assert_eq!(missing_schema.unwrap_err().status, 400);
+        let bad_order = ListQuery::from_search(&json!({
+            "schemas": [SEARCH_REQUEST_SCHEMA], "sortOrder": "sideways"
+        }));
+        assert_eq!(bad_order.unwrap_err().status, 400);
     }
 }

@@ -59,19 +59,33 @@ enum Element {
     Emails,
     /// `group_members` rows of the user, alias `m`.
     Groups,
+    /// `group_members` rows of the group, alias `gm`.
+    Members,
     /// `json_each` rows over the document array, alias `j`.
     Json,
 }
 
-pub struct UserQuery<'a> {
+struct Query<'a> {
     rt: &'a ResourceType,
+    kind: Resource,
     params: Vec<SqlValue>,
 }
 
-/// Translates a filter over Users into an SQL condition over alias `u`.
-pub fn user_condition(rt: &ResourceType, filter: &Filter) -> ScimResult<SqlCondition> {
-    let mut q = UserQuery {
+/// The resource a query runs over, which decides its columns and index tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// The `users` table.
+    User,
+    /// The `groups` table.
+    Group,
+}
+
+/// Translates a filter into an SQL condition over alias `r`, a row of the
+/// resource's table.
+pub fn condition(rt: &ResourceType, kind: Resource, filter: &Filter) -> ScimResult<SqlCondition> {
+    let mut q = Query {
         rt,
+        kind,
         params: Vec::new(),
     };
     let sql = q.filter(filter)?;
@@ -79,6 +93,56 @@ pub fn user_condition(rt: &ResourceType, filter: &Filter) -> ScimResult<SqlCondi
         sql,
         params: q.params,
     })
+}
+
+/// The SQL expression to order by for `sortBy` (RFC 7644 §3.4.2.3), over
+/// alias `r`. Strings order case-insensitively unless caseExact; a
+/// multi-valued attribute orders by its first value. `None` when the
+/// attribute is unknown (the default order then applies).
+pub fn sort_expression(rt: &ResourceType, kind: Resource, path: &AttrPath) -> Option<String> {
+    let q = Query {
+        rt,
+        kind,
+        params: Vec::new(),
+    };
+    let attr = q.lookup(path).ok()?;
+    let core = is_core(rt, path);
+    let sub = path.sub.as_deref();
+    if core {
+        if let Ok(Some((expr, _, case))) = q.column(&attr.name, sub) {
+            return Some(match case {
+                Case::Insensitive => format!("lower({expr})"),
+                Case::Exact | Case::Folded => expr.to_owned(),
+            });
+        }
+    }
+    let urn = if core { None } else { path.urn.as_deref() };
+    let (target, json) = match (sub, attr.multi_valued) {
+        (None, false) => (attr.clone(), json_path(urn, &[&attr.name])),
+        (Some(s), false) => {
+            let t = find_sub(&attr, s).ok()?.clone();
+            let p = json_path(urn, &[&attr.name, &t.name]);
+            (t, p)
+        }
+        (sub, true) => {
+            let name = sub.unwrap_or("value");
+            let t = find_sub(&attr, name).ok().cloned().unwrap_or(attr.clone());
+            let p = format!(
+                "{}[0]{}",
+                json_path(urn, &[&attr.name]),
+                json_path(None, &[&t.name]).trim_start_matches('$')
+            );
+            (t, p)
+        }
+    };
+    let expr = format!("json_extract(r.doc, {})", sql_literal(&json));
+    Some(
+        if target.case_exact || target.attr_type != AttrType::String {
+            expr
+        } else {
+            format!("lower({expr})")
+        },
+    )
 }
 
 fn kind_of(attr: &Attribute) -> ScimResult<Kind> {
@@ -118,10 +182,10 @@ fn json_path(urn: Option<&str>, parts: &[&str]) -> String {
 fn is_core(rt: &ResourceType, path: &AttrPath) -> bool {
     path.urn
         .as_deref()
-        .is_none_or(|u| u.eq_ignore_ascii_case(&rt.schema.id))
+        .is_none_or(|urn| urn.eq_ignore_ascii_case(&rt.schema.id))
 }
 
-impl UserQuery<'_> {
+impl Query<'_> {
     fn bind(&mut self, v: SqlValue) -> &'static str {
         self.params.push(v);
         "?"
@@ -150,6 +214,59 @@ impl UserQuery<'_> {
         Ok(attr.clone())
     }
 
+    /// The indexed column of a core attribute, if it has one.
+    fn column(
+        &self,
+        name: &str,
+        sub: Option<&str>,
+    ) -> ScimResult<Option<(&'static str, Kind, Case)>> {
+        let meta = |s: &str| s.to_ascii_lowercase();
+        Ok(match (self.kind, name, sub.map(meta).as_deref()) {
+            (_, "id", None) => Some(("r.id", Kind::Text, Case::Exact)),
+            (_, "externalId", None) => Some(("r.external_id", Kind::Text, Case::Exact)),
+            (_, "meta", Some("created")) => Some(("r.created_at", Kind::DateTime, Case::Exact)),
+            (_, "meta", Some("lastmodified")) => {
+                Some(("r.last_modified", Kind::DateTime, Case::Exact))
+            }
+            (Resource::User, "meta", Some("resourcetype")) => {
+                Some(("'User'", Kind::Text, Case::Insensitive))
+            }
+            (Resource::Group, "meta", Some("resourcetype")) => {
+                Some(("'Group'", Kind::Text, Case::Insensitive))
+            }
+            (_, "meta", _) => {
+                return Err(ScimError::invalid_filter(
+                    "Only meta.created, meta.lastModified and meta.resourceType can be filtered.",
+                ))
+            }
+            (Resource::User, "userName", None) => {
+                Some(("r.user_name_key", Kind::Text, Case::Folded))
+            }
+            (Resource::User, "displayName", None) => {
+                Some(("r.display_name", Kind::Text, Case::Insensitive))
+            }
+            (Resource::User, "active", None) => Some(("r.active", Kind::Bool, Case::Exact)),
+            (Resource::Group, "displayName", None) => {
+                Some(("r.display_name_key", Kind::Text, Case::Folded))
+            }
+            _ => None,
+        })
+    }
+
+    /// The index table holding the elements of a core multi-valued attribute,
+    /// when every sub-attribute the filter names (`uses`) is a column of it.
+    fn element_table(&self, name: &str, uses: impl Fn(&str) -> bool) -> Option<Element> {
+        let any = |names: &[&str]| names.iter().any(|n| uses(n));
+        match (self.kind, name) {
+            (Resource::User, "emails") if any(&["value", "type", "primary"]) => {
+                Some(Element::Emails)
+            }
+            (Resource::User, "groups") => Some(Element::Groups),
+            (Resource::Group, "members") => Some(Element::Members),
+            _ => None,
+        }
+    }
+
     /// A top-level attribute path with an optional comparison (`None` = `pr`).
     fn top(&mut self, path: &AttrPath, cmp: Option<(CompareOp, &CompValue)>) -> ScimResult<String> {
         let attr = self.lookup(path)?;
@@ -157,27 +274,7 @@ impl UserQuery<'_> {
         let name = attr.name.as_str();
         let sub_name = path.sub.as_deref();
         if core {
-            let column = match (name, sub_name) {
-                ("id", None) => Some(("u.id", Kind::Text, Case::Exact)),
-                ("userName", None) => Some(("u.user_name_key", Kind::Text, Case::Folded)),
-                ("externalId", None) => Some(("u.external_id", Kind::Text, Case::Exact)),
-                ("displayName", None) => Some(("u.display_name", Kind::Text, Case::Insensitive)),
-                ("active", None) => Some(("u.active", Kind::Bool, Case::Exact)),
-                ("meta", Some(s)) if s.eq_ignore_ascii_case("created") => {
-                    Some(("u.created_at", Kind::DateTime, Case::Exact))
-                }
-                ("meta", Some(s)) if s.eq_ignore_ascii_case("lastModified") => {
-                    Some(("u.last_modified", Kind::DateTime, Case::Exact))
-                }
-                ("meta", Some(s)) if s.eq_ignore_ascii_case("resourceType") => {
-                    Some(("'User'", Kind::Text, Case::Insensitive))
-                }
-                ("meta", _) => return Err(ScimError::invalid_filter(
-                    "Only meta.created, meta.lastModified and meta.resourceType can be filtered.",
-                )),
-                _ => None,
-            };
-            if let Some((expr, kind, case)) = column {
+            if let Some((expr, kind, case)) = self.column(name, sub_name)? {
                 let operand = Operand {
                     expr: expr.into(),
                     kind,
@@ -185,22 +282,14 @@ impl UserQuery<'_> {
                 };
                 return self.compare(&operand, cmp);
             }
-            let indexed_email_sub = sub_name.is_none_or(|s| {
-                ["value", "type", "primary"]
-                    .iter()
-                    .any(|n| s.eq_ignore_ascii_case(n))
-            });
-            if (name == "emails" && indexed_email_sub) || name == "groups" {
+            if let Some(element) =
+                self.element_table(name, |n| sub_name.is_none_or(|s| s.eq_ignore_ascii_case(n)))
+            {
                 // `emails co "x"` means `emails.value co "x"` (RFC 7644 §3.4.2.2).
                 let inner = AttrPath {
                     urn: None,
                     name: sub_name.unwrap_or("value").to_owned(),
                     sub: None,
-                };
-                let element = if name == "emails" {
-                    Element::Emails
-                } else {
-                    Element::Groups
                 };
                 let cond = self.element_condition(&attr, element, &inner, cmp)?;
                 return Ok(self.exists(&attr, path, element, &cond));
@@ -239,10 +328,10 @@ impl UserQuery<'_> {
         };
         let p = sql_literal(&json_path(urn.as_deref(), &parts));
         if cmp.is_none() && target.attr_type == AttrType::Complex {
-            return Ok(format!("json_type(u.doc, {p}) IS NOT NULL"));
+            return Ok(format!("json_type(r.doc, {p}) IS NOT NULL"));
         }
         let operand = Operand {
-            expr: format!("json_extract(u.doc, {p})"),
+            expr: format!("json_extract(r.doc, {p})"),
             kind: kind_of(&target)?,
             case: case_of(&target),
         };
@@ -260,9 +349,9 @@ impl UserQuery<'_> {
         }
         let core = is_core(self.rt, path);
         let element = match (core, attr.name.as_str()) {
-            (true, "emails") if uses_only(inner, &["value", "type", "primary"]) => Element::Emails,
-            (true, "groups") => Element::Groups,
-            _ => Element::Json,
+            (true, "emails") if !uses_only(inner, &["value", "type", "primary"]) => Element::Json,
+            (true, name) => self.element_table(name, |_| true).unwrap_or(Element::Json),
+            (false, _) => Element::Json,
         };
         let cond = self.element_filter(&attr, element, inner)?;
         let urn = if core { None } else { path.urn.clone() };
@@ -326,6 +415,8 @@ impl UserQuery<'_> {
             (Element::Groups, "value") => Some(("m.group_id", Case::Exact)),
             (Element::Groups, "display") => Some(("g.display_name", Case::Insensitive)),
             (Element::Groups, "type") => Some(("'direct'", Case::Insensitive)),
+            (Element::Members, "value") => Some(("gm.member_id", Case::Exact)),
+            (Element::Members, "type") => Some(("gm.member_type", Case::Insensitive)),
             _ => None,
         };
         let operand = match column {
@@ -343,7 +434,7 @@ impl UserQuery<'_> {
                     kind: kind_of(&sub)?,
                     case: case_of(&sub),
                 },
-                Element::Emails | Element::Groups => {
+                Element::Emails | Element::Groups | Element::Members => {
                     return Err(ScimError::invalid_filter(format!(
                         "{}.{} cannot be filtered.",
                         attr.name, sub.name
@@ -358,16 +449,20 @@ impl UserQuery<'_> {
     fn exists(&self, attr: &Attribute, path: &AttrPath, el: Element, cond: &str) -> String {
         match el {
             Element::Emails => format!(
-                "EXISTS (SELECT 1 FROM user_emails e WHERE e.tenant_id = u.tenant_id \
-                 AND e.user_id = u.id AND {cond})"
+                "EXISTS (SELECT 1 FROM user_emails e WHERE e.tenant_id = r.tenant_id \
+                 AND e.user_id = r.id AND {cond})"
             ),
             Element::Groups => format!(
                 "EXISTS (SELECT 1 FROM group_members m JOIN groups g ON g.tenant_id = m.tenant_id \
-                 AND g.id = m.group_id WHERE m.tenant_id = u.tenant_id AND m.member_id = u.id \
+                 AND g.id = m.group_id WHERE m.tenant_id = r.tenant_id AND m.member_id = r.id \
                  AND {cond})"
             ),
+            Element::Members => format!(
+                "EXISTS (SELECT 1 FROM group_members gm WHERE gm.tenant_id = r.tenant_id \
+                 AND gm.group_id = r.id AND {cond})"
+            ),
             Element::Json => format!(
-                "EXISTS (SELECT 1 FROM json_each(u.doc, {}) j WHERE {cond})",
+                "EXISTS (SELECT 1 FROM json_each(r.doc, {}) j WHERE {cond})",
                 sql_literal(&json_path(path.urn.as_deref(), &[attr.name.as_str()]))
             ),
         }

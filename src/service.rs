@@ -4,9 +4,16 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use percent_encoding::percent_decode_str;
+use serde_json::Value;
+
 use crate::auth;
-use crate::error::{ScimError, ScimResult};
+use crate::discovery;
+use crate::error::{ScimError, ScimResult, ScimType};
+use crate::filter::parse_filter;
+use crate::groups;
 use crate::http::{Method, Request, Response};
+use crate::list::{list_response, ListQuery};
 use crate::query::timestamp;
 use crate::store::{KeyValue, SqlExecutor};
 use crate::users;
@@ -79,17 +86,107 @@ async fn route<D: SqlExecutor, K: KeyValue>(
         base_url: format!("{}{SCIM_PREFIX}{tenant}", req.origin),
         now: timestamp(now),
     };
-    let segments: Vec<&str> = segments.collect();
+    let decoded: Vec<String> = segments
+        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
+    let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
+    let base = ctx.base_url.as_str();
+    use Method::{Delete, Get, Patch, Post, Put};
     match (segments.as_slice(), req.method) {
-        (["Users"], Method::Get) => users::list(&ctx, req).await,
-        (["Users"], Method::Post) => users::create(&ctx, req).await,
-        (["Users"], _) => Err(ScimError::method_not_allowed("Use GET or POST on /Users.")),
-        (["Users", id], Method::Get) => users::get(&ctx, req, id).await,
-        (["Users", id], Method::Put) => users::replace(&ctx, req, id).await,
-        (["Users", id], Method::Delete) => users::delete(&ctx, id).await,
-        (["Users", _], _) => Err(ScimError::method_not_allowed(
-            "Use GET, PUT or DELETE on /Users/{id}.",
+        (["Users"], Get) => users::list(&ctx, &ListQuery::from_query(req)?).await,
+        (["Users"], Post) => users::create(&ctx, req).await,
+        (["Users"], _) => not_allowed("GET, POST"),
+        (["Users", ".search"], Post) => {
+            users::list(&ctx, &ListQuery::from_search(&req.json()?)?).await
+        }
+        (["Users", ".search"], _) => not_allowed("POST"),
+        (["Users", id], Get) => users::get(&ctx, req, id).await,
+        (["Users", id], Put) => users::replace(&ctx, req, id).await,
+        (["Users", id], Delete) => users::delete(&ctx, req, id).await,
+        (["Users", _], Patch) => Err(not_implemented("PATCH")),
+        (["Users", _], _) => not_allowed("GET, PUT, PATCH, DELETE"),
+        (["Groups"], Get) => groups::list(&ctx, &ListQuery::from_query(req)?).await,
+        (["Groups"], Post) => groups::create(&ctx, req).await,
+        (["Groups"], _) => not_allowed("GET, POST"),
+        (["Groups", ".search"], Post) => {
+            groups::list(&ctx, &ListQuery::from_search(&req.json()?)?).await
+        }
+        (["Groups", ".search"], _) => not_allowed("POST"),
+        (["Groups", id], Get) => groups::get(&ctx, req, id).await,
+        (["Groups", id], Put) => groups::replace(&ctx, req, id).await,
+        (["Groups", id], Delete) => groups::delete(&ctx, req, id).await,
+        (["Groups", _], Patch) => Err(not_implemented("PATCH")),
+        (["Groups", _], _) => not_allowed("GET, PUT, PATCH, DELETE"),
+        ([".search"], Post) => root_search(&ctx, &ListQuery::from_search(&req.json()?)?).await,
+        ([".search"], _) => not_allowed("POST"),
+        (["ServiceProviderConfig"], Get) => Ok(Response::scim(
+            200,
+            &discovery::service_provider_config(base),
         )),
+        (["Schemas"], Get) => discovery::schemas(base, None),
+        (["Schemas", id], Get) => discovery::schemas(base, Some(id)),
+        (["ResourceTypes"], Get) => discovery::resource_type_list(base, None),
+        (["ResourceTypes", id], Get) => discovery::resource_type_list(base, Some(id)),
+        (["ServiceProviderConfig" | "Schemas" | "ResourceTypes", ..], _) => not_allowed("GET"),
+        (["Bulk"], _) => Err(not_implemented("Bulk")),
+        (["Me", ..], _) => Err(not_implemented("/Me")),
         _ => Err(ScimError::not_found(format!("No endpoint at {path}."))),
     }
+}
+
+fn not_allowed(allow: &str) -> ScimResult<Response> {
+    Ok(Response::from(ScimError::method_not_allowed(format!(
+        "This endpoint supports {allow}."
+    )))
+    .with_header("allow", allow))
+}
+
+fn not_implemented(what: &str) -> ScimError {
+    ScimError::new(
+        501,
+        None,
+        format!("{what} is not supported by this server."),
+    )
+}
+
+/// `POST /.search` at the root (RFC 7644 §3.4.3): Users, then Groups, as one
+/// list. A filter that cannot apply to a resource type matches none of it.
+async fn root_search<D: SqlExecutor, K: KeyValue>(
+    ctx: &Ctx<'_, D, K>,
+    query: &ListQuery,
+) -> ScimResult<Response> {
+    if let Some(f) = query.filter.as_deref() {
+        // A filter that is not even syntactically valid is 400, whatever
+        // the resource type.
+        let urns: Vec<String> = discovery::resource_types()
+            .iter()
+            .flat_map(|rt| rt.all_schema_urns().into_iter().map(str::to_owned))
+            .collect();
+        let urns: Vec<&str> = urns.iter().map(String::as_str).collect();
+        parse_filter(f, &urns).map_err(|e| ScimError::invalid_filter(e.message))?;
+    }
+    let offset = query.paging.offset();
+    let count = query.paging.count;
+    let tolerant = |r: ScimResult<(u64, Vec<Value>)>| match r {
+        Err(e) if e.scim_type == Some(ScimType::InvalidFilter) && query.filter.is_some() => {
+            Ok((0, Vec::new()))
+        }
+        other => other,
+    };
+    let (users_total, mut resources) = tolerant(users::search(ctx, query, offset, count).await)?;
+    let group_offset = offset.saturating_sub(users_total);
+    let group_limit = count.saturating_sub(resources.len() as u64);
+    let (groups_total, groups) =
+        tolerant(groups::search(ctx, query, group_offset, group_limit).await)?;
+    let total = users_total + groups_total;
+    if users_total + groups_total > 0 && users_total == 0 && groups_total == 0 {
+        return Err(ScimError::invalid_filter(
+            "The filter applies to no resource type.",
+        ));
+    }
+    resources.extend(groups);
+    Ok(Response::scim(
+        200,
+        &list_response(total, query.paging.start_index, resources),
+    ))
 }

@@ -2,16 +2,18 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::endpoint::{
+    check_if_match, etag, filter_condition, not_modified, resource_response, sort_by, Projection,
+};
 use crate::error::{ScimError, ScimResult};
-use crate::filter::{parse_filter, AttrPath};
 use crate::http::{Request, Response};
-use crate::list::{list_response, Paging};
-use crate::query::user_condition;
-use crate::resource::{normalize, parse_attr_list, project};
-use crate::schema::{user_resource_type, ResourceType};
+use crate::list::{list_response, ListQuery};
+use crate::query::Resource;
+use crate::resource::normalize;
+use crate::schema::user_resource_type;
 use crate::service::Ctx;
 use crate::store::users::{self as store, StoredUser};
-use crate::store::{DbError, KeyValue, SqlExecutor};
+use crate::store::{DbError, KeyValue, PageSpec, SqlExecutor};
 
 fn db_error(e: DbError) -> ScimError {
     match e {
@@ -20,11 +22,6 @@ fn db_error(e: DbError) -> ScimError {
         }
         other => ScimError::internal(format!("Storage error: {other}")),
     }
-}
-
-/// `W/"<version>"`: the weak entity tag of a stored version (RFC 7644 §3.14).
-pub fn etag(version: i64) -> String {
-    format!("W/\"{version}\"")
 }
 
 /// The read form of a stored user: `schemas`, `id`, the document, the
@@ -69,47 +66,6 @@ fn read_form<D, K>(ctx: &Ctx<'_, D, K>, u: &StoredUser) -> Value {
     Value::Object(out)
 }
 
-/// The `attributes` and `excludedAttributes` of a request (RFC 7644 §3.4.2.5).
-struct Projection {
-    attributes: Vec<AttrPath>,
-    excluded: Vec<AttrPath>,
-}
-
-impl Projection {
-    fn of(req: &Request, rt: &ResourceType) -> ScimResult<Projection> {
-        let list = |name: &str| match req.query_param(name) {
-            Some(v) => parse_attr_list(&v, rt),
-            None => Ok(Vec::new()),
-        };
-        Ok(Projection {
-            attributes: list("attributes")?,
-            excluded: list("excludedAttributes")?,
-        })
-    }
-
-    /// Whether the output can include the attribute `name` (so that costly
-    /// computed attributes like `groups` are read only when needed).
-    fn wants(&self, name: &str) -> bool {
-        let named = |l: &[AttrPath]| {
-            l.iter()
-                .any(|p| p.urn.is_none() && p.name.eq_ignore_ascii_case(name))
-        };
-        if self.attributes.is_empty() {
-            !named(&self.excluded)
-        } else {
-            named(&self.attributes)
-        }
-    }
-
-    fn apply(&self, rt: &ResourceType, full: &Value) -> Value {
-        project(rt, full, &self.attributes, &self.excluded)
-    }
-}
-
-fn resource_response(status: u16, body: &Value, version: i64) -> Response {
-    Response::scim(status, body).with_header("etag", etag(version))
-}
-
 pub async fn create<D: SqlExecutor, K: KeyValue>(
     ctx: &Ctx<'_, D, K>,
     req: &Request,
@@ -146,6 +102,9 @@ pub async fn get<D: SqlExecutor, K: KeyValue>(
         .await
         .map_err(db_error)?
         .ok_or_else(|| not_found(id))?;
+    if let Some(r) = not_modified(req, user.version) {
+        return Ok(r);
+    }
     let body = projection.apply(&rt, &read_form(ctx, &user));
     Ok(resource_response(200, &body, user.version))
 }
@@ -166,6 +125,7 @@ pub async fn replace<D: SqlExecutor, K: KeyValue>(
         .await
         .map_err(db_error)?
         .ok_or_else(|| not_found(id))?;
+    check_if_match(req, current.version)?;
     let doc = normalize(&rt, &input, Some(&current.doc))?;
     let written = store::replace(ctx.db, &ctx.tenant, id, current.version, &ctx.now, &doc)
         .await
@@ -187,8 +147,16 @@ pub async fn replace<D: SqlExecutor, K: KeyValue>(
 
 pub async fn delete<D: SqlExecutor, K: KeyValue>(
     ctx: &Ctx<'_, D, K>,
+    req: &Request,
     id: &str,
 ) -> ScimResult<Response> {
+    if req.header("if-match").is_some() {
+        let current = store::get(ctx.db, &ctx.tenant, id, false)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| not_found(id))?;
+        check_if_match(req, current.version)?;
+    }
     if store::delete(ctx.db, &ctx.tenant, id)
         .await
         .map_err(db_error)?
@@ -201,37 +169,45 @@ pub async fn delete<D: SqlExecutor, K: KeyValue>(
 
 pub async fn list<D: SqlExecutor, K: KeyValue>(
     ctx: &Ctx<'_, D, K>,
-    req: &Request,
+    query: &ListQuery,
 ) -> ScimResult<Response> {
-    let rt = user_resource_type(Vec::new());
-    let projection = Projection::of(req, &rt)?;
-    let paging = Paging::of(req)?;
-    let condition = match req.query_param("filter") {
-        Some(f) if !f.trim().is_empty() => {
-            let filter = parse_filter(&f, &rt.all_schema_urns())
-                .map_err(|e| ScimError::invalid_filter(e.message))?;
-            Some(user_condition(&rt, &filter)?)
-        }
-        _ => None,
-    };
-    let (total, users) = store::list(
-        ctx.db,
-        &ctx.tenant,
-        condition
-            .as_ref()
-            .map(|c| (c.sql.as_str(), c.params.as_slice())),
-        paging.offset(),
-        paging.count,
-        projection.wants("groups"),
-    )
-    .await
-    .map_err(db_error)?;
-    let resources = users
-        .iter()
-        .map(|u| projection.apply(&rt, &read_form(ctx, u)))
-        .collect();
+    let (total, resources) = search(ctx, query, query.paging.offset(), query.paging.count).await?;
     Ok(Response::scim(
         200,
-        &list_response(total, paging.start_index, resources),
+        &list_response(total, query.paging.start_index, resources),
     ))
+}
+
+/// The users matching a list query, in order, from `offset` (0-based), at
+/// most `limit` of them, projected; and how many match in all.
+pub async fn search<D: SqlExecutor, K: KeyValue>(
+    ctx: &Ctx<'_, D, K>,
+    query: &ListQuery,
+    offset: u64,
+    limit: u64,
+) -> ScimResult<(u64, Vec<Value>)> {
+    let rt = user_resource_type(Vec::new());
+    let projection = Projection::from_params(
+        query.attributes.as_deref(),
+        query.excluded_attributes.as_deref(),
+        &rt,
+    )?;
+    let condition = filter_condition(&rt, Resource::User, query.filter.as_deref())?;
+    let sort = sort_by(&rt, Resource::User, query)?;
+    let spec = PageSpec {
+        clause: condition
+            .as_ref()
+            .map(|c| (c.sql.as_str(), c.params.as_slice())),
+        sort: sort.as_deref().map(|s| (s, query.descending)),
+        offset,
+        limit,
+    };
+    let (total, rows) = store::list(ctx.db, &ctx.tenant, &spec, projection.wants("groups"))
+        .await
+        .map_err(db_error)?;
+    let resources = rows
+        .iter()
+        .map(|r| projection.apply(&rt, &read_form(ctx, r)))
+        .collect();
+    Ok((total, resources))
 }

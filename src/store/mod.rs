@@ -7,6 +7,7 @@
 
 use serde_json::{Map, Value};
 
+pub mod groups;
 pub mod memory_kv;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod sqlite;
@@ -115,6 +116,87 @@ pub trait KeyValue {
     /// `ttl_seconds`, when given, is at least 60 (a Workers KV rule).
     async fn put(&self, key: &str, value: &str, ttl_seconds: Option<u64>) -> Result<(), DbError>;
     async fn delete(&self, key: &str) -> Result<(), DbError>;
+}
+
+/// A statement that aborts its batch when the statement before it changed
+/// no row (see the `write_guard` table in the first migration).
+pub fn guard_previous_changed() -> Stmt {
+    Stmt::new(
+        "INSERT INTO write_guard (stale) SELECT 1 WHERE changes() = 0",
+        Vec::new(),
+    )
+}
+
+/// Whether an error is the abort raised by [`guard_previous_changed`].
+pub fn is_guard_abort(e: &DbError) -> bool {
+    matches!(e, DbError::Constraint(m) if m.contains("write_guard"))
+}
+
+/// How to select a page: an optional filter condition (over alias `r`) with
+/// its parameters, an optional sort expression, and the window.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PageSpec<'a> {
+    pub clause: Option<(&'a str, &'a [SqlValue])>,
+    pub sort: Option<(&'a str, bool)>,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// One page of a resource table (alias `r`), and the number of rows
+/// matching: `base` is the tenant condition. Rows come in the sort order,
+/// then insertion order, which keeps pages stable.
+pub async fn page<D: SqlExecutor>(
+    db: &D,
+    table: &str,
+    base: &str,
+    tenant: &str,
+    spec: &PageSpec<'_>,
+    columns: &str,
+) -> Result<(u64, Vec<Row>), DbError> {
+    let PageSpec {
+        clause,
+        sort,
+        offset,
+        limit,
+    } = *spec;
+    let mut where_sql = base.to_owned();
+    let mut params: Vec<SqlValue> = vec![tenant.into()];
+    if let Some((c, p)) = clause {
+        where_sql.push_str(" AND (");
+        where_sql.push_str(c);
+        where_sql.push(')');
+        params.extend_from_slice(p);
+    }
+    let count_rows = db
+        .query(Stmt::new(
+            format!("SELECT count(*) AS n FROM {table} r WHERE {where_sql}"),
+            params.clone(),
+        ))
+        .await?;
+    let total = count_rows
+        .first()
+        .and_then(|r| col_i64(r, "n"))
+        .map_or(0, |n| u64::try_from(n).unwrap_or(0));
+    if limit == 0 || offset >= total {
+        return Ok((total, Vec::new()));
+    }
+    // RFC 7644 §3.4.2.3: unassigned values sort last.
+    let order = match sort {
+        Some((expr, false)) => format!("{expr} IS NULL, {expr} ASC, "),
+        Some((expr, true)) => format!("{expr} IS NULL, {expr} DESC, "),
+        None => String::new(),
+    };
+    params.push(SqlValue::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
+    params.push(SqlValue::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
+    let rows = db
+        .query(Stmt::new(
+            format!(
+                "SELECT {columns} FROM {table} r WHERE {where_sql} ORDER BY {order}r.seq LIMIT ? OFFSET ?"
+            ),
+            params,
+        ))
+        .await?;
+    Ok((total, rows))
 }
 
 /// Reads a text column.

@@ -4,7 +4,9 @@
 
 use serde_json::Value;
 
-use super::{col_i64, col_str, DbError, Row, SqlExecutor, SqlValue, Stmt};
+use super::{
+    col_i64, col_str, guard_previous_changed, is_guard_abort, DbError, Row, SqlExecutor, Stmt,
+};
 
 /// A user as stored: the indexed columns plus the document.
 #[derive(Debug, Clone, PartialEq)]
@@ -122,17 +124,9 @@ pub async fn replace<D: SqlExecutor>(
     doc: &Value,
 ) -> Result<bool, DbError> {
     let cols = columns(doc);
-    // The email rows are rewritten only if the guarded UPDATE matched: inside
-    // the one batch, each statement re-checks that the row now holds exactly
-    // the version and document this write set. A concurrent writer that lost
-    // the race fails that check (or wrote the very same document).
-    let guard = "EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND id = ? AND version = ? \
-                 AND doc = ?)";
-    let doc_text = doc.to_string();
-    let new_version = expected_version + 1;
     let mut stmts = vec![Stmt::new(
         "UPDATE users SET user_name = ?, user_name_key = ?, external_id = ?, display_name = ?, \
-         active = ?, last_modified = ?, version = ?, doc = ? \
+         active = ?, last_modified = ?, version = version + 1, doc = ? \
          WHERE tenant_id = ? AND id = ? AND version = ? AND deleted_at IS NULL",
         vec![
             cols.user_name.clone().into(),
@@ -141,46 +135,30 @@ pub async fn replace<D: SqlExecutor>(
             cols.display_name.clone().into(),
             cols.active.into(),
             now.into(),
-            new_version.into(),
-            doc_text.clone().into(),
+            doc.to_string().into(),
             tenant.into(),
             id.into(),
             expected_version.into(),
         ],
     )];
-    let guard_params = || -> Vec<SqlValue> {
-        vec![
-            tenant.into(),
-            id.into(),
-            new_version.into(),
-            doc_text.clone().into(),
-        ]
-    };
-    let mut del_params = vec![tenant.into(), id.into()];
-    del_params.extend(guard_params());
+    // The email rows are rewritten only if the guarded UPDATE matched.
+    stmts.push(guard_previous_changed());
     stmts.push(Stmt::new(
-        format!("DELETE FROM user_emails WHERE tenant_id = ? AND user_id = ? AND {guard}"),
-        del_params,
+        "DELETE FROM user_emails WHERE tenant_id = ? AND user_id = ?",
+        vec![tenant.into(), id.into()],
     ));
-    for ins in email_inserts(tenant, id, &cols) {
-        let mut params = ins.params;
-        params.extend(guard_params());
-        stmts.push(Stmt::new(
-            format!(
-                "INSERT INTO user_emails (tenant_id, user_id, value_key, type, is_primary) \
-                 SELECT ?, ?, ?, ?, ? WHERE {guard}"
-            ),
-            params,
-        ));
+    stmts.extend(email_inserts(tenant, id, &cols));
+    match db.batch(stmts).await {
+        Ok(_) => Ok(true),
+        Err(e) if is_guard_abort(&e) => Ok(false),
+        Err(e) => Err(e),
     }
-    let changes = db.batch(stmts).await?;
-    Ok(changes.first().copied().unwrap_or(0) == 1)
 }
 
-const USER_COLUMNS: &str = "u.id, u.created_at, u.last_modified, u.version, u.doc";
+const USER_COLUMNS: &str = "r.id, r.created_at, r.last_modified, r.version, r.doc";
 const GROUPS_COLUMN: &str = ", (SELECT json_group_array(json_array(g.id, g.display_name)) \
      FROM group_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
-     WHERE m.tenant_id = u.tenant_id AND m.member_id = u.id) AS groups";
+     WHERE m.tenant_id = r.tenant_id AND m.member_id = r.id) AS groups";
 
 fn select_columns(with_groups: bool) -> String {
     if with_groups {
@@ -224,7 +202,7 @@ pub async fn get<D: SqlExecutor>(
     with_groups: bool,
 ) -> Result<Option<StoredUser>, DbError> {
     let sql = format!(
-        "SELECT {} FROM users u WHERE u.tenant_id = ? AND u.id = ? AND u.deleted_at IS NULL",
+        "SELECT {} FROM users r WHERE r.tenant_id = ? AND r.id = ? AND r.deleted_at IS NULL",
         select_columns(with_groups)
     );
     let rows = db
@@ -233,50 +211,23 @@ pub async fn get<D: SqlExecutor>(
     rows.first().map(from_row).transpose()
 }
 
-/// A page of live users matching `clause` (an SQL condition over alias `u`
+/// A page of live users matching `clause` (an SQL condition over alias `r`
 /// with its parameters), in insertion order, and the total count.
 pub async fn list<D: SqlExecutor>(
     db: &D,
     tenant: &str,
-    clause: Option<(&str, &[SqlValue])>,
-    offset: u64,
-    limit: u64,
+    spec: &super::PageSpec<'_>,
     with_groups: bool,
 ) -> Result<(u64, Vec<StoredUser>), DbError> {
-    let mut where_sql = "u.tenant_id = ? AND u.deleted_at IS NULL".to_owned();
-    let mut params: Vec<SqlValue> = vec![tenant.into()];
-    if let Some((c, p)) = clause {
-        where_sql.push_str(" AND (");
-        where_sql.push_str(c);
-        where_sql.push(')');
-        params.extend_from_slice(p);
-    }
-    let count_rows = db
-        .query(Stmt::new(
-            format!("SELECT count(*) AS n FROM users u WHERE {where_sql}"),
-            params.clone(),
-        ))
-        .await?;
-    let total = count_rows
-        .first()
-        .and_then(|r| col_i64(r, "n"))
-        .unwrap_or(0)
-        .max(0) as u64;
-    if limit == 0 || offset >= total {
-        return Ok((total, Vec::new()));
-    }
-    let mut page_params = params;
-    page_params.push(SqlValue::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
-    page_params.push(SqlValue::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
-    let rows = db
-        .query(Stmt::new(
-            format!(
-                "SELECT {} FROM users u WHERE {where_sql} ORDER BY u.seq LIMIT ? OFFSET ?",
-                select_columns(with_groups)
-            ),
-            page_params,
-        ))
-        .await?;
+    let (total, rows) = super::page(
+        db,
+        "users",
+        "r.tenant_id = ? AND r.deleted_at IS NULL",
+        tenant,
+        spec,
+        &select_columns(with_groups),
+    )
+    .await?;
     let users = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
     Ok((total, users))
 }

@@ -1,0 +1,18 @@
+// Serves the built worker over real HTTP for external test tools (see
+// scripts/conformance): startWorker() from worker.mjs migrates D1 and
+// provisions a tenant with a token; this prints one JSON line
+// {"baseUrl", "token"} on stdout and serves until killed.
+// Listens on 127.0.0.1:$PORT, or a free port when PORT is unset.
+import { startWorker } from "./worker.mjs";
+
+const worker = await startWorker({ port: Number(process.env.PORT ?? 0) });
+const { baseUrl, token } = await worker.tenant("conformance");
+
+const stop = async () => {
+  await worker.dispose();
+  process.exit(0);
+};
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
+
+console.log(JSON.stringify({ baseUrl, token }));

@@ -1,0 +1,160 @@
+//! Service provider configuration endpoints (RFC 7644 §4): what this server
+//! supports, reported exactly, and the schemas and resource types it serves.
+
+use serde_json::{json, Value};
+
+use crate::error::{ScimError, ScimResult};
+use crate::http::Response;
+use crate::list::{list_response, MAX_RESULTS};
+use crate::schema::{group_resource_type, user_resource_type, ResourceType};
+
+pub const SPC_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
+
+/// What the server implements; ServiceProviderConfig is built from this, so
+/// it cannot claim more than the code does.
+pub struct Features {
+    pub patch: bool,
+    pub sort: bool,
+    pub etag: bool,
+    pub bulk: Option<(u64, u64)>,
+}
+
+pub const FEATURES: Features = Features {
+    patch: false,
+    sort: true,
+    etag: true,
+    bulk: None,
+};
+
+pub fn resource_types() -> Vec<ResourceType> {
+    vec![user_resource_type(Vec::new()), group_resource_type()]
+}
+
+/// `GET /ServiceProviderConfig` (RFC 7643 §5).
+pub fn service_provider_config(base_url: &str) -> Value {
+    let (bulk_supported, max_ops, max_payload) = match FEATURES.bulk {
+        Some((ops, bytes)) => (true, ops, bytes),
+        None => (false, 0, 0),
+    };
+    json!({
+        "schemas": [SPC_SCHEMA],
+        "patch": {"supported": FEATURES.patch},
+        "bulk": {
+            "supported": bulk_supported,
+            "maxOperations": max_ops,
+            "maxPayloadSize": max_payload,
+        },
+        "filter": {"supported": true, "maxResults": MAX_RESULTS},
+        "changePassword": {"supported": false},
+        "sort": {"supported": FEATURES.sort},
+        "etag": {"supported": FEATURES.etag},
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "OAuth Bearer Token",
+            "description": "A SCIM token issued for this tenant, sent as Authorization: Bearer <token>.",
+            "primary": true,
+        }],
+        "meta": {
+            "resourceType": "ServiceProviderConfig",
+            "location": format!("{base_url}/ServiceProviderConfig"),
+        },
+    })
+}
+
+fn all_schemas(base_url: &str) -> Vec<Value> {
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for rt in resource_types() {
+        for schema in rt.schemas() {
+            if !seen.contains(&schema.id) {
+                seen.push(schema.id.clone());
+                out.push(schema.to_json(base_url));
+            }
+        }
+    }
+    out
+}
+
+/// `GET /Schemas` and `GET /Schemas/{id}` (RFC 7644 §4).
+pub fn schemas(base_url: &str, id: Option<&str>) -> ScimResult<Response> {
+    let list = all_schemas(base_url);
+    match id {
+        None => Ok(Response::scim(
+            200,
+            &list_response(list.len() as u64, 1, list),
+        )),
+        Some(id) => list
+            .into_iter()
+            .find(|s| s["id"].as_str().is_some_and(|s| s.eq_ignore_ascii_case(id)))
+            .map(|s| Response::scim(200, &s))
+            .ok_or_else(|| ScimError::not_found(format!("Schema {id} not found."))),
+    }
+}
+
+/// `GET /ResourceTypes` and `GET /ResourceTypes/{id}` (RFC 7644 §4).
+pub fn resource_type_list(base_url: &str, id: Option<&str>) -> ScimResult<Response> {
+    let list: Vec<Value> = resource_types()
+        .iter()
+        .map(|rt| rt.to_json(base_url))
+        .collect();
+    match id {
+        None => Ok(Response::scim(
+            200,
+            &list_response(list.len() as u64, 1, list),
+        )),
+        Some(id) => list
+            .into_iter()
+            .find(|r| r["id"].as_str().is_some_and(|r| r.eq_ignore_ascii_case(id)))
+            .map(|r| Response::scim(200, &r))
+            .ok_or_else(|| ScimError::not_found(format!("ResourceType {id} not found."))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_nulls(v: &Value) -> bool {
+        match v {
+            Value::Null => false,
+            Value::Array(a) => a.iter().all(no_nulls),
+            Value::Object(o) => o.values().all(no_nulls),
+            _ => true,
+        }
+    }
+
+    #[test]
+    fn service_provider_config_reports_features_without_nulls() {
+        // RFC 7643 §5: every capability object has "supported".
+        let spc = service_provider_config("https://x/scim/v2/t");
+        assert!(no_nulls(&spc));
+        assert_eq!(spc["patch"]["supported"], FEATURES.patch);
+        assert_eq!(spc["filter"]["maxResults"], MAX_RESULTS);
+        assert_eq!(spc["authenticationSchemes"][0]["type"], "oauthbearertoken");
+    }
+
+    #[test]
+    fn schemas_list_user_group_and_enterprise_once_each() {
+        let list = all_schemas("https://x");
+        let ids: Vec<&str> = list.iter().filter_map(|s| s["id"].as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "urn:ietf:params:scim:schemas:core:2.0:User",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+                "urn:ietf:params:scim:schemas:core:2.0:Group",
+            ]
+        );
+        assert!(list.iter().all(no_nulls));
+        assert_eq!(
+            schemas(
+                "https://x",
+                Some("urn:ietf:params:scim:schemas:core:2.0:group")
+            )
+            .unwrap()
+            .status,
+            200
+        );
+        assert_eq!(schemas("https://x", Some("nope")).unwrap_err().status, 404);
+    }
+}

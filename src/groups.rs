@@ -1,0 +1,292 @@
+//! The /Groups endpoints (RFC 7644 §3.3–§3.6). Members live in their own
+//! table: the document never holds them, and `excludedAttributes=members`
+//! never reads them.
+
+use serde_json::{json, Map, Value};
+
+use crate::endpoint::{
+    check_if_match, etag, filter_condition, not_modified, resource_response, sort_by, Projection,
+};
+use crate::error::{ScimError, ScimResult};
+use crate::http::{Request, Response};
+use crate::list::{list_response, ListQuery};
+use crate::query::Resource;
+use crate::resource::normalize;
+use crate::schema::{group_resource_type, ResourceType};
+use crate::service::Ctx;
+use crate::store::groups::{self as store, Member, Membership, NewMember, StoredGroup};
+use crate::store::{DbError, KeyValue, PageSpec, SqlExecutor};
+
+fn db_error(e: DbError) -> ScimError {
+    match e {
+        DbError::Unique(_) => {
+            ScimError::uniqueness("A group with this displayName already exists in this tenant.")
+        }
+        DbError::Constraint(m) if m.contains("member_type") => ScimError::invalid_value(
+            "A member does not exist in this tenant (members must be existing users or groups).",
+        ),
+        other => ScimError::internal(format!("Storage error: {other}")),
+    }
+}
+
+fn not_found(id: &str) -> ScimError {
+    ScimError::not_found(format!("Group {id} not found."))
+}
+
+/// Splits the `members` out of a normalized group document.
+pub fn take_members(doc: &mut Value) -> Vec<NewMember> {
+    let members = doc
+        .as_object_mut()
+        .and_then(|o| o.remove("members"))
+        .and_then(|m| match m {
+            Value::Array(a) => Some(a),
+            _ => None,
+        })
+        .unwrap_or_default();
+    members
+        .iter()
+        .filter_map(|m| {
+            Some(NewMember {
+                id: m.get("value")?.as_str()?.to_owned(),
+                kind: m.get("type").and_then(Value::as_str).map(str::to_owned),
+            })
+        })
+        .collect()
+}
+
+/// 400 `invalidValue` naming the members that do not exist: they are never
+/// stored (the batch re-checks inside the write, so a race cannot store one).
+pub async fn check_members<D: SqlExecutor>(
+    db: &D,
+    tenant: &str,
+    group_id: &str,
+    members: &[NewMember],
+) -> ScimResult<()> {
+    let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let missing = store::missing_members(db, tenant, group_id, &ids)
+        .await
+        .map_err(db_error)?;
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(ScimError::invalid_value(format!(
+            "These members do not exist in this tenant: {}.",
+            missing.join(", ")
+        )))
+    }
+}
+
+fn member_json<D, K>(ctx: &Ctx<'_, D, K>, m: &Member) -> Value {
+    let mut o = Map::new();
+    o.insert("value".into(), Value::String(m.id.clone()));
+    let endpoint = if m.kind == "Group" { "Groups" } else { "Users" };
+    o.insert(
+        "$ref".into(),
+        Value::String(format!("{}/{endpoint}/{}", ctx.base_url, m.id)),
+    );
+    if let Some(d) = &m.display {
+        o.insert("display".into(), Value::String(d.clone()));
+    }
+    o.insert("type".into(), Value::String(m.kind.clone()));
+    Value::Object(o)
+}
+
+/// The read form of a stored group.
+pub fn read_form<D, K>(ctx: &Ctx<'_, D, K>, g: &StoredGroup) -> Value {
+    let mut out = Map::new();
+    if let Some(s) = g.doc.get("schemas") {
+        out.insert("schemas".into(), s.clone());
+    }
+    out.insert("id".into(), Value::String(g.id.clone()));
+    if let Some(doc) = g.doc.as_object() {
+        for (k, v) in doc {
+            if k != "schemas" {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    if let Some(members) = g.members.as_ref().filter(|m| !m.is_empty()) {
+        let list = members.iter().map(|m| member_json(ctx, m)).collect();
+        out.insert("members".into(), Value::Array(list));
+    }
+    out.insert(
+        "meta".into(),
+        json!({
+            "resourceType": "Group",
+            "created": g.created,
+            "lastModified": g.last_modified,
+            "location": format!("{}/Groups/{}", ctx.base_url, g.id),
+            "version": etag(g.version),
+        }),
+    );
+    Value::Object(out)
+}
+
+async fn reread<D: SqlExecutor, K: KeyValue>(
+    ctx: &Ctx<'_, D, K>,
+    id: &str,
+    projection: &Projection,
+) -> ScimResult<StoredGroup> {
+    store::get(ctx.db, &ctx.tenant, id, projection.wants("members"))
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| not_found(id))
+}
+
+pub async fn create<D: SqlExecutor, K: KeyValue>(
+    ctx: &Ctx<'_, D, K>,
+    req: &Request,
+) -> ScimResult<Response> {
+    let rt = group_resource_type();
+    let projection = Projection::of(req, &rt)?;
+    let mut doc = normalize(&rt, &req.json()?, None)?;
+    let members = take_members(&mut doc);
+    let id = uuid::Uuid::new_v4().to_string();
+    check_members(ctx.db, &ctx.tenant, &id, &members).await?;
+    let membership = Membership {
+        add: members,
+        ..Membership::default()
+    };
+    store::insert(ctx.db, &ctx.tenant, &id, &ctx.now, &doc, &membership)
+        .await
+        .map_err(db_error)?;
+    let group = reread(ctx, &id, &projection).await?;
+    let body = projection.apply(&rt, &read_form(ctx, &group));
+    let location = format!("{}/Groups/{id}", ctx.base_url);
+    Ok(resource_response(201, &body, group.version).with_header("location", location))
+}
+
+pub async fn get<D: SqlExecutor, K: KeyValue>(
+    ctx: &Ctx<'_, D, K>,
+    req: &Request,
+    id: &str,
+) -> ScimResult<Response> {
+    let rt = group_resource_type();
+    let projection = Projection::of(req, &rt)?;
+    let group = reread(ctx, id, &projection).await?;
+    if let Some(r) = not_modified(req, group.version) {
+        return Ok(r);
+    }
+    let body = projection.apply(&rt, &read_form(ctx, &group));
+    Ok(resource_response(200, &body, group.version))
+}
+
+pub async fn replace<D: SqlExecutor, K: KeyValue>(
+    ctx: &Ctx<'_, D, K>,
+    req: &Request,
+    id: &str,
+) -> ScimResult<Response> {
+    let rt = group_resource_type();
+    let projection = Projection::of(req, &rt)?;
+    let input = req.json()?;
+    let current = store::get(ctx.db, &ctx.tenant, id, false)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| not_found(id))?;
+    check_if_match(req, current.version)?;
+    let mut doc = normalize(&rt, &input, Some(&current.doc))?;
+    let members = take_members(&mut doc);
+    check_members(ctx.db, &ctx.tenant, id, &members).await?;
+    // PUT replaces the member list: all out, the given ones in.
+    let membership = Membership {
+        remove_all: true,
+        remove: Vec::new(),
+        add: members,
+    };
+    write(ctx, &rt, id, current.version, &doc, &membership).await?;
+    let group = reread(ctx, id, &projection).await?;
+    let body = projection.apply(&rt, &read_form(ctx, &group));
+    Ok(resource_response(200, &body, group.version))
+}
+
+/// Writes a group's new document and membership changes atomically, or
+/// answers 412 when the group changed meanwhile.
+pub async fn write<D: SqlExecutor, K: KeyValue>(
+    ctx: &Ctx<'_, D, K>,
+    _rt: &ResourceType,
+    id: &str,
+    version: i64,
+    doc: &Value,
+    membership: &Membership,
+) -> ScimResult<()> {
+    let written = store::update(ctx.db, &ctx.tenant, id, version, &ctx.now, doc, membership)
+        .await
+        .map_err(db_error)?;
+    if written {
+        Ok(())
+    } else {
+        Err(ScimError::precondition_failed(
+            "The group was changed or deleted by another request; retry.",
+        ))
+    }
+}
+
+pub async fn delete<D: SqlExecutor, K: KeyValue>(
+    ctx: &Ctx<'_, D, K>,
+    req: &Request,
+    id: &str,
+) -> ScimResult<Response> {
+    if req.header("if-match").is_some() {
+        let current = store::get(ctx.db, &ctx.tenant, id, false)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| not_found(id))?;
+        check_if_match(req, current.version)?;
+    }
+    if store::delete(ctx.db, &ctx.tenant, id)
+        .await
+        .map_err(db_error)?
+    {
+        Ok(Response::empty(204))
+    } else {
+        Err(not_found(id))
+    }
+}
+
+pub async fn list<D: SqlExecutor, K: KeyValue>(
+    ctx: &Ctx<'_, D, K>,
+    query: &ListQuery,
+) -> ScimResult<Response> {
+    let (total, resources) = search(ctx, query, query.paging.offset(), query.paging.count).await?;
+    Ok(Response::scim(
+        200,
+        &list_response(total, query.paging.start_index, resources),
+    ))
+}
+
+/// The groups matching a list query, in order, from `offset` (0-based), at
+/// most `limit` of them, projected; and how many match in all.
+pub async fn search<D: SqlExecutor, K: KeyValue>(
+    ctx: &Ctx<'_, D, K>,
+    query: &ListQuery,
+    offset: u64,
+    limit: u64,
+) -> ScimResult<(u64, Vec<Value>)> {
+    let rt = group_resource_type();
+    let projection = Projection::from_params(
+        query.attributes.as_deref(),
+        query.excluded_attributes.as_deref(),
+        &rt,
+    )?;
+    let condition = filter_condition(&rt, Resource::Group, query.filter.as_deref())?;
+    let sort = sort_by(&rt, Resource::Group, query)?;
+    let spec = PageSpec {
+        clause: condition
+            .as_ref()
+            .map(|c| (c.sql.as_str(), c.params.as_slice())),
+        sort: sort.as_deref().map(|s| (s, query.descending)),
+        offset,
+        limit,
+    };
+    let (total, rows) = store::list(ctx.db, &ctx.tenant, &spec, projection.wants("members"))
+        .await
+        .map_err(db_error)?;
+    let resources = rows
+        .iter()
+        .map(|r| projection.apply(&rt, &read_form(ctx, r)))
+        .collect();
+    Ok((total, resources))
+}
