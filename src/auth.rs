@@ -35,7 +35,12 @@ pub struct TokenRecord {
 
 /// SHA-256 of a token as lowercase hex.
 pub fn token_hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
+    sha256_hex(token.as_bytes())
+}
+
+/// SHA-256 as lowercase hex.
+pub fn sha256_hex(data: &[u8]) -> String {
+    let digest = Sha256::digest(data);
     let mut hex = String::with_capacity(64);
     for b in digest {
         hex.push(char::from(HEX[usize::from(b >> 4)]));

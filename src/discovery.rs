@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use crate::error::{ScimError, ScimResult};
 use crate::http::Response;
-use crate::list::{list_response, MAX_RESULTS};
+use crate::list::{list_response, DEFAULT_COUNT, MAX_RESULTS};
 use crate::schema::{group_resource_type, user_resource_type, ResourceType};
 
 pub const SPC_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
@@ -48,6 +48,14 @@ pub fn service_provider_config(base_url: &str) -> Value {
         "changePassword": {"supported": false},
         "sort": {"supported": FEATURES.sort},
         "etag": {"supported": FEATURES.etag},
+        // RFC 9865 §4: both pagination methods, index by default.
+        "pagination": {
+            "cursor": true,
+            "index": true,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": DEFAULT_COUNT,
+            "maxPageSize": MAX_RESULTS,
+        },
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
             "name": "OAuth Bearer Token",

@@ -2,8 +2,9 @@
 
 use serde_json::{json, Value};
 
-use crate::error::{ScimError, ScimResult};
+use crate::error::{ScimError, ScimResult, ScimType};
 use crate::http::Request;
+use crate::store::Keyset;
 
 pub const LIST_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 
@@ -59,6 +60,8 @@ pub struct ListQuery {
     pub paging: Paging,
     pub attributes: Option<String>,
     pub excluded_attributes: Option<String>,
+    /// RFC 9865: `Some("")` asks for the first page with cursors.
+    pub cursor: Option<String>,
 }
 
 fn descending(order: Option<&str>) -> ScimResult<bool> {
@@ -75,14 +78,16 @@ fn descending(order: Option<&str>) -> ScimResult<bool> {
 impl ListQuery {
     /// From the query string of `GET /Users` or `GET /Groups`.
     pub fn from_query(req: &Request) -> ScimResult<ListQuery> {
-        Ok(ListQuery {
+        ListQuery {
             filter: req.query_param("filter"),
             sort_by: req.query_param("sortBy"),
             descending: descending(req.query_param("sortOrder").as_deref())?,
             paging: Paging::of(req)?,
             attributes: req.query_param("attributes"),
             excluded_attributes: req.query_param("excludedAttributes"),
-        })
+            cursor: req.query_param("cursor"),
+        }
+        .checked(req.query_param("startIndex").is_some())
     }
 
     /// From a SearchRequest body (`POST .../.search`, RFC 7644 §3.4.3).
@@ -140,15 +145,134 @@ impl ListQuery {
                     .ok_or_else(|| ScimError::invalid_value(format!("{name} must be an integer."))),
             }
         };
-        Ok(ListQuery {
+        ListQuery {
             filter: string("filter")?,
             sort_by: string("sortBy")?,
             descending: descending(string("sortOrder")?.as_deref())?,
             paging: Paging::new(int("startIndex")?, int("count")?),
             attributes: names("attributes")?,
             excluded_attributes: names("excludedAttributes")?,
-        })
+            cursor: string("cursor")?,
+        }
+        .checked(field("startIndex").is_some())
     }
+}
+
+impl ListQuery {
+    fn checked(self, has_start_index: bool) -> ScimResult<ListQuery> {
+        if self.cursor.is_some() && has_start_index {
+            return Err(ScimError::invalid_value(
+                "Use either cursor or startIndex pagination, not both (RFC 9865).",
+            ));
+        }
+        if self.cursor.is_some() && self.sort_by.is_some() {
+            return Err(ScimError::invalid_value(
+                "Cursor pagination follows creation order; it cannot be combined with sortBy.",
+            ));
+        }
+        Ok(self)
+    }
+
+    /// What a cursor is bound to: the resource type and filter it was issued
+    /// for, so that it cannot be replayed against another query.
+    pub fn fingerprint(&self, resource: &str) -> String {
+        let seed = format!("{resource}\n{}", self.filter.as_deref().unwrap_or(""));
+        let mut hex = crate::auth::sha256_hex(seed.as_bytes());
+        hex.truncate(12);
+        hex
+    }
+
+    /// The keyset position a cursor stands for (RFC 9865); the empty cursor
+    /// is the first page.
+    pub fn keyset(&self, resource: &str) -> ScimResult<Option<Keyset>> {
+        let Some(c) = self.cursor.as_deref() else {
+            return Ok(None);
+        };
+        if c.is_empty() {
+            return Ok(Some(Keyset::After(0)));
+        }
+        let invalid = || {
+            ScimError::bad_request(
+                ScimType::InvalidCursor,
+                "The cursor is not valid for this query.",
+            )
+        };
+        let (pos, fp) = c.split_once('.').ok_or_else(invalid)?;
+        if fp != self.fingerprint(resource) {
+            return Err(invalid());
+        }
+        let seq = |s: &str| s.parse::<i64>().map_err(|_| invalid());
+        match pos.split_at_checked(1) {
+            Some(("a", s)) => Ok(Some(Keyset::After(seq(s)?))),
+            Some(("b", s)) => Ok(Some(Keyset::Before(seq(s)?))),
+            _ => Err(invalid()),
+        }
+    }
+
+    pub fn cursor_for(&self, resource: &str, k: Keyset) -> String {
+        let (d, s) = match k {
+            Keyset::After(s) => ('a', s),
+            Keyset::Before(s) => ('b', s),
+        };
+        format!("{d}{s}.{}", self.fingerprint(resource))
+    }
+}
+
+/// Resources found for a list query, projected.
+#[derive(Debug, Clone, Default)]
+pub struct Found {
+    pub total: u64,
+    pub resources: Vec<Value>,
+    /// Whether more resources follow the page (in its direction).
+    pub more: bool,
+    /// The `seq` of the first and last resource of the page.
+    pub seq_range: Option<(i64, i64)>,
+}
+
+/// The cursors of a keyset page (RFC 9865): `nextCursor` when rows follow,
+/// `previousCursor` when rows precede.
+pub fn cursor_links(
+    query: &ListQuery,
+    resource: &str,
+    keyset: Keyset,
+    first_last: Option<(i64, i64)>,
+    more: bool,
+) -> (Option<String>, Option<String>) {
+    let Some((first, last)) = first_last else {
+        return (None, None);
+    };
+    let (has_next, has_prev) = match keyset {
+        Keyset::After(s) => (more, s > 0),
+        Keyset::Before(_) => (true, more),
+    };
+    (
+        has_next.then(|| query.cursor_for(resource, Keyset::After(last))),
+        has_prev.then(|| query.cursor_for(resource, Keyset::Before(first))),
+    )
+}
+
+/// A ListResponse for a cursor page (RFC 9865): no `startIndex`.
+pub fn cursor_list_response(
+    total: u64,
+    resources: Vec<Value>,
+    next: Option<String>,
+    previous: Option<String>,
+) -> Value {
+    let mut v = json!({
+        "schemas": [LIST_RESPONSE_SCHEMA],
+        "totalResults": total,
+        "itemsPerPage": resources.len(),
+    });
+    if let Some(o) = v.as_object_mut() {
+        if let Some(n) = next {
+            o.insert("nextCursor".into(), Value::String(n));
+        }
+        if let Some(p) = previous {
+            o.insert("previousCursor".into(), Value::String(p));
+        }
+        o.insert("Resources".into(), Value::Array(resources));
+    }
+    v
 }
 
 /// A ListResponse; numbers are JSON integers and `itemsPerPage` is the number

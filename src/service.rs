@@ -5,7 +5,6 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use percent_encoding::percent_decode_str;
-use serde_json::Value;
 
 use crate::auth;
 use crate::discovery;
@@ -13,7 +12,7 @@ use crate::error::{ScimError, ScimResult, ScimType};
 use crate::filter::parse_filter;
 use crate::groups;
 use crate::http::{Method, Request, Response};
-use crate::list::{list_response, ListQuery};
+use crate::list::{list_response, Found, ListQuery};
 use crate::query::timestamp;
 use crate::store::{KeyValue, SqlExecutor};
 use crate::users;
@@ -165,26 +164,26 @@ async fn root_search<D: SqlExecutor, K: KeyValue>(
         let urns: Vec<&str> = urns.iter().map(String::as_str).collect();
         parse_filter(f, &urns).map_err(|e| ScimError::invalid_filter(e.message))?;
     }
+    if query.cursor.is_some() {
+        return Err(ScimError::invalid_value(
+            "Cursor pagination is offered on /Users and /Groups, not across resource types.",
+        ));
+    }
     let offset = query.paging.offset();
     let count = query.paging.count;
-    let tolerant = |r: ScimResult<(u64, Vec<Value>)>| match r {
+    let tolerant = |r: ScimResult<Found>| match r {
         Err(e) if e.scim_type == Some(ScimType::InvalidFilter) && query.filter.is_some() => {
-            Ok((0, Vec::new()))
+            Ok(Found::default())
         }
         other => other,
     };
-    let (users_total, mut resources) = tolerant(users::search(ctx, query, offset, count).await)?;
-    let group_offset = offset.saturating_sub(users_total);
-    let group_limit = count.saturating_sub(resources.len() as u64);
-    let (groups_total, groups) =
-        tolerant(groups::search(ctx, query, group_offset, group_limit).await)?;
-    let total = users_total + groups_total;
-    if users_total + groups_total > 0 && users_total == 0 && groups_total == 0 {
-        return Err(ScimError::invalid_filter(
-            "The filter applies to no resource type.",
-        ));
-    }
-    resources.extend(groups);
+    let users = tolerant(users::search(ctx, query, offset, count, None).await)?;
+    let group_offset = offset.saturating_sub(users.total);
+    let group_limit = count.saturating_sub(users.resources.len() as u64);
+    let groups = tolerant(groups::search(ctx, query, group_offset, group_limit, None).await)?;
+    let total = users.total + groups.total;
+    let mut resources = users.resources;
+    resources.extend(groups.resources);
     Ok(Response::scim(
         200,
         &list_response(total, query.paging.start_index, resources),

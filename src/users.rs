@@ -7,13 +7,13 @@ use crate::endpoint::{
 };
 use crate::error::{ScimError, ScimResult};
 use crate::http::{Request, Response};
-use crate::list::{list_response, ListQuery};
+use crate::list::{cursor_links, cursor_list_response, list_response, Found, ListQuery};
 use crate::query::Resource;
 use crate::resource::normalize;
 use crate::schema::user_resource_type;
 use crate::service::Ctx;
 use crate::store::users::{self as store, StoredUser};
-use crate::store::{DbError, KeyValue, PageSpec, SqlExecutor};
+use crate::store::{DbError, KeyValue, Keyset, PageSpec, SqlExecutor};
 
 fn db_error(e: DbError) -> ScimError {
     match e {
@@ -78,6 +78,9 @@ pub async fn create<D: SqlExecutor, K: KeyValue>(
         .await
         .map_err(db_error)?;
     let stored = StoredUser {
+        // The position is not read back: single-resource responses never
+        // show it, and lists read it from the table.
+        seq: 0,
         id,
         created: ctx.now.clone(),
         last_modified: ctx.now.clone(),
@@ -171,21 +174,34 @@ pub async fn list<D: SqlExecutor, K: KeyValue>(
     ctx: &Ctx<'_, D, K>,
     query: &ListQuery,
 ) -> ScimResult<Response> {
-    let (total, resources) = search(ctx, query, query.paging.offset(), query.paging.count).await?;
-    Ok(Response::scim(
-        200,
-        &list_response(total, query.paging.start_index, resources),
-    ))
+    let keyset = query.keyset("Users")?;
+    let found = search(
+        ctx,
+        query,
+        query.paging.offset(),
+        query.paging.count,
+        keyset,
+    )
+    .await?;
+    let body = match keyset {
+        None => list_response(found.total, query.paging.start_index, found.resources),
+        Some(k) => {
+            let (next, previous) = cursor_links(query, "Users", k, found.seq_range, found.more);
+            cursor_list_response(found.total, found.resources, next, previous)
+        }
+    };
+    Ok(Response::scim(200, &body))
 }
 
-/// The users matching a list query, in order, from `offset` (0-based), at
-/// most `limit` of them, projected; and how many match in all.
+/// The users matching a list query, in order, projected: from `offset`
+/// (0-based) or after/before a keyset position, at most `limit` of them.
 pub async fn search<D: SqlExecutor, K: KeyValue>(
     ctx: &Ctx<'_, D, K>,
     query: &ListQuery,
     offset: u64,
     limit: u64,
-) -> ScimResult<(u64, Vec<Value>)> {
+    keyset: Option<Keyset>,
+) -> ScimResult<Found> {
     let rt = user_resource_type(Vec::new());
     let projection = Projection::from_params(
         query.attributes.as_deref(),
@@ -201,13 +217,23 @@ pub async fn search<D: SqlExecutor, K: KeyValue>(
         sort: sort.as_deref().map(|s| (s, query.descending)),
         offset,
         limit,
+        keyset,
     };
-    let (total, rows) = store::list(ctx.db, &ctx.tenant, &spec, projection.wants("groups"))
+    let listed = store::list(ctx.db, &ctx.tenant, &spec, projection.wants("groups"))
         .await
         .map_err(db_error)?;
-    let resources = rows
-        .iter()
-        .map(|r| projection.apply(&rt, &read_form(ctx, r)))
-        .collect();
-    Ok((total, resources))
+    Ok(Found {
+        total: listed.total,
+        more: listed.more,
+        seq_range: listed
+            .items
+            .first()
+            .zip(listed.items.last())
+            .map(|(f, l)| (f.seq, l.seq)),
+        resources: listed
+            .items
+            .iter()
+            .map(|r| projection.apply(&rt, &read_form(ctx, r)))
+            .collect(),
+    })
 }

@@ -278,3 +278,49 @@ fn discovery_endpoints_describe_the_server() {
     assert_eq!(app.call(&c, "GET", "/Schemas/urn:nope", None).status, 404);
     assert_eq!(app.call(&c, "GET", "/ResourceTypes/Nope", None).status, 404);
 }
+
+#[test]
+fn cursor_pagination_walks_forward_and_back_with_keysets() {
+    // RFC 9865: cursor= asks for the first page; nextCursor/previousCursor.
+    let app = App::new();
+    let c = app.tenant("acme");
+    for i in 0..5 {
+        let r = app.call(
+            &c,
+            "POST",
+            "/Users",
+            Some(json!({"schemas": [USER], "userName": format!("u{i}")})),
+        );
+        assert_eq!(r.status, 201);
+    }
+    let first = app.call(&c, "GET", "/Users?cursor=&count=2", None);
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(names(&first.body), ["u0", "u1"]);
+    assert_eq!(first.body["totalResults"], 5);
+    assert!(first.body.get("startIndex").is_none());
+    assert!(first.body.get("previousCursor").is_none());
+    let next = first.body["nextCursor"].as_str().unwrap().to_owned();
+    let second = app.call(&c, "GET", &format!("/Users?cursor={next}&count=2"), None);
+    assert_eq!(names(&second.body), ["u2", "u3"]);
+    let next = second.body["nextCursor"].as_str().unwrap().to_owned();
+    let prev = second.body["previousCursor"].as_str().unwrap().to_owned();
+    let last = app.call(&c, "GET", &format!("/Users?cursor={next}&count=2"), None);
+    assert_eq!(names(&last.body), ["u4"]);
+    assert!(last.body.get("nextCursor").is_none());
+    let back = app.call(&c, "GET", &format!("/Users?cursor={prev}&count=2"), None);
+    assert_eq!(names(&back.body), ["u0", "u1"]);
+    assert!(back.body.get("previousCursor").is_none());
+    // A cursor is bound to its query: replaying it with another filter fails.
+    let replay = app.call(
+        &c,
+        "GET",
+        &format!("/Users?cursor={next}&filter=userName+pr"),
+        None,
+    );
+    assert_eq!(replay.status, 400);
+    assert_eq!(replay.body["scimType"], "invalidCursor");
+    let garbage = app.call(&c, "GET", "/Users?cursor=zzz", None);
+    assert_eq!(garbage.body["scimType"], "invalidCursor");
+    let both = app.call(&c, "GET", "/Users?cursor=&startIndex=1", None);
+    assert_eq!(both.status, 400);
+}

@@ -23,6 +23,8 @@ pub struct Member {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredGroup {
+    /// The insertion position: the default order and the cursor keyset.
+    pub seq: i64,
     pub id: String,
     pub created: String,
     pub last_modified: String,
@@ -226,7 +228,7 @@ pub async fn update<D: SqlExecutor>(
     }
 }
 
-const GROUP_COLUMNS: &str = "r.id, r.created_at, r.last_modified, r.version, r.doc";
+const GROUP_COLUMNS: &str = "r.seq, r.id, r.created_at, r.last_modified, r.version, r.doc";
 const MEMBERS_COLUMN: &str = ", (SELECT json_group_array(json_array(gm.member_id, gm.member_type, \
      coalesce(mu.display_name, mu.user_name, mg.display_name))) FROM group_members gm \
      LEFT JOIN users mu ON gm.member_type = 'User' AND mu.tenant_id = gm.tenant_id AND mu.id = gm.member_id \
@@ -263,6 +265,7 @@ fn from_row(row: &Row) -> Result<StoredGroup, DbError> {
         }
     };
     Ok(StoredGroup {
+        seq: col_i64(row, "seq").unwrap_or(0),
         id: text("id")?,
         created: text("created_at")?,
         last_modified: text("last_modified")?,
@@ -294,8 +297,8 @@ pub async fn list<D: SqlExecutor>(
     tenant: &str,
     spec: &super::PageSpec<'_>,
     with_members: bool,
-) -> Result<(u64, Vec<StoredGroup>), DbError> {
-    let page = super::page(
+) -> Result<super::Listed<StoredGroup>, DbError> {
+    super::page(
         db,
         "groups",
         "r.tenant_id = ?",
@@ -303,9 +306,8 @@ pub async fn list<D: SqlExecutor>(
         spec,
         &select_columns(with_members),
     )
-    .await?;
-    let groups = page.1.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
-    Ok((page.0, groups))
+    .await?
+    .decode(from_row)
 }
 
 /// Deletes a group (its membership rows go with it) and its own membership

@@ -132,14 +132,52 @@ pub fn is_guard_abort(e: &DbError) -> bool {
     matches!(e, DbError::Constraint(m) if m.contains("write_guard"))
 }
 
+/// Resources of one list page, typed.
+#[derive(Debug, Clone, Default)]
+pub struct Listed<T> {
+    pub total: u64,
+    pub items: Vec<T>,
+    pub more: bool,
+}
+
+impl Page {
+    /// Decodes every row.
+    pub fn decode<T>(self, f: impl Fn(&Row) -> Result<T, DbError>) -> Result<Listed<T>, DbError> {
+        Ok(Listed {
+            total: self.total,
+            items: self.rows.iter().map(f).collect::<Result<_, _>>()?,
+            more: self.more,
+        })
+    }
+}
+
+/// A keyset position for cursor pagination (RFC 9865): rows strictly after
+/// or before a `seq`, in insertion order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keyset {
+    After(i64),
+    Before(i64),
+}
+
 /// How to select a page: an optional filter condition (over alias `r`) with
-/// its parameters, an optional sort expression, and the window.
+/// its parameters, an optional sort expression, and the window: `offset`
+/// and `limit`, or a keyset position and `limit`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PageSpec<'a> {
     pub clause: Option<(&'a str, &'a [SqlValue])>,
     pub sort: Option<(&'a str, bool)>,
     pub offset: u64,
     pub limit: u64,
+    pub keyset: Option<Keyset>,
+}
+
+/// A page of rows, the number of rows matching in all, and, for keyset
+/// pages, whether more rows lie beyond the page in its direction.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub total: u64,
+    pub rows: Vec<Row>,
+    pub more: bool,
 }
 
 /// One page of a resource table (alias `r`), and the number of rows
@@ -152,12 +190,13 @@ pub async fn page<D: SqlExecutor>(
     tenant: &str,
     spec: &PageSpec<'_>,
     columns: &str,
-) -> Result<(u64, Vec<Row>), DbError> {
+) -> Result<Page, DbError> {
     let PageSpec {
         clause,
         sort,
         offset,
         limit,
+        keyset,
     } = *spec;
     let mut where_sql = base.to_owned();
     let mut params: Vec<SqlValue> = vec![tenant.into()];
@@ -177,8 +216,45 @@ pub async fn page<D: SqlExecutor>(
         .first()
         .and_then(|r| col_i64(r, "n"))
         .map_or(0, |n| u64::try_from(n).unwrap_or(0));
+    let limit_param = |n: u64| SqlValue::Int(i64::try_from(n).unwrap_or(i64::MAX));
+    if let Some(k) = keyset {
+        // Keyset pages read one row more than asked, to know whether the
+        // page has a successor; the cost is independent of the position.
+        if limit == 0 {
+            return Ok(Page {
+                total,
+                rows: Vec::new(),
+                more: false,
+            });
+        }
+        let (cmp, dir, seq) = match k {
+            Keyset::After(s) => (">", "ASC", s),
+            Keyset::Before(s) => ("<", "DESC", s),
+        };
+        params.push(SqlValue::Int(seq));
+        params.push(limit_param(limit.saturating_add(1)));
+        let mut rows = db
+            .query(Stmt::new(
+                format!(
+                    "SELECT {columns} FROM {table} r WHERE {where_sql} AND r.seq {cmp} ? \
+                     ORDER BY r.seq {dir} LIMIT ?"
+                ),
+                params,
+            ))
+            .await?;
+        let more = rows.len() as u64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        if matches!(k, Keyset::Before(_)) {
+            rows.reverse();
+        }
+        return Ok(Page { total, rows, more });
+    }
     if limit == 0 || offset >= total {
-        return Ok((total, Vec::new()));
+        return Ok(Page {
+            total,
+            rows: Vec::new(),
+            more: false,
+        });
     }
     // RFC 7644 §3.4.2.3: unassigned values sort last.
     let order = match sort {
@@ -186,8 +262,8 @@ pub async fn page<D: SqlExecutor>(
         Some((expr, true)) => format!("{expr} IS NULL, {expr} DESC, "),
         None => String::new(),
     };
-    params.push(SqlValue::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
-    params.push(SqlValue::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
+    params.push(limit_param(limit));
+    params.push(limit_param(offset));
     let rows = db
         .query(Stmt::new(
             format!(
@@ -196,7 +272,8 @@ pub async fn page<D: SqlExecutor>(
             params,
         ))
         .await?;
-    Ok((total, rows))
+    let more = offset.saturating_add(rows.len() as u64) < total;
+    Ok(Page { total, rows, more })
 }
 
 /// Reads a text column.

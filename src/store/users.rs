@@ -11,6 +11,8 @@ use super::{
 /// A user as stored: the indexed columns plus the document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredUser {
+    /// The insertion position: the default order and the cursor keyset.
+    pub seq: i64,
     pub id: String,
     pub created: String,
     pub last_modified: String,
@@ -155,7 +157,7 @@ pub async fn replace<D: SqlExecutor>(
     }
 }
 
-const USER_COLUMNS: &str = "r.id, r.created_at, r.last_modified, r.version, r.doc";
+const USER_COLUMNS: &str = "r.seq, r.id, r.created_at, r.last_modified, r.version, r.doc";
 const GROUPS_COLUMN: &str = ", (SELECT json_group_array(json_array(g.id, g.display_name)) \
      FROM group_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
      WHERE m.tenant_id = r.tenant_id AND m.member_id = r.id) AS groups";
@@ -185,6 +187,7 @@ fn from_row(row: &Row) -> Result<StoredUser, DbError> {
         }
     };
     Ok(StoredUser {
+        seq: col_i64(row, "seq").unwrap_or(0),
         id: text("id")?,
         created: text("created_at")?,
         last_modified: text("last_modified")?,
@@ -218,8 +221,8 @@ pub async fn list<D: SqlExecutor>(
     tenant: &str,
     spec: &super::PageSpec<'_>,
     with_groups: bool,
-) -> Result<(u64, Vec<StoredUser>), DbError> {
-    let (total, rows) = super::page(
+) -> Result<super::Listed<StoredUser>, DbError> {
+    super::page(
         db,
         "users",
         "r.tenant_id = ? AND r.deleted_at IS NULL",
@@ -227,9 +230,8 @@ pub async fn list<D: SqlExecutor>(
         spec,
         &select_columns(with_groups),
     )
-    .await?;
-    let users = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
-    Ok((total, users))
+    .await?
+    .decode(from_row)
 }
 
 /// Deletes a user and its memberships atomically. Returns false when there
