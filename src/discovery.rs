@@ -23,7 +23,10 @@ pub const FEATURES: Features = Features {
     patch: false,
     sort: true,
     etag: true,
-    bulk: None,
+    bulk: Some((
+        crate::bulk::MAX_OPERATIONS as u64,
+        crate::bulk::MAX_PAYLOAD_SIZE as u64,
+    )),
 };
 
 pub fn resource_types() -> Vec<ResourceType> {

@@ -5,6 +5,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod auth;
+pub mod bulk;
 pub mod discovery;
 pub mod endpoint;
 pub mod error;

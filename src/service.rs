@@ -7,6 +7,7 @@ use serde_json::json;
 use percent_encoding::percent_decode_str;
 
 use crate::auth;
+use crate::bulk;
 use crate::discovery;
 use crate::error::{ScimError, ScimResult, ScimType};
 use crate::filter::parse_filter;
@@ -85,37 +86,11 @@ async fn route<D: SqlExecutor, K: KeyValue>(
         base_url: format!("{}{SCIM_PREFIX}{tenant}", req.origin),
         now: timestamp(now),
     };
-    let decoded: Vec<String> = segments
-        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
-        .collect();
-    let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
+    let segments: Vec<String> = segments.map(decode_segment).collect();
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let base = ctx.base_url.as_str();
-    use Method::{Delete, Get, Patch, Post, Put};
+    use Method::{Get, Post};
     match (segments.as_slice(), req.method) {
-        (["Users"], Get) => users::list(&ctx, &ListQuery::from_query(req)?).await,
-        (["Users"], Post) => users::create(&ctx, req).await,
-        (["Users"], _) => not_allowed("GET, POST"),
-        (["Users", ".search"], Post) => {
-            users::list(&ctx, &ListQuery::from_search(&req.json()?)?).await
-        }
-        (["Users", ".search"], _) => not_allowed("POST"),
-        (["Users", id], Get) => users::get(&ctx, req, id).await,
-        (["Users", id], Put) => users::replace(&ctx, req, id).await,
-        (["Users", id], Delete) => users::delete(&ctx, req, id).await,
-        (["Users", _], Patch) => Err(not_implemented("PATCH")),
-        (["Users", _], _) => not_allowed("GET, PUT, PATCH, DELETE"),
-        (["Groups"], Get) => groups::list(&ctx, &ListQuery::from_query(req)?).await,
-        (["Groups"], Post) => groups::create(&ctx, req).await,
-        (["Groups"], _) => not_allowed("GET, POST"),
-        (["Groups", ".search"], Post) => {
-            groups::list(&ctx, &ListQuery::from_search(&req.json()?)?).await
-        }
-        (["Groups", ".search"], _) => not_allowed("POST"),
-        (["Groups", id], Get) => groups::get(&ctx, req, id).await,
-        (["Groups", id], Put) => groups::replace(&ctx, req, id).await,
-        (["Groups", id], Delete) => groups::delete(&ctx, req, id).await,
-        (["Groups", _], Patch) => Err(not_implemented("PATCH")),
-        (["Groups", _], _) => not_allowed("GET, PUT, PATCH, DELETE"),
         ([".search"], Post) => root_search(&ctx, &ListQuery::from_search(&req.json()?)?).await,
         ([".search"], _) => not_allowed("POST"),
         (["ServiceProviderConfig"], Get) => Ok(Response::scim(
@@ -127,10 +102,65 @@ async fn route<D: SqlExecutor, K: KeyValue>(
         (["ResourceTypes"], Get) => discovery::resource_type_list(base, None),
         (["ResourceTypes", id], Get) => discovery::resource_type_list(base, Some(id)),
         (["ServiceProviderConfig" | "Schemas" | "ResourceTypes", ..], _) => not_allowed("GET"),
-        (["Bulk"], _) => Err(not_implemented("Bulk")),
+        (["Bulk"], Post) => bulk::run(&ctx, req).await,
+        (["Bulk"], _) => not_allowed("POST"),
         (["Me", ..], _) => Err(not_implemented("/Me")),
-        _ => Err(ScimError::not_found(format!("No endpoint at {path}."))),
+        _ => resource(&ctx, req, &segments)
+            .await
+            .unwrap_or_else(|| Err(ScimError::not_found(format!("No endpoint at {path}.")))),
     }
+}
+
+/// A percent-decoded path segment (ids and schema URNs may be encoded).
+pub fn decode_segment(s: &str) -> String {
+    percent_decode_str(s).decode_utf8_lossy().into_owned()
+}
+
+/// The /Users and /Groups endpoints; `None` when the path names neither.
+/// Bulk operations are dispatched here too.
+pub async fn resource<D: SqlExecutor, K: KeyValue>(
+    ctx: &Ctx<'_, D, K>,
+    req: &Request,
+    segments: &[&str],
+) -> Option<ScimResult<Response>> {
+    use Method::{Delete, Get, Patch, Post, Put};
+    Some(match (segments, req.method) {
+        (["Users"], Get) => match ListQuery::from_query(req) {
+            Ok(q) => users::list(ctx, &q).await,
+            Err(e) => Err(e),
+        },
+        (["Users"], Post) => users::create(ctx, req).await,
+        (["Users"], _) => not_allowed("GET, POST"),
+        (["Users", ".search"], Post) => match req.json().and_then(|b| ListQuery::from_search(&b)) {
+            Ok(q) => users::list(ctx, &q).await,
+            Err(e) => Err(e),
+        },
+        (["Users", ".search"], _) => not_allowed("POST"),
+        (["Users", id], Get) => users::get(ctx, req, id).await,
+        (["Users", id], Put) => users::replace(ctx, req, id).await,
+        (["Users", id], Delete) => users::delete(ctx, req, id).await,
+        (["Users", _], Patch) => Err(not_implemented("PATCH")),
+        (["Users", _], _) => not_allowed("GET, PUT, PATCH, DELETE"),
+        (["Groups"], Get) => match ListQuery::from_query(req) {
+            Ok(q) => groups::list(ctx, &q).await,
+            Err(e) => Err(e),
+        },
+        (["Groups"], Post) => groups::create(ctx, req).await,
+        (["Groups"], _) => not_allowed("GET, POST"),
+        (["Groups", ".search"], Post) => {
+            match req.json().and_then(|b| ListQuery::from_search(&b)) {
+                Ok(q) => groups::list(ctx, &q).await,
+                Err(e) => Err(e),
+            }
+        }
+        (["Groups", ".search"], _) => not_allowed("POST"),
+        (["Groups", id], Get) => groups::get(ctx, req, id).await,
+        (["Groups", id], Put) => groups::replace(ctx, req, id).await,
+        (["Groups", id], Delete) => groups::delete(ctx, req, id).await,
+        (["Groups", _], Patch) => Err(not_implemented("PATCH")),
+        (["Groups", _], _) => not_allowed("GET, PUT, PATCH, DELETE"),
+        _ => return None,
+    })
 }
 
 fn not_allowed(allow: &str) -> ScimResult<Response> {

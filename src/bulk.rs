@@ -1,0 +1,336 @@
+//! Bulk operations (RFC 7644 §3.7): many writes in one request, with
+//! `bulkId` references between them and `failOnErrors`. Each operation runs
+//! through the same resource endpoints as a single request would, and is
+//! atomic on its own; the limits advertised in ServiceProviderConfig are
+//! enforced here.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Map, Value};
+
+use crate::error::{ScimError, ScimResult};
+use crate::http::{Method, Request, Response};
+use crate::service::{decode_segment, resource, Ctx, SCIM_PREFIX};
+use crate::store::{KeyValue, SqlExecutor};
+
+pub const BULK_REQUEST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
+pub const BULK_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
+/// Advertised as `bulk.maxOperations`.
+pub const MAX_OPERATIONS: usize = 1000;
+/// Advertised as `bulk.maxPayloadSize` (bytes).
+pub const MAX_PAYLOAD_SIZE: usize = 1_048_576;
+
+const BULK_ID_PREFIX: &str = "bulkId:";
+
+/// One operation of a BulkRequest, as parsed.
+struct Operation {
+    method: Method,
+    method_name: String,
+    path: String,
+    bulk_id: Option<String>,
+    version: Option<String>,
+    data: Option<Value>,
+}
+
+fn field<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    obj.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_null())
+}
+
+fn parse_operation(v: &Value) -> ScimResult<Operation> {
+    let obj = v
+        .as_object()
+        .ok_or_else(|| ScimError::invalid_syntax("A bulk operation must be an object."))?;
+    let text = |name: &str| field(obj, name).and_then(Value::as_str).map(str::to_owned);
+    let method_name = text("method")
+        .ok_or_else(|| ScimError::invalid_syntax("A bulk operation needs a method."))?
+        .to_ascii_uppercase();
+    let method = match Method::parse(&method_name) {
+        m @ (Method::Post | Method::Put | Method::Patch | Method::Delete) => m,
+        _ => {
+            return Err(ScimError::invalid_value(format!(
+                "Bulk method {method_name} is not one of POST, PUT, PATCH, DELETE."
+            )))
+        }
+    };
+    let path = text("path")
+        .filter(|p| p.starts_with('/'))
+        .ok_or_else(|| ScimError::invalid_syntax("A bulk operation needs a path like /Users."))?;
+    let bulk_id = text("bulkId");
+    if method == Method::Post && bulk_id.is_none() {
+        return Err(ScimError::invalid_syntax(
+            "A bulk POST needs a bulkId (RFC 7644 §3.7).",
+        ));
+    }
+    let data = field(obj, "data").cloned();
+    if method != Method::Delete && data.is_none() {
+        return Err(ScimError::invalid_syntax(format!(
+            "A bulk {method_name} needs data."
+        )));
+    }
+    Ok(Operation {
+        method,
+        method_name,
+        path,
+        bulk_id,
+        version: text("version"),
+        data,
+    })
+}
+
+/// Every `bulkId:x` reference in a string or JSON value.
+fn references(path: &str, data: Option<&Value>, out: &mut Vec<String>) {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => refs_in(s, out),
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            Value::Object(o) => o.values().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    refs_in(path, out);
+    if let Some(d) = data {
+        walk(d, out);
+    }
+}
+
+fn refs_in(s: &str, out: &mut Vec<String>) {
+    // In a path the reference is a whole segment; in data a whole value.
+    for part in s.split('/') {
+        if let Some(id) = part.strip_prefix(BULK_ID_PREFIX) {
+            out.push(id.to_owned());
+        }
+    }
+}
+
+fn substitute_str(s: &str, ids: &HashMap<String, String>) -> String {
+    s.split('/')
+        .map(|part| {
+            part.strip_prefix(BULK_ID_PREFIX)
+                .and_then(|b| ids.get(b))
+                .map_or(part, String::as_str)
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn substitute(v: &Value, ids: &HashMap<String, String>) -> Value {
+    match v {
+        Value::String(s) => Value::String(substitute_str(s, ids)),
+        Value::Array(a) => Value::Array(a.iter().map(|x| substitute(x, ids)).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, x)| (k.clone(), substitute(x, ids)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn error_result(op_method: &str, bulk_id: Option<&str>, e: &ScimError) -> Value {
+    let mut r =
+        json!({"method": op_method, "status": e.status.to_string(), "response": e.to_json()});
+    if let (Some(b), Some(o)) = (bulk_id, r.as_object_mut()) {
+        o.insert("bulkId".into(), Value::String(b.to_owned()));
+    }
+    r
+}
+
+pub async fn run<D: SqlExecutor, K: KeyValue>(
+    ctx: &Ctx<'_, D, K>,
+    req: &Request,
+) -> ScimResult<Response> {
+    if req.body.len() > MAX_PAYLOAD_SIZE {
+        return Err(ScimError::payload_too_large(format!(
+            "The bulk request is larger than maxPayloadSize ({MAX_PAYLOAD_SIZE} bytes)."
+        )));
+    }
+    let body = req.json()?;
+    let obj = body
+        .as_object()
+        .ok_or_else(|| ScimError::invalid_syntax("A BulkRequest must be a JSON object."))?;
+    let schemas_ok = field(obj, "schemas")
+        .and_then(Value::as_array)
+        .is_some_and(|a| a.iter().any(|s| s.as_str() == Some(BULK_REQUEST_SCHEMA)));
+    if !schemas_ok {
+        return Err(ScimError::invalid_syntax(format!(
+            "A BulkRequest must list \"{BULK_REQUEST_SCHEMA}\" in schemas."
+        )));
+    }
+    let ops = field(obj, "Operations")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ScimError::invalid_syntax("A BulkRequest needs an Operations array."))?;
+    if ops.len() > MAX_OPERATIONS {
+        return Err(ScimError::payload_too_large(format!(
+            "The bulk request has {} operations; maxOperations is {MAX_OPERATIONS}.",
+            ops.len()
+        )));
+    }
+    let fail_on_errors =
+        match field(obj, "failOnErrors") {
+            None => None,
+            Some(v) => Some(v.as_u64().filter(|n| *n >= 1).ok_or_else(|| {
+                ScimError::invalid_value("failOnErrors must be a positive integer.")
+            })?),
+        };
+
+    let parsed: Vec<ScimResult<Operation>> = ops.iter().map(parse_operation).collect();
+    let declared: Vec<&str> = parsed
+        .iter()
+        .filter_map(|p| p.as_ref().ok()?.bulk_id.as_deref())
+        .collect();
+    let mut results: Vec<Option<Value>> = vec![None; parsed.len()];
+    let mut ids: HashMap<String, String> = HashMap::new();
+    let mut failed_ids: Vec<String> = Vec::new();
+    let mut errors: u64 = 0;
+    let mut pending: Vec<usize> = (0..parsed.len()).collect();
+    let stop = |errors: u64| fail_on_errors.is_some_and(|n| errors >= n);
+
+    // Operations run in order; one that refers to a bulkId created later
+    // waits for it (RFC 7644 §3.7.2), and what can never resolve fails.
+    'passes: while !pending.is_empty() {
+        let mut progressed = false;
+        let mut still = Vec::new();
+        for i in pending {
+            if stop(errors) {
+                break 'passes;
+            }
+            let op = match parsed.get(i) {
+                Some(Ok(op)) => op,
+                Some(Err(e)) => {
+                    let raw = ops
+                        .get(i)
+                        .and_then(|o| o.get("method"))
+                        .and_then(Value::as_str);
+                    results[i] = Some(error_result(raw.unwrap_or(""), None, e));
+                    errors += 1;
+                    progressed = true;
+                    continue;
+                }
+                None => continue,
+            };
+            let mut refs = Vec::new();
+            references(&op.path, op.data.as_ref(), &mut refs);
+            let unknown = refs
+                .iter()
+                .find(|r| !declared.contains(&r.as_str()) || failed_ids.contains(r));
+            if let Some(r) = unknown {
+                let e = ScimError::new(
+                    409,
+                    Some(crate::error::ScimType::InvalidValue),
+                    format!("bulkId {r} does not name an operation that succeeded."),
+                );
+                results[i] = Some(error_result(&op.method_name, op.bulk_id.as_deref(), &e));
+                if let Some(b) = &op.bulk_id {
+                    failed_ids.push(b.clone());
+                }
+                errors += 1;
+                progressed = true;
+                continue;
+            }
+            if refs.iter().any(|r| !ids.contains_key(r)) {
+                still.push(i);
+                continue;
+            }
+            progressed = true;
+            let result = execute(ctx, req, op, &ids).await;
+            let ok = result
+                .get("status")
+                .and_then(Value::as_str)
+                .is_some_and(|s| s.starts_with('2'));
+            match (&op.bulk_id, ok) {
+                (Some(b), true) => {
+                    if let Some(id) = result.get("location").and_then(Value::as_str) {
+                        if let Some(last) = id.rsplit('/').next() {
+                            ids.insert(b.clone(), last.to_owned());
+                        }
+                    }
+                }
+                (Some(b), false) => failed_ids.push(b.clone()),
+                (None, _) => {}
+            }
+            if !ok {
+                errors += 1;
+            }
+            results[i] = Some(result);
+        }
+        if !progressed {
+            // Only circular references remain.
+            for i in still {
+                if let Some(Ok(op)) = parsed.get(i) {
+                    let e = ScimError::new(
+                        409,
+                        Some(crate::error::ScimType::InvalidValue),
+                        "The operation's bulkId references are circular.",
+                    );
+                    results[i] = Some(error_result(&op.method_name, op.bulk_id.as_deref(), &e));
+                }
+            }
+            break;
+        }
+        pending = still;
+    }
+    let operations: Vec<Value> = results.into_iter().flatten().collect();
+    Ok(Response::scim(
+        200,
+        &json!({"schemas": [BULK_RESPONSE_SCHEMA], "Operations": operations}),
+    ))
+}
+
+/// Runs one operation through the resource endpoints.
+async fn execute<D: SqlExecutor, K: KeyValue>(
+    ctx: &Ctx<'_, D, K>,
+    outer: &Request,
+    op: &Operation,
+    ids: &HashMap<String, String>,
+) -> Value {
+    let path = substitute_str(&op.path, ids);
+    let data = op.data.as_ref().map(|d| substitute(d, ids));
+    let (path_only, query) = path.split_once('?').unwrap_or((path.as_str(), ""));
+    let mut req = Request {
+        method: op.method,
+        origin: outer.origin.clone(),
+        path: format!("{SCIM_PREFIX}{}{path_only}", ctx.tenant),
+        query: query.to_owned(),
+        headers: vec![("content-type".into(), "application/scim+json".into())],
+        body: data.map(|d| d.to_string().into_bytes()).unwrap_or_default(),
+    };
+    if let Some(v) = &op.version {
+        req.headers.push(("if-match".into(), v.clone()));
+    }
+    let segments: Vec<String> = path_only
+        .trim_start_matches('/')
+        .split('/')
+        .map(decode_segment)
+        .collect();
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let response = match resource(ctx, &req, &segments).await {
+        Some(Ok(r)) => r,
+        Some(Err(e)) => Response::from(e),
+        None => Response::from(ScimError::not_found(format!("No endpoint at {path_only}."))),
+    };
+    let mut result = Map::new();
+    let location = response
+        .header("location")
+        .map(str::to_owned)
+        .or_else(|| (op.method != Method::Post).then(|| format!("{}{path_only}", ctx.base_url)));
+    if let Some(l) = location.filter(|_| response.status < 300) {
+        result.insert("location".into(), Value::String(l));
+    }
+    result.insert("method".into(), Value::String(op.method_name.clone()));
+    if let Some(b) = &op.bulk_id {
+        result.insert("bulkId".into(), Value::String(b.clone()));
+    }
+    if let Some(v) = response.header("etag") {
+        result.insert("version".into(), Value::String(v.to_owned()));
+    }
+    result.insert("status".into(), Value::String(response.status.to_string()));
+    if response.status >= 400 {
+        if let Some(body) = response.json_body() {
+            result.insert("response".into(), body);
+        }
+    }
+    Value::Object(result)
+}
