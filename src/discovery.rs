@@ -20,7 +20,7 @@ pub struct Features {
 }
 
 pub const FEATURES: Features = Features {
-    patch: false,
+    patch: true,
     sort: true,
     etag: true,
     bulk: Some((

@@ -13,6 +13,7 @@ pub mod filter;
 pub mod groups;
 pub mod http;
 pub mod list;
+pub mod patch;
 pub mod path;
 pub mod query;
 pub mod resource;

@@ -777,8 +777,11 @@ pub fn group_schema() -> Schema {
                         .immutable()
                         .canonical(&["User", "Group"])
                         .desc("A label indicating the type of resource, e.g., 'User' or 'Group'."),
+                    // Computed from the member's current name, so returned on
+                    // request only: a group reads back exactly as written.
                     Attribute::string("display")
                         .read_only()
+                        .returned(Returned::Request)
                         .desc("A human-readable name, primarily used for display purposes."),
                 ],
             )

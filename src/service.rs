@@ -139,7 +139,7 @@ pub async fn resource<D: SqlExecutor, K: KeyValue>(
         (["Users", id], Get) => users::get(ctx, req, id).await,
         (["Users", id], Put) => users::replace(ctx, req, id).await,
         (["Users", id], Delete) => users::delete(ctx, req, id).await,
-        (["Users", _], Patch) => Err(not_implemented("PATCH")),
+        (["Users", id], Patch) => users::patch(ctx, req, id).await,
         (["Users", _], _) => not_allowed("GET, PUT, PATCH, DELETE"),
         (["Groups"], Get) => match ListQuery::from_query(req) {
             Ok(q) => groups::list(ctx, &q).await,
@@ -157,7 +157,7 @@ pub async fn resource<D: SqlExecutor, K: KeyValue>(
         (["Groups", id], Get) => groups::get(ctx, req, id).await,
         (["Groups", id], Put) => groups::replace(ctx, req, id).await,
         (["Groups", id], Delete) => groups::delete(ctx, req, id).await,
-        (["Groups", _], Patch) => Err(not_implemented("PATCH")),
+        (["Groups", id], Patch) => groups::patch(ctx, req, id).await,
         (["Groups", _], _) => not_allowed("GET, PUT, PATCH, DELETE"),
         _ => return None,
     })

@@ -8,9 +8,10 @@ use crate::endpoint::{
 use crate::error::{ScimError, ScimResult};
 use crate::http::{Request, Response};
 use crate::list::{cursor_links, cursor_list_response, list_response, Found, ListQuery};
+use crate::patch;
 use crate::query::Resource;
 use crate::resource::normalize;
-use crate::schema::user_resource_type;
+use crate::schema::{user_resource_type, ENTERPRISE_USER_SCHEMA};
 use crate::service::Ctx;
 use crate::store::users::{self as store, StoredUser};
 use crate::store::{DbError, KeyValue, Keyset, PageSpec, SqlExecutor};
@@ -37,6 +38,18 @@ fn read_form<D, K>(ctx: &Ctx<'_, D, K>, u: &StoredUser) -> Value {
             if k != "schemas" {
                 out.insert(k.clone(), v.clone());
             }
+        }
+    }
+    // manager.$ref is the URI of the manager's resource (RFC 7643 §4.3),
+    // derived from its id rather than stored.
+    if let Some(manager) = out
+        .get_mut(ENTERPRISE_USER_SCHEMA)
+        .and_then(|e| e.get_mut("manager"))
+        .and_then(Value::as_object_mut)
+    {
+        if let Some(id) = manager.get("value").and_then(Value::as_str) {
+            let uri = format!("{}/Users/{id}", ctx.base_url);
+            manager.insert("$ref".into(), Value::String(uri));
         }
     }
     if let Some(groups) = u.groups.as_ref().filter(|g| !g.is_empty()) {
@@ -143,6 +156,50 @@ pub async fn replace<D: SqlExecutor, K: KeyValue>(
         version: current.version + 1,
         doc,
         ..current
+    };
+    let body = projection.apply(&rt, &read_form(ctx, &stored));
+    Ok(resource_response(200, &body, stored.version))
+}
+
+/// `PATCH /Users/{id}` (RFC 7644 §3.5.2): every operation applies, or none.
+pub async fn patch<D: SqlExecutor, K: KeyValue>(
+    ctx: &Ctx<'_, D, K>,
+    req: &Request,
+    id: &str,
+) -> ScimResult<Response> {
+    let rt = user_resource_type(Vec::new());
+    let projection = Projection::of(req, &rt)?;
+    let ops = patch::parse_request(&req.json()?, &rt, patch::MAX_OPERATIONS)?;
+    let current = store::get(ctx.db, &ctx.tenant, id, true)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| not_found(id))?;
+    check_if_match(req, current.version)?;
+    let outcome = patch::apply(&rt, id, &current.doc, &ops)?;
+    let stored = if outcome.changed {
+        let written = store::replace(
+            ctx.db,
+            &ctx.tenant,
+            id,
+            current.version,
+            &ctx.now,
+            &outcome.doc,
+        )
+        .await
+        .map_err(db_error)?;
+        if !written {
+            return Err(ScimError::precondition_failed(
+                "The user was changed or deleted by another request; retry.",
+            ));
+        }
+        StoredUser {
+            last_modified: ctx.now.clone(),
+            version: current.version + 1,
+            doc: outcome.doc,
+            ..current
+        }
+    } else {
+        current
     };
     let body = projection.apply(&rt, &read_form(ctx, &stored));
     Ok(resource_response(200, &body, stored.version))

@@ -45,7 +45,7 @@ fn member_ids(body: &Value) -> Vec<String> {
 }
 
 #[test]
-fn post_group_with_members_returns_value_ref_display_type() {
+fn post_group_with_members_returns_value_ref_type_and_display_on_request() {
     // RFC 7643 §4.2: members carry value, $ref, display and type.
     let app = App::new();
     let acme = app.tenant("acme");
@@ -54,7 +54,17 @@ fn post_group_with_members_returns_value_ref_display_type() {
     let m = &g["members"][0];
     assert_eq!(m["value"], alice.as_str());
     assert_eq!(m["type"], "User");
-    assert_eq!(m["display"], "alice");
+    // display is computed, so it is returned on request (returned: request).
+    assert!(m.get("display").is_none());
+    let gid = g["id"].as_str().unwrap();
+    let asked = app.call(
+        &acme,
+        "GET",
+        &format!("/Groups/{gid}?attributes=members.display,members.value"),
+        None,
+    );
+    assert_eq!(asked.body["members"][0]["display"], "alice");
+    assert_eq!(asked.body["members"][0]["value"], alice.as_str());
     assert_eq!(
         m["$ref"],
         format!("http://localhost/scim/v2/acme/Users/{alice}").as_str()
