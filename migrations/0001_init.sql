@@ -46,7 +46,9 @@ CREATE INDEX users_by_seq ON users (tenant_id, seq);
 CREATE UNIQUE INDEX users_by_user_name ON users (tenant_id, user_name_key) WHERE deleted_at IS NULL;
 CREATE INDEX users_by_external_id ON users (tenant_id, external_id);
 CREATE INDEX users_by_last_modified ON users (tenant_id, last_modified);
-CREATE INDEX users_by_active ON users (tenant_id, active);
+-- `active eq false` selects the few inactive users; a full index on a boolean
+-- would mislead the planner for every other query.
+CREATE INDEX users_inactive ON users (tenant_id, seq) WHERE active = 0;
 
 -- One row per email value of a user, for `emails.value eq` and
 -- `emails[type eq "work"].value eq` lookups.

@@ -111,13 +111,14 @@ pub fn sort_by(rt: &ResourceType, kind: Resource, q: &ListQuery) -> ScimResult<O
 pub fn filter_condition(
     rt: &ResourceType,
     kind: Resource,
+    tenant: &str,
     filter: Option<&str>,
 ) -> ScimResult<Option<SqlCondition>> {
     match filter {
         Some(f) if !f.trim().is_empty() => {
             let parsed = parse_filter(f, &rt.all_schema_urns())
                 .map_err(|e| ScimError::invalid_filter(e.message))?;
-            condition(rt, kind, &parsed).map(Some)
+            condition(rt, kind, tenant, &parsed).map(Some)
         }
         _ => Ok(None),
     }

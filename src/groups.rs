@@ -347,7 +347,7 @@ pub async fn search<D: SqlExecutor, K: KeyValue>(
         query.excluded_attributes.as_deref(),
         &rt,
     )?;
-    let condition = filter_condition(&rt, Resource::Group, query.filter.as_deref())?;
+    let condition = filter_condition(&rt, Resource::Group, &ctx.tenant, query.filter.as_deref())?;
     let sort = sort_by(&rt, Resource::Group, query)?;
     let spec = PageSpec {
         clause: condition

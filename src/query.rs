@@ -68,6 +68,7 @@ enum Element {
 struct Query<'a> {
     rt: &'a ResourceType,
     kind: Resource,
+    tenant: String,
     params: Vec<SqlValue>,
 }
 
@@ -82,10 +83,16 @@ pub enum Resource {
 
 /// Translates a filter into an SQL condition over alias `r`, a row of the
 /// resource's table.
-pub fn condition(rt: &ResourceType, kind: Resource, filter: &Filter) -> ScimResult<SqlCondition> {
+pub fn condition(
+    rt: &ResourceType,
+    kind: Resource,
+    tenant: &str,
+    filter: &Filter,
+) -> ScimResult<SqlCondition> {
     let mut q = Query {
         rt,
         kind,
+        tenant: tenant.to_owned(),
         params: Vec::new(),
     };
     let sql = q.filter(filter)?;
@@ -103,6 +110,7 @@ pub fn sort_expression(rt: &ResourceType, kind: Resource, path: &AttrPath) -> Op
     let q = Query {
         rt,
         kind,
+        tenant: String::new(),
         params: Vec::new(),
     };
     let attr = q.lookup(path).ok()?;
@@ -446,26 +454,29 @@ impl Query<'_> {
     }
 
     /// `EXISTS` over the element rows of a multi-valued attribute.
-    fn exists(&self, attr: &Attribute, path: &AttrPath, el: Element, cond: &str) -> String {
-        match el {
-            Element::Emails => format!(
-                "EXISTS (SELECT 1 FROM user_emails e WHERE e.tenant_id = r.tenant_id \
-                 AND e.user_id = r.id AND {cond})"
+    /// The condition that some element of a multi-valued attribute matches
+    /// `cond`. Index tables are searched by value first (an uncorrelated
+    /// `IN`), so a lookup costs the same whatever the size of the tenant;
+    /// the tenant parameter follows `cond`'s, in placeholder order.
+    fn exists(&mut self, attr: &Attribute, path: &AttrPath, el: Element, cond: &str) -> String {
+        let (select, tenant_column) = match el {
+            Element::Emails => ("SELECT e.user_id FROM user_emails e", "e.tenant_id"),
+            Element::Groups => (
+                "SELECT m.member_id FROM group_members m JOIN groups g \
+                 ON g.tenant_id = m.tenant_id AND g.id = m.group_id",
+                "m.tenant_id",
             ),
-            Element::Groups => format!(
-                "EXISTS (SELECT 1 FROM group_members m JOIN groups g ON g.tenant_id = m.tenant_id \
-                 AND g.id = m.group_id WHERE m.tenant_id = r.tenant_id AND m.member_id = r.id \
-                 AND {cond})"
-            ),
-            Element::Members => format!(
-                "EXISTS (SELECT 1 FROM group_members gm WHERE gm.tenant_id = r.tenant_id \
-                 AND gm.group_id = r.id AND {cond})"
-            ),
-            Element::Json => format!(
-                "EXISTS (SELECT 1 FROM json_each(r.doc, {}) j WHERE {cond})",
-                sql_literal(&json_path(path.urn.as_deref(), &[attr.name.as_str()]))
-            ),
-        }
+            Element::Members => ("SELECT gm.group_id FROM group_members gm", "gm.tenant_id"),
+            // Within the row's own document: no tenant needed.
+            Element::Json => {
+                return format!(
+                    "EXISTS (SELECT 1 FROM json_each(r.doc, {}) j WHERE {cond})",
+                    sql_literal(&json_path(path.urn.as_deref(), &[attr.name.as_str()]))
+                )
+            }
+        };
+        let tenant = self.bind(self.tenant.clone().into());
+        format!("r.id IN ({select} WHERE {cond} AND {tenant_column} = {tenant})")
     }
 
     fn compare(&mut self, o: &Operand, cmp: Option<(CompareOp, &CompValue)>) -> ScimResult<String> {
@@ -529,7 +540,9 @@ impl Query<'_> {
                         ))
                     }
                 };
-                let p = self.bind(b.into());
+                // A literal, not a parameter: it lets the planner use the
+                // partial index of inactive users.
+                let p = if b { "1" } else { "0" };
                 return match op {
                     CompareOp::Eq => Ok(format!("{} = {p}", o.expr)),
                     CompareOp::Ne => Ok(format!("coalesce({} <> {p}, 1)", o.expr)),

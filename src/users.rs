@@ -265,7 +265,7 @@ pub async fn search<D: SqlExecutor, K: KeyValue>(
         query.excluded_attributes.as_deref(),
         &rt,
     )?;
-    let condition = filter_condition(&rt, Resource::User, query.filter.as_deref())?;
+    let condition = filter_condition(&rt, Resource::User, &ctx.tenant, query.filter.as_deref())?;
     let sort = sort_by(&rt, Resource::User, query)?;
     let spec = PageSpec {
         clause: condition
