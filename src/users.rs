@@ -13,6 +13,7 @@ use crate::query::Resource;
 use crate::resource::normalize;
 use crate::schema::{user_resource_type, ENTERPRISE_USER_SCHEMA};
 use crate::service::Ctx;
+use crate::store::tenants::{self, DeletePolicy};
 use crate::store::users::{self as store, StoredUser};
 use crate::store::{DbError, KeyValue, Keyset, PageSpec, SqlExecutor};
 
@@ -217,7 +218,12 @@ pub async fn delete<D: SqlExecutor, K: KeyValue>(
             .ok_or_else(|| not_found(id))?;
         check_if_match(req, current.version)?;
     }
-    if store::delete(ctx.db, &ctx.tenant, id)
+    let retain = tenants::settings(ctx.db, &ctx.tenant)
+        .await
+        .map_err(db_error)?
+        .delete_policy
+        == DeletePolicy::Retain;
+    if store::delete(ctx.db, &ctx.tenant, id, retain, &ctx.now)
         .await
         .map_err(db_error)?
     {

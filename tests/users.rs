@@ -266,3 +266,40 @@ fn index_paging_is_stable_and_exact() {
     assert_eq!(none.body["totalResults"], 5);
     assert_eq!(none.body["Resources"], json!([]));
 }
+
+#[test]
+fn delete_retains_a_tombstone_by_default_and_removes_the_row_when_configured() {
+    // Issue 4: the DELETE policy is a tenant setting; "retain" is the default.
+    let app = App::new();
+    let acme = app.tenant("acme");
+    let id = app.call(&acme, "POST", "/Users", Some(user("gone"))).body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(app.call(&acme, "DELETE", &format!("/Users/{id}"), None).status, 204);
+    let rows = app.rows(
+        "SELECT active, deleted_at, user_name FROM users WHERE id = ?",
+        vec![id.as_str().into()],
+    );
+    assert_eq!(rows.len(), 1, "the tombstone is kept");
+    assert_eq!(rows[0]["active"], 0);
+    assert!(rows[0]["deleted_at"].is_string());
+    assert_eq!(rows[0]["user_name"], "gone");
+    // SCIM no longer sees it, and a new user may take the userName.
+    assert_eq!(app.call(&acme, "GET", &format!("/Users/{id}"), None).status, 404);
+    let list = app.call(&acme, "GET", "/Users?filter=userName+eq+%22gone%22", None);
+    assert_eq!(list.body["totalResults"], 0);
+    assert_eq!(app.call(&acme, "POST", "/Users", Some(user("gone"))).status, 201);
+
+    app.rows(
+        "UPDATE tenants SET settings = '{\"deletePolicy\":\"remove\"}' WHERE id = 'acme'",
+        vec![],
+    );
+    let id2 = app.call(&acme, "POST", "/Users", Some(user("removed"))).body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(app.call(&acme, "DELETE", &format!("/Users/{id2}"), None).status, 204);
+    let rows = app.rows("SELECT id FROM users WHERE id = ?", vec![id2.as_str().into()]);
+    assert!(rows.is_empty(), "the row is removed");
+}

@@ -11,6 +11,7 @@ pub mod groups;
 pub mod memory_kv;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod sqlite;
+pub mod tenants;
 pub mod users;
 
 /// A bound statement parameter. D1 binds `?1..?N` positionally.

@@ -234,20 +234,43 @@ pub async fn list<D: SqlExecutor>(
     .decode(from_row)
 }
 
-/// Deletes a user and its memberships atomically. Returns false when there
+/// Deletes a live user and its memberships atomically: the row goes
+/// (`remove`), or stays as a deactivated tombstone that SCIM no longer sees
+/// (`retain`; its userName is free for a new user). Returns false when there
 /// was no such live user.
-pub async fn delete<D: SqlExecutor>(db: &D, tenant: &str, id: &str) -> Result<bool, DbError> {
-    let changes = db
+pub async fn delete<D: SqlExecutor>(
+    db: &D,
+    tenant: &str,
+    id: &str,
+    retain: bool,
+    now: &str,
+) -> Result<bool, DbError> {
+    let user = if retain {
+        Stmt::new(
+            "UPDATE users SET deleted_at = ?, active = 0, last_modified = ?, version = version + 1 \
+             WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL",
+            vec![now.into(), now.into(), tenant.into(), id.into()],
+        )
+    } else {
+        Stmt::new(
+            "DELETE FROM users WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL",
+            vec![tenant.into(), id.into()],
+        )
+    };
+    // The user statement runs first so that the guard sees its changes.
+    let result = db
         .batch(vec![
+            user,
+            guard_previous_changed(),
             Stmt::new(
                 "DELETE FROM group_members WHERE tenant_id = ? AND member_id = ? AND member_type = 'User'",
                 vec![tenant.into(), id.into()],
             ),
-            Stmt::new(
-                "DELETE FROM users WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL",
-                vec![tenant.into(), id.into()],
-            ),
         ])
-        .await?;
-    Ok(changes.get(1).copied().unwrap_or(0) == 1)
+        .await;
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if is_guard_abort(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
 }

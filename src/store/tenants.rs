@@ -1,0 +1,143 @@
+//! Tenants: one row per customer account, with its settings as JSON.
+
+use serde::{Deserialize, Serialize};
+
+use super::{col_str, DbError, Row, SqlExecutor, Stmt};
+
+/// What `DELETE /Users/{id}` does in a tenant.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum DeletePolicy {
+    /// Keep the user as a deactivated tombstone: SCIM answers 404 for it, the
+    /// host application can still read and restore it.
+    #[default]
+    Retain,
+    /// Remove the row.
+    Remove,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Settings {
+    pub delete_policy: DeletePolicy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tenant {
+    pub id: String,
+    pub name: String,
+    pub settings: Settings,
+    pub created: String,
+    pub updated: String,
+}
+
+fn from_row(row: &Row) -> Result<Tenant, DbError> {
+    let text = |k: &str| {
+        col_str(row, k)
+            .map(str::to_owned)
+            .ok_or_else(|| DbError::Other(format!("tenants.{k} missing")))
+    };
+    // Unknown or malformed settings fall back to the defaults field by field.
+    let settings = serde_json::from_str(&text("settings")?).unwrap_or_default();
+    Ok(Tenant {
+        id: text("id")?,
+        name: text("name")?,
+        settings,
+        created: text("created_at")?,
+        updated: text("updated_at")?,
+    })
+}
+
+const COLUMNS: &str = "id, name, settings, created_at, updated_at";
+
+pub async fn get<D: SqlExecutor>(db: &D, id: &str) -> Result<Option<Tenant>, DbError> {
+    let rows = db
+        .query(Stmt::new(
+            format!("SELECT {COLUMNS} FROM tenants WHERE id = ?"),
+            vec![id.into()],
+        ))
+        .await?;
+    rows.first().map(from_row).transpose()
+}
+
+/// The settings of a tenant (the defaults if it has none stored).
+pub async fn settings<D: SqlExecutor>(db: &D, id: &str) -> Result<Settings, DbError> {
+    Ok(get(db, id).await?.map(|t| t.settings).unwrap_or_default())
+}
+
+pub async fn list<D: SqlExecutor>(db: &D) -> Result<Vec<Tenant>, DbError> {
+    let rows = db
+        .query(Stmt::new(
+            format!("SELECT {COLUMNS} FROM tenants ORDER BY id"),
+            Vec::new(),
+        ))
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Creates a tenant; a taken id is `DbError::Unique`.
+pub async fn insert<D: SqlExecutor>(
+    db: &D,
+    id: &str,
+    name: &str,
+    settings: &Settings,
+    now: &str,
+) -> Result<(), DbError> {
+    let settings = serde_json::to_string(settings).map_err(|e| DbError::Other(e.to_string()))?;
+    db.batch(vec![Stmt::new(
+        "INSERT INTO tenants (id, name, settings, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+        vec![
+            id.into(),
+            name.into(),
+            settings.into(),
+            now.into(),
+            now.into(),
+        ],
+    )])
+    .await
+    .map(|_| ())
+}
+
+/// Updates name and settings. Returns false when there is no such tenant.
+pub async fn update<D: SqlExecutor>(
+    db: &D,
+    id: &str,
+    name: &str,
+    settings: &Settings,
+    now: &str,
+) -> Result<bool, DbError> {
+    let settings = serde_json::to_string(settings).map_err(|e| DbError::Other(e.to_string()))?;
+    let changes = db
+        .batch(vec![Stmt::new(
+            "UPDATE tenants SET name = ?, settings = ?, updated_at = ? WHERE id = ?",
+            vec![name.into(), settings.into(), now.into(), id.into()],
+        )])
+        .await?;
+    Ok(changes.first().copied().unwrap_or(0) == 1)
+}
+
+/// Deletes a tenant and everything it owns. Returns false when there is no
+/// such tenant.
+pub async fn delete<D: SqlExecutor>(db: &D, id: &str) -> Result<bool, DbError> {
+    let changes = db
+        .batch(vec![
+            Stmt::new(
+                "DELETE FROM group_members WHERE tenant_id = ?",
+                vec![id.into()],
+            ),
+            Stmt::new(
+                "DELETE FROM user_emails WHERE tenant_id = ?",
+                vec![id.into()],
+            ),
+            Stmt::new("DELETE FROM groups WHERE tenant_id = ?", vec![id.into()]),
+            Stmt::new("DELETE FROM users WHERE tenant_id = ?", vec![id.into()]),
+            Stmt::new(
+                "DELETE FROM tenant_attributes WHERE tenant_id = ?",
+                vec![id.into()],
+            ),
+            Stmt::new("DELETE FROM tenants WHERE id = ?", vec![id.into()]),
+        ])
+        .await?;
+    Ok(changes.last().copied().unwrap_or(0) == 1)
+}
