@@ -101,3 +101,11 @@ CREATE INDEX group_members_by_member ON group_members (tenant_id, member_id, gro
 CREATE TABLE write_guard (
   stale INTEGER NOT NULL CONSTRAINT write_guard CHECK (stale = 0)
 );
+
+-- Also always empty: a write that would give two live users of a tenant the
+-- same value of a custom "unique number" attribute adds
+--   INSERT INTO unique_guard SELECT 1 WHERE EXISTS (<another user holds it>)
+-- to its batch, which then fails and rolls back (409 uniqueness).
+CREATE TABLE unique_guard (
+  duplicate INTEGER NOT NULL CONSTRAINT unique_guard CHECK (duplicate = 0)
+);

@@ -29,6 +29,7 @@ pub const FEATURES: Features = Features {
     )),
 };
 
+/// The resource types without any tenant's custom extension.
 pub fn resource_types() -> Vec<ResourceType> {
     vec![user_resource_type(Vec::new()), group_resource_type()]
 }
@@ -72,10 +73,10 @@ pub fn service_provider_config(base_url: &str) -> Value {
     })
 }
 
-fn all_schemas(base_url: &str) -> Vec<Value> {
+fn all_schemas(types: &[ResourceType], base_url: &str) -> Vec<Value> {
     let mut seen = Vec::new();
     let mut out = Vec::new();
-    for rt in resource_types() {
+    for rt in types {
         for schema in rt.schemas() {
             if !seen.contains(&schema.id) {
                 seen.push(schema.id.clone());
@@ -87,8 +88,8 @@ fn all_schemas(base_url: &str) -> Vec<Value> {
 }
 
 /// `GET /Schemas` and `GET /Schemas/{id}` (RFC 7644 §4).
-pub fn schemas(base_url: &str, id: Option<&str>) -> ScimResult<Response> {
-    let list = all_schemas(base_url);
+pub fn schemas(types: &[ResourceType], base_url: &str, id: Option<&str>) -> ScimResult<Response> {
+    let list = all_schemas(types, base_url);
     match id {
         None => Ok(Response::scim(
             200,
@@ -103,11 +104,12 @@ pub fn schemas(base_url: &str, id: Option<&str>) -> ScimResult<Response> {
 }
 
 /// `GET /ResourceTypes` and `GET /ResourceTypes/{id}` (RFC 7644 §4).
-pub fn resource_type_list(base_url: &str, id: Option<&str>) -> ScimResult<Response> {
-    let list: Vec<Value> = resource_types()
-        .iter()
-        .map(|rt| rt.to_json(base_url))
-        .collect();
+pub fn resource_type_list(
+    types: &[ResourceType],
+    base_url: &str,
+    id: Option<&str>,
+) -> ScimResult<Response> {
+    let list: Vec<Value> = types.iter().map(|rt| rt.to_json(base_url)).collect();
     match id {
         None => Ok(Response::scim(
             200,
@@ -146,7 +148,7 @@ mod tests {
 
     #[test]
     fn schemas_list_user_group_and_enterprise_once_each() {
-        let list = all_schemas("https://x");
+        let list = all_schemas(&resource_types(), "https://x");
         let ids: Vec<&str> = list.iter().filter_map(|s| s["id"].as_str()).collect();
         assert_eq!(
             ids,
@@ -159,6 +161,7 @@ mod tests {
         assert!(list.iter().all(no_nulls));
         assert_eq!(
             schemas(
+                &resource_types(),
                 "https://x",
                 Some("urn:ietf:params:scim:schemas:core:2.0:group")
             )
@@ -166,6 +169,11 @@ mod tests {
             .status,
             200
         );
-        assert_eq!(schemas("https://x", Some("nope")).unwrap_err().status, 404);
+        assert_eq!(
+            schemas(&resource_types(), "https://x", Some("nope"))
+                .unwrap_err()
+                .status,
+            404
+        );
     }
 }

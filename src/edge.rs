@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use wasm_bindgen::JsValue;
 use worker::{event, Context, D1Database, Env, Headers, KvStore};
 
+use crate::config::{Config, DEFAULT_VENDOR};
 use crate::http::{Method, Request, Response};
 use crate::service;
 use crate::store::{DbError, KeyValue, Row, SqlExecutor, SqlValue, Stmt};
@@ -88,6 +89,23 @@ impl KeyValue for Kv {
     async fn delete(&self, key: &str) -> Result<(), DbError> {
         self.0.delete(key).await.map_err(kv_error)
     }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, DbError> {
+        let mut keys = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut req = self.0.list().prefix(prefix.to_owned());
+            if let Some(c) = cursor.take() {
+                req = req.cursor(c);
+            }
+            let page = req.execute().await.map_err(kv_error)?;
+            keys.extend(page.keys.into_iter().map(|k| k.name));
+            match page.cursor {
+                Some(c) if !page.list_complete => cursor = Some(c),
+                _ => return Ok(keys),
+            }
+        }
+    }
 }
 
 async fn plain_request(mut req: worker::Request) -> worker::Result<Request> {
@@ -126,11 +144,26 @@ fn now() -> DateTime<Utc> {
     DateTime::from_timestamp_millis(worker::Date::now().as_millis() as i64).unwrap_or_default()
 }
 
+/// The deployment configuration from the worker's environment.
+fn config(env: &Env) -> Config {
+    let admin_jwt_secret = env.secret("ADMIN_JWT_SECRET").ok().map(|s| s.to_string());
+    let vendor = env
+        .var("SCIM_VENDOR")
+        .ok()
+        .map(|v| v.to_string())
+        .filter(|v| Config::valid_vendor(v))
+        .unwrap_or_else(|| DEFAULT_VENDOR.to_owned());
+    Config {
+        admin_jwt_secret,
+        vendor,
+    }
+}
+
 #[event(fetch)]
 async fn fetch(req: worker::Request, env: Env, _ctx: Context) -> worker::Result<worker::Response> {
     let request = plain_request(req).await?;
     let db = D1(env.d1(DB_BINDING)?);
     let kv = Kv(env.kv(TOKENS_BINDING)?);
-    let response = service::handle(&db, &kv, &request, now()).await;
+    let response = service::handle_with(&config(&env), &db, &kv, &request, now()).await;
     worker_response(response)
 }

@@ -4,15 +4,19 @@
 //! wasm32-only glue between workerd and the service.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod admin;
 pub mod auth;
 pub mod bulk;
+pub mod config;
 pub mod discovery;
 pub mod endpoint;
 pub mod error;
+pub mod extension;
 pub mod filter;
 pub mod groups;
 pub mod http;
 pub mod list;
+pub mod openapi;
 pub mod patch;
 pub mod path;
 pub mod query;
@@ -20,6 +24,7 @@ pub mod resource;
 pub mod schema;
 pub mod service;
 pub mod store;
+pub mod tokens;
 pub mod users;
 
 #[cfg(target_arch = "wasm32")]

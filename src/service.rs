@@ -6,8 +6,10 @@ use serde_json::json;
 
 use percent_encoding::percent_decode_str;
 
+use crate::admin;
 use crate::auth;
 use crate::bulk;
+use crate::config::Config;
 use crate::discovery;
 use crate::error::{ScimError, ScimResult, ScimType};
 use crate::filter::parse_filter;
@@ -15,7 +17,9 @@ use crate::groups;
 use crate::http::{Method, Request, Response};
 use crate::list::{list_response, Found, ListQuery};
 use crate::query::timestamp;
+use crate::schema::{group_resource_type, ResourceType};
 use crate::store::{KeyValue, SqlExecutor};
+use crate::tokens;
 use crate::users;
 
 /// Where SCIM lives: `/scim/v2/<tenant>/...`.
@@ -30,6 +34,8 @@ pub struct Ctx<'a, D, K> {
     pub base_url: String,
     /// The request time in the stored timestamp form.
     pub now: String,
+    /// The vendor part of custom extension URNs.
+    pub vendor: String,
 }
 
 /// A tenant id: lowercase letters, digits and `-` (never `_`, which Okta
@@ -44,20 +50,38 @@ pub fn valid_tenant_id(id: &str) -> bool {
         && !id.ends_with('-')
 }
 
-/// Serves one request.
+/// Serves one request with the default configuration.
 pub async fn handle<D: SqlExecutor, K: KeyValue>(
     db: &D,
     kv: &K,
     req: &Request,
     now: DateTime<Utc>,
 ) -> Response {
-    match route(db, kv, req, now).await {
+    handle_with(&Config::default(), db, kv, req, now).await
+}
+
+/// Serves one request.
+pub async fn handle_with<D: SqlExecutor, K: KeyValue>(
+    config: &Config,
+    db: &D,
+    kv: &K,
+    req: &Request,
+    now: DateTime<Utc>,
+) -> Response {
+    let path = req.path.trim_end_matches('/');
+    if let Some(rest) = path.strip_prefix(admin::ADMIN_PREFIX) {
+        if rest.is_empty() || rest.starts_with('/') {
+            return admin::handle(db, kv, config, req, now, rest).await;
+        }
+    }
+    match route(config, db, kv, req, now).await {
         Ok(r) => r,
         Err(e) => e.into(),
     }
 }
 
 async fn route<D: SqlExecutor, K: KeyValue>(
+    config: &Config,
     db: &D,
     kv: &K,
     req: &Request,
@@ -78,14 +102,16 @@ async fn route<D: SqlExecutor, K: KeyValue>(
     if !valid_tenant_id(tenant) {
         return Err(ScimError::not_found(format!("No endpoint at {path}.")));
     }
-    auth::authenticate(kv, req, tenant, now).await?;
+    let token = auth::authenticate(kv, req, tenant, now).await?;
     let ctx = Ctx {
         db,
         kv,
         tenant: tenant.to_owned(),
         base_url: format!("{}{SCIM_PREFIX}{tenant}", req.origin),
         now: timestamp(now),
+        vendor: config.vendor.clone(),
     };
+    tokens::touch(kv, &token, &ctx.now).await?;
     let segments: Vec<String> = segments.map(decode_segment).collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let base = ctx.base_url.as_str();
@@ -97,10 +123,14 @@ async fn route<D: SqlExecutor, K: KeyValue>(
             200,
             &discovery::service_provider_config(base),
         )),
-        (["Schemas"], Get) => discovery::schemas(base, None),
-        (["Schemas", id], Get) => discovery::schemas(base, Some(id)),
-        (["ResourceTypes"], Get) => discovery::resource_type_list(base, None),
-        (["ResourceTypes", id], Get) => discovery::resource_type_list(base, Some(id)),
+        (["Schemas"], Get) => discovery::schemas(&tenant_types(&ctx).await?, base, None),
+        (["Schemas", id], Get) => discovery::schemas(&tenant_types(&ctx).await?, base, Some(id)),
+        (["ResourceTypes"], Get) => {
+            discovery::resource_type_list(&tenant_types(&ctx).await?, base, None)
+        }
+        (["ResourceTypes", id], Get) => {
+            discovery::resource_type_list(&tenant_types(&ctx).await?, base, Some(id))
+        }
         (["ServiceProviderConfig" | "Schemas" | "ResourceTypes", ..], _) => not_allowed("GET"),
         (["Bulk"], Post) => bulk::run(&ctx, req).await,
         (["Bulk"], _) => not_allowed("POST"),
@@ -109,6 +139,17 @@ async fn route<D: SqlExecutor, K: KeyValue>(
             .await
             .unwrap_or_else(|| Err(ScimError::not_found(format!("No endpoint at {path}.")))),
     }
+}
+
+/// The resource types of the request's tenant (its User type carries the
+/// tenant's custom extension).
+async fn tenant_types<D: SqlExecutor, K: KeyValue>(
+    ctx: &Ctx<'_, D, K>,
+) -> ScimResult<Vec<ResourceType>> {
+    Ok(vec![
+        users::resource_type(ctx).await?,
+        group_resource_type(),
+    ])
 }
 
 /// A percent-decoded path segment (ids and schema URNs may be encoded).
@@ -187,7 +228,8 @@ async fn root_search<D: SqlExecutor, K: KeyValue>(
     if let Some(f) = query.filter.as_deref() {
         // A filter that is not even syntactically valid is 400, whatever
         // the resource type.
-        let urns: Vec<String> = discovery::resource_types()
+        let urns: Vec<String> = tenant_types(ctx)
+            .await?
             .iter()
             .flat_map(|rt| rt.all_schema_urns().into_iter().map(str::to_owned))
             .collect();

@@ -6,21 +6,25 @@ use crate::endpoint::{
     check_if_match, etag, filter_condition, not_modified, resource_response, sort_by, Projection,
 };
 use crate::error::{ScimError, ScimResult};
+use crate::extension::{self, AttributeDef};
 use crate::http::{Request, Response};
 use crate::list::{cursor_links, cursor_list_response, list_response, Found, ListQuery};
 use crate::patch;
 use crate::query::Resource;
 use crate::resource::normalize;
-use crate::schema::{user_resource_type, ENTERPRISE_USER_SCHEMA};
+use crate::schema::{user_resource_type, ResourceType, ENTERPRISE_USER_SCHEMA};
 use crate::service::Ctx;
 use crate::store::tenants::{self, DeletePolicy};
 use crate::store::users::{self as store, StoredUser};
-use crate::store::{DbError, KeyValue, Keyset, PageSpec, SqlExecutor};
+use crate::store::{DbError, KeyValue, Keyset, PageSpec, SqlExecutor, Stmt};
 
 fn db_error(e: DbError) -> ScimError {
     match e {
         DbError::Unique(_) => {
             ScimError::uniqueness("A user with this userName already exists in this tenant.")
+        }
+        DbError::Constraint(m) if m.contains("unique_guard") => {
+            ScimError::uniqueness("Another user of this tenant already holds this unique number.")
         }
         other => ScimError::internal(format!("Storage error: {other}")),
     }
@@ -28,7 +32,7 @@ fn db_error(e: DbError) -> ScimError {
 
 /// The read form of a stored user: `schemas`, `id`, the document, the
 /// computed `groups`, and `meta`.
-fn read_form<D, K>(ctx: &Ctx<'_, D, K>, u: &StoredUser) -> Value {
+pub fn read_form<D, K>(ctx: &Ctx<'_, D, K>, u: &StoredUser) -> Value {
     let mut out = Map::new();
     if let Some(s) = u.doc.get("schemas") {
         out.insert("schemas".into(), s.clone());
@@ -80,15 +84,66 @@ fn read_form<D, K>(ctx: &Ctx<'_, D, K>, u: &StoredUser) -> Value {
     Value::Object(out)
 }
 
+/// A tenant's User schema: core, Enterprise and its custom extension.
+pub struct TenantUsers {
+    pub rt: ResourceType,
+    pub defs: Vec<AttributeDef>,
+    pub urn: String,
+}
+
+impl TenantUsers {
+    pub async fn load<D: SqlExecutor, K: KeyValue>(ctx: &Ctx<'_, D, K>) -> ScimResult<Self> {
+        let defs = extension::load(ctx.db, &ctx.tenant).await?;
+        let ext = extension::schema(&ctx.vendor, &ctx.tenant, &defs);
+        Ok(TenantUsers {
+            rt: user_resource_type(ext.into_iter().collect()),
+            urn: extension::urn(&ctx.vendor, &ctx.tenant),
+            defs,
+        })
+    }
+
+    /// Validates a normalized document beyond its SCIM types, puts back the
+    /// hidden values of removed attributes, and returns the guard statements
+    /// of the write.
+    async fn prepare<D: SqlExecutor, K: KeyValue>(
+        &self,
+        ctx: &Ctx<'_, D, K>,
+        id: &str,
+        doc: &mut Value,
+        hidden: serde_json::Map<String, Value>,
+    ) -> ScimResult<Vec<Stmt>> {
+        let guards =
+            extension::check(ctx.db, &ctx.vendor, &ctx.tenant, id, &self.defs, doc).await?;
+        extension::restore_hidden(&self.urn, doc, hidden);
+        Ok(guards)
+    }
+
+    /// The current document without hidden values, and those values.
+    fn visible(&self, doc: &Value) -> (Value, serde_json::Map<String, Value>) {
+        let mut d = doc.clone();
+        let hidden = extension::take_hidden(&self.urn, &self.defs, &mut d);
+        (d, hidden)
+    }
+}
+
+/// The User resource type of the request's tenant.
+pub async fn resource_type<D: SqlExecutor, K: KeyValue>(
+    ctx: &Ctx<'_, D, K>,
+) -> ScimResult<ResourceType> {
+    Ok(TenantUsers::load(ctx).await?.rt)
+}
+
 pub async fn create<D: SqlExecutor, K: KeyValue>(
     ctx: &Ctx<'_, D, K>,
     req: &Request,
 ) -> ScimResult<Response> {
-    let rt = user_resource_type(Vec::new());
+    let tu = TenantUsers::load(ctx).await?;
+    let rt = &tu.rt;
     let input = req.json()?;
-    let doc = normalize(&rt, &input, None)?;
+    let mut doc = normalize(rt, &input, None)?;
     let id = uuid::Uuid::new_v4().to_string();
-    store::insert(ctx.db, &ctx.tenant, &id, &ctx.now, &doc)
+    let guards = tu.prepare(ctx, &id, &mut doc, Default::default()).await?;
+    store::insert(ctx.db, &ctx.tenant, &id, &ctx.now, &doc, guards)
         .await
         .map_err(db_error)?;
     let stored = StoredUser {
@@ -101,9 +156,10 @@ pub async fn create<D: SqlExecutor, K: KeyValue>(
         version: 1,
         doc,
         groups: Some(Vec::new()),
+        deleted: None,
     };
     let full = read_form(ctx, &stored);
-    let body = Projection::of(req, &rt)?.apply(&rt, &full);
+    let body = Projection::of(req, rt)?.apply(rt, &full);
     let location = format!("{}/Users/{}", ctx.base_url, stored.id);
     Ok(resource_response(201, &body, 1).with_header("location", location))
 }
@@ -113,7 +169,7 @@ pub async fn get<D: SqlExecutor, K: KeyValue>(
     req: &Request,
     id: &str,
 ) -> ScimResult<Response> {
-    let rt = user_resource_type(Vec::new());
+    let rt = resource_type(ctx).await?;
     let projection = Projection::of(req, &rt)?;
     let user = store::get(ctx.db, &ctx.tenant, id, projection.wants("groups"))
         .await
@@ -135,18 +191,29 @@ pub async fn replace<D: SqlExecutor, K: KeyValue>(
     req: &Request,
     id: &str,
 ) -> ScimResult<Response> {
-    let rt = user_resource_type(Vec::new());
+    let tu = TenantUsers::load(ctx).await?;
+    let rt = &tu.rt;
     let input = req.json()?;
-    let projection = Projection::of(req, &rt)?;
+    let projection = Projection::of(req, rt)?;
     let current = store::get(ctx.db, &ctx.tenant, id, true)
         .await
         .map_err(db_error)?
         .ok_or_else(|| not_found(id))?;
     check_if_match(req, current.version)?;
-    let doc = normalize(&rt, &input, Some(&current.doc))?;
-    let written = store::replace(ctx.db, &ctx.tenant, id, current.version, &ctx.now, &doc)
-        .await
-        .map_err(db_error)?;
+    let (visible, hidden) = tu.visible(&current.doc);
+    let mut doc = normalize(rt, &input, Some(&visible))?;
+    let guards = tu.prepare(ctx, id, &mut doc, hidden).await?;
+    let written = store::replace(
+        ctx.db,
+        &ctx.tenant,
+        id,
+        current.version,
+        &ctx.now,
+        &doc,
+        guards,
+    )
+    .await
+    .map_err(db_error)?;
     if !written {
         return Err(ScimError::precondition_failed(
             "The user was changed or deleted by another request; retry.",
@@ -158,7 +225,7 @@ pub async fn replace<D: SqlExecutor, K: KeyValue>(
         doc,
         ..current
     };
-    let body = projection.apply(&rt, &read_form(ctx, &stored));
+    let body = projection.apply(rt, &read_form(ctx, &stored));
     Ok(resource_response(200, &body, stored.version))
 }
 
@@ -168,23 +235,28 @@ pub async fn patch<D: SqlExecutor, K: KeyValue>(
     req: &Request,
     id: &str,
 ) -> ScimResult<Response> {
-    let rt = user_resource_type(Vec::new());
-    let projection = Projection::of(req, &rt)?;
-    let ops = patch::parse_request(&req.json()?, &rt, patch::MAX_OPERATIONS)?;
+    let tu = TenantUsers::load(ctx).await?;
+    let rt = &tu.rt;
+    let projection = Projection::of(req, rt)?;
+    let ops = patch::parse_request(&req.json()?, rt, patch::MAX_OPERATIONS)?;
     let current = store::get(ctx.db, &ctx.tenant, id, true)
         .await
         .map_err(db_error)?
         .ok_or_else(|| not_found(id))?;
     check_if_match(req, current.version)?;
-    let outcome = patch::apply(&rt, id, &current.doc, &ops)?;
+    let (visible, hidden) = tu.visible(&current.doc);
+    let outcome = patch::apply(rt, id, &visible, &ops)?;
     let stored = if outcome.changed {
+        let mut doc = outcome.doc;
+        let guards = tu.prepare(ctx, id, &mut doc, hidden).await?;
         let written = store::replace(
             ctx.db,
             &ctx.tenant,
             id,
             current.version,
             &ctx.now,
-            &outcome.doc,
+            &doc,
+            guards,
         )
         .await
         .map_err(db_error)?;
@@ -196,13 +268,13 @@ pub async fn patch<D: SqlExecutor, K: KeyValue>(
         StoredUser {
             last_modified: ctx.now.clone(),
             version: current.version + 1,
-            doc: outcome.doc,
+            doc,
             ..current
         }
     } else {
         current
     };
-    let body = projection.apply(&rt, &read_form(ctx, &stored));
+    let body = projection.apply(rt, &read_form(ctx, &stored));
     Ok(resource_response(200, &body, stored.version))
 }
 
@@ -265,7 +337,7 @@ pub async fn search<D: SqlExecutor, K: KeyValue>(
     limit: u64,
     keyset: Option<Keyset>,
 ) -> ScimResult<Found> {
-    let rt = user_resource_type(Vec::new());
+    let rt = resource_type(ctx).await?;
     let projection = Projection::from_params(
         query.attributes.as_deref(),
         query.excluded_attributes.as_deref(),

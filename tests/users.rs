@@ -276,7 +276,11 @@ fn delete_retains_a_tombstone_by_default_and_removes_the_row_when_configured() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(app.call(&acme, "DELETE", &format!("/Users/{id}"), None).status, 204);
+    assert_eq!(
+        app.call(&acme, "DELETE", &format!("/Users/{id}"), None)
+            .status,
+        204
+    );
     let rows = app.rows(
         "SELECT active, deleted_at, user_name FROM users WHERE id = ?",
         vec![id.as_str().into()],
@@ -286,20 +290,35 @@ fn delete_retains_a_tombstone_by_default_and_removes_the_row_when_configured() {
     assert!(rows[0]["deleted_at"].is_string());
     assert_eq!(rows[0]["user_name"], "gone");
     // SCIM no longer sees it, and a new user may take the userName.
-    assert_eq!(app.call(&acme, "GET", &format!("/Users/{id}"), None).status, 404);
+    assert_eq!(
+        app.call(&acme, "GET", &format!("/Users/{id}"), None).status,
+        404
+    );
     let list = app.call(&acme, "GET", "/Users?filter=userName+eq+%22gone%22", None);
     assert_eq!(list.body["totalResults"], 0);
-    assert_eq!(app.call(&acme, "POST", "/Users", Some(user("gone"))).status, 201);
+    assert_eq!(
+        app.call(&acme, "POST", "/Users", Some(user("gone"))).status,
+        201
+    );
 
     app.rows(
         "UPDATE tenants SET settings = '{\"deletePolicy\":\"remove\"}' WHERE id = 'acme'",
         vec![],
     );
-    let id2 = app.call(&acme, "POST", "/Users", Some(user("removed"))).body["id"]
+    let id2 = app
+        .call(&acme, "POST", "/Users", Some(user("removed")))
+        .body["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(app.call(&acme, "DELETE", &format!("/Users/{id2}"), None).status, 204);
-    let rows = app.rows("SELECT id FROM users WHERE id = ?", vec![id2.as_str().into()]);
+    assert_eq!(
+        app.call(&acme, "DELETE", &format!("/Users/{id2}"), None)
+            .status,
+        204
+    );
+    let rows = app.rows(
+        "SELECT id FROM users WHERE id = ?",
+        vec![id2.as_str().into()],
+    );
     assert!(rows.is_empty(), "the row is removed");
 }

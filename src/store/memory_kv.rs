@@ -37,4 +37,14 @@ impl KeyValue for MemoryKv {
         self.lock()?.remove(key);
         Ok(())
     }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, DbError> {
+        let mut keys: Vec<String> = self
+            .lock()?
+            .keys()
+            .filter(|k| k.starts_with(prefix))
+            .cloned()
+            .collect();
+        keys.sort();
+        Ok(keys)
+    }
 }

@@ -117,6 +117,8 @@ pub trait KeyValue {
     /// `ttl_seconds`, when given, is at least 60 (a Workers KV rule).
     async fn put(&self, key: &str, value: &str, ttl_seconds: Option<u64>) -> Result<(), DbError>;
     async fn delete(&self, key: &str) -> Result<(), DbError>;
+    /// Every key starting with `prefix`.
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, DbError>;
 }
 
 /// A statement that aborts its batch when the statement before it changed

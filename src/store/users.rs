@@ -21,6 +21,8 @@ pub struct StoredUser {
     /// `[{value, display}]` of the groups the user is a direct member of,
     /// present when it was asked for.
     pub groups: Option<Vec<(String, String)>>,
+    /// When the user was deleted, for a retained tombstone.
+    pub deleted: Option<String>,
 }
 
 /// The columns derived from a user document.
@@ -86,12 +88,15 @@ fn email_inserts(tenant: &str, id: &str, cols: &UserColumns) -> Vec<Stmt> {
 }
 
 /// Inserts a new user with its email index rows, atomically.
+/// `guards` are statements run last in the same batch, which abort it when a
+/// constraint the schema cannot express is broken.
 pub async fn insert<D: SqlExecutor>(
     db: &D,
     tenant: &str,
     id: &str,
     now: &str,
     doc: &Value,
+    guards: Vec<Stmt>,
 ) -> Result<(), DbError> {
     let cols = columns(doc);
     let mut stmts = vec![Stmt::new(
@@ -111,6 +116,7 @@ pub async fn insert<D: SqlExecutor>(
         ],
     )];
     stmts.extend(email_inserts(tenant, id, &cols));
+    stmts.extend(guards);
     db.batch(stmts).await.map(|_| ())
 }
 
@@ -124,6 +130,7 @@ pub async fn replace<D: SqlExecutor>(
     expected_version: i64,
     now: &str,
     doc: &Value,
+    guards: Vec<Stmt>,
 ) -> Result<bool, DbError> {
     let cols = columns(doc);
     let mut stmts = vec![Stmt::new(
@@ -150,6 +157,7 @@ pub async fn replace<D: SqlExecutor>(
         vec![tenant.into(), id.into()],
     ));
     stmts.extend(email_inserts(tenant, id, &cols));
+    stmts.extend(guards);
     match db.batch(stmts).await {
         Ok(_) => Ok(true),
         Err(e) if is_guard_abort(&e) => Ok(false),
@@ -157,7 +165,8 @@ pub async fn replace<D: SqlExecutor>(
     }
 }
 
-const USER_COLUMNS: &str = "r.seq, r.id, r.created_at, r.last_modified, r.version, r.doc";
+const USER_COLUMNS: &str =
+    "r.seq, r.id, r.deleted_at, r.created_at, r.last_modified, r.version, r.doc";
 const GROUPS_COLUMN: &str = ", (SELECT json_group_array(json_array(g.id, g.display_name)) \
      FROM group_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
      WHERE m.tenant_id = r.tenant_id AND m.member_id = r.id) AS groups";
@@ -194,6 +203,7 @@ fn from_row(row: &Row) -> Result<StoredUser, DbError> {
         version: col_i64(row, "version").unwrap_or(1),
         doc,
         groups,
+        deleted: col_str(row, "deleted_at").map(str::to_owned),
     })
 }
 
@@ -212,6 +222,86 @@ pub async fn get<D: SqlExecutor>(
         .query(Stmt::new(sql, vec![tenant.into(), id.into()]))
         .await?;
     rows.first().map(from_row).transpose()
+}
+
+/// A user by id, live or a retained tombstone (for the host application).
+pub async fn get_any<D: SqlExecutor>(
+    db: &D,
+    tenant: &str,
+    id: &str,
+) -> Result<Option<StoredUser>, DbError> {
+    let sql = format!(
+        "SELECT {} FROM users r WHERE r.tenant_id = ? AND r.id = ?",
+        select_columns(true)
+    );
+    let rows = db
+        .query(Stmt::new(sql, vec![tenant.into(), id.into()]))
+        .await?;
+    rows.first().map(from_row).transpose()
+}
+
+/// Users live and retained, newest last, for the host application.
+pub async fn list_any<D: SqlExecutor>(
+    db: &D,
+    tenant: &str,
+    spec: &super::PageSpec<'_>,
+) -> Result<super::Listed<StoredUser>, DbError> {
+    super::page(
+        db,
+        "users",
+        "r.tenant_id = ?",
+        tenant,
+        spec,
+        &select_columns(false),
+    )
+    .await?
+    .decode(from_row)
+}
+
+/// Sets a live user's `active` (column and document) from the application
+/// side. Returns false when there is no such live user.
+pub async fn set_active<D: SqlExecutor>(
+    db: &D,
+    tenant: &str,
+    id: &str,
+    active: bool,
+    now: &str,
+) -> Result<bool, DbError> {
+    let changes = db
+        .batch(vec![Stmt::new(
+            "UPDATE users SET active = ?, doc = json_set(doc, '$.active', json(?)), \
+             last_modified = ?, version = version + 1 \
+             WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL",
+            vec![
+                active.into(),
+                if active { "true" } else { "false" }.into(),
+                now.into(),
+                tenant.into(),
+                id.into(),
+            ],
+        )])
+        .await?;
+    Ok(changes.first().copied().unwrap_or(0) == 1)
+}
+
+/// Brings a retained tombstone back as a live, active user. Its userName
+/// must be free again (else `DbError::Unique`). Returns false when there is
+/// no such tombstone.
+pub async fn restore<D: SqlExecutor>(
+    db: &D,
+    tenant: &str,
+    id: &str,
+    now: &str,
+) -> Result<bool, DbError> {
+    let changes = db
+        .batch(vec![Stmt::new(
+            "UPDATE users SET deleted_at = NULL, active = 1, doc = json_set(doc, '$.active', json('true')), \
+             last_modified = ?, version = version + 1 \
+             WHERE tenant_id = ? AND id = ? AND deleted_at IS NOT NULL",
+            vec![now.into(), tenant.into(), id.into()],
+        )])
+        .await?;
+    Ok(changes.first().copied().unwrap_or(0) == 1)
 }
 
 /// A page of live users matching `clause` (an SQL condition over alias `r`
@@ -247,7 +337,8 @@ pub async fn delete<D: SqlExecutor>(
 ) -> Result<bool, DbError> {
     let user = if retain {
         Stmt::new(
-            "UPDATE users SET deleted_at = ?, active = 0, last_modified = ?, version = version + 1 \
+            "UPDATE users SET deleted_at = ?, active = 0, doc = json_set(doc, '$.active', json('false')), \
+             last_modified = ?, version = version + 1 \
              WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL",
             vec![now.into(), now.into(), tenant.into(), id.into()],
         )

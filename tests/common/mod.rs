@@ -5,7 +5,9 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
+use scim_worker::admin::{self, AdminClaims};
 use scim_worker::auth::{token_hash, token_key, TokenRecord};
+use scim_worker::config::Config;
 use scim_worker::http::{Method, Request, Response};
 use scim_worker::service;
 use scim_worker::store::memory_kv::MemoryKv;
@@ -17,7 +19,11 @@ pub struct App {
     pub db: SqliteExecutor,
     pub kv: MemoryKv,
     pub now: DateTime<Utc>,
+    pub config: Config,
 }
+
+/// The admin secret of test apps (HS256 needs at least 32 bytes).
+pub const ADMIN_SECRET: &str = "test-admin-secret-0123456789abcdef";
 
 /// A tenant's credentials, as an IdP holds them.
 #[derive(Clone)]
@@ -45,6 +51,10 @@ impl App {
             db: SqliteExecutor::open_in_memory(&dir).expect("migrations apply"),
             kv: MemoryKv::default(),
             now: Utc::now(),
+            config: Config {
+                admin_jwt_secret: Some(ADMIN_SECRET.into()),
+                vendor: "acme-vendor".into(),
+            },
         }
     }
 
@@ -80,7 +90,13 @@ impl App {
     }
 
     pub fn request(&self, req: Request) -> Reply {
-        let response = pollster::block_on(service::handle(&self.db, &self.kv, &req, self.now));
+        let response = pollster::block_on(service::handle_with(
+            &self.config,
+            &self.db,
+            &self.kv,
+            &req,
+            self.now,
+        ));
         let body = response.json_body().unwrap_or(Value::Null);
         Reply {
             status: response.status,
@@ -99,6 +115,37 @@ impl App {
         if let Some(b) = body {
             req = req
                 .with_header("Content-Type", "application/scim+json")
+                .with_body(b.to_string());
+        }
+        self.request(req)
+    }
+
+    /// An admin JWT: `None` for platform scope, `Some(t)` for tenant `t`.
+    pub fn admin_token(&self, tenant: Option<&str>) -> String {
+        let claims = AdminClaims {
+            scope: if tenant.is_some() {
+                "tenant"
+            } else {
+                "platform"
+            }
+            .into(),
+            tenant: tenant.map(Into::into),
+        };
+        admin::sign(
+            claims,
+            ADMIN_SECRET,
+            jwt_simple::prelude::Duration::from_hours(1),
+        )
+        .expect("sign")
+    }
+
+    /// An admin API call, e.g. `("POST", "/tenants", Some(json))`.
+    pub fn admin(&self, token: &str, method: &str, path: &str, body: Option<Value>) -> Reply {
+        let mut req = Request::new(Method::parse(method), &format!("/admin/v1{path}"))
+            .with_header("Authorization", &format!("Bearer {token}"));
+        if let Some(b) = body {
+            req = req
+                .with_header("Content-Type", "application/json")
                 .with_body(b.to_string());
         }
         self.request(req)

@@ -1,0 +1,445 @@
+//! Per-tenant custom User attributes, in the tenant's own extension schema
+//! `urn:<vendor>:scim:schemas:extension:<tenant>:2:User`.
+//!
+//! An attribute is defined by the application's field id (kept as given) and
+//! a field type; each type maps onto SCIM attribute characteristics, so the
+//! extension is validated, returned, filtered, sorted and patched by the same
+//! schema-driven code as the core attributes. What SCIM types cannot say
+//! (a calendar date, a currency code, a reference to a user of the tenant, a
+//! number unique in the tenant) is checked here, at write time.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{ScimError, ScimResult};
+use crate::schema::{AttrType, Attribute, Returned, Schema, SchemaExtension, Uniqueness};
+use crate::store::{col_str, DbError, SqlExecutor, SqlValue, Stmt};
+
+/// The URN of a tenant's extension schema.
+pub fn urn(vendor: &str, tenant: &str) -> String {
+    format!("urn:{vendor}:scim:schemas:extension:{tenant}:2:User")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FieldType {
+    String,
+    Integer,
+    /// A decimal number.
+    Number,
+    Boolean,
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
+    DateTime,
+    /// One of a fixed list of canonical values.
+    Dropdown,
+    /// `{"amount": decimal, "currency": "EUR"}`.
+    Currency,
+    /// An integer unique among the tenant's users.
+    UniqueNumber,
+    /// `{"value": "<user id>"}`, a user of the same tenant (like `manager`).
+    UserReference,
+}
+
+/// A custom attribute as the admin API defines it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AttributeDef {
+    /// The application's field id: the SCIM attribute name, case kept.
+    pub name: String,
+    #[serde(rename = "type")]
+    pub field_type: FieldType,
+    #[serde(default)]
+    pub multi_valued: bool,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub case_exact: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The canonical values of a dropdown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+}
+
+/// RFC 7643 §2.1 ATTRNAME: ALPHA *(nameChar).
+fn valid_name(n: &str) -> bool {
+    let mut chars = n.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && n.len() <= 128
+}
+
+impl AttributeDef {
+    pub fn validate(&self) -> ScimResult<()> {
+        if !valid_name(&self.name) {
+            return Err(ScimError::invalid_value(format!(
+                "'{}' is not an attribute name: a letter, then letters, digits, '_' or '-'.",
+                self.name
+            )));
+        }
+        match (self.field_type, self.values.is_empty()) {
+            (FieldType::Dropdown, true) => Err(ScimError::invalid_value(
+                "A dropdown needs its list of values.",
+            )),
+            (FieldType::Dropdown, false) => Ok(()),
+            (_, false) => Err(ScimError::invalid_value(
+                "Only a dropdown has a list of values.",
+            )),
+            (_, true) => Ok(()),
+        }
+    }
+
+    /// The SCIM attribute this definition stands for.
+    pub fn attribute(&self) -> Attribute {
+        let base = match self.field_type {
+            FieldType::String | FieldType::Date => Attribute::string(&self.name),
+            FieldType::Integer => Attribute::integer(&self.name),
+            FieldType::Number => Attribute::decimal(&self.name),
+            FieldType::Boolean => Attribute::boolean(&self.name),
+            FieldType::DateTime => Attribute::date_time(&self.name),
+            FieldType::Dropdown => {
+                let values: Vec<&str> = self.values.iter().map(String::as_str).collect();
+                Attribute::string(&self.name).canonical(&values).enforced()
+            }
+            FieldType::Currency => Attribute::complex(
+                &self.name,
+                vec![
+                    Attribute::decimal("amount").required(),
+                    Attribute::string("currency")
+                        .required()
+                        .case_exact()
+                        .desc("ISO 4217 currency code, e.g. EUR."),
+                ],
+            ),
+            FieldType::UniqueNumber => Attribute::integer(&self.name).unique(Uniqueness::Server),
+            FieldType::UserReference => Attribute::complex(
+                &self.name,
+                vec![
+                    Attribute::string("value")
+                        .required()
+                        .case_exact()
+                        .desc("The id of a user of this tenant."),
+                    Attribute::string("display")
+                        .read_only()
+                        .returned(Returned::Request),
+                ],
+            ),
+        };
+        let mut a = if self.multi_valued {
+            base.multi()
+        } else {
+            base
+        };
+        if self.required {
+            a = a.required();
+        }
+        if self.case_exact && a.attr_type == AttrType::String {
+            a = a.case_exact();
+        }
+        let desc = self
+            .description
+            .clone()
+            .unwrap_or_else(|| format!("Custom attribute {} ({:?}).", self.name, self.field_type));
+        a.desc(&desc)
+    }
+}
+
+/// The tenant's extension as a schema, or none when it defines nothing.
+pub fn schema(vendor: &str, tenant: &str, defs: &[AttributeDef]) -> Option<SchemaExtension> {
+    (!defs.is_empty()).then(|| SchemaExtension {
+        schema: Schema::new(
+            &urn(vendor, tenant),
+            &format!("{tenant} User extension"),
+            &format!("Custom user attributes of tenant {tenant}."),
+            defs.iter().map(AttributeDef::attribute).collect(),
+        ),
+        required: false,
+    })
+}
+
+fn db_error(e: DbError) -> ScimError {
+    ScimError::internal(format!("Storage error: {e}"))
+}
+
+/// The tenant's attribute definitions, in the order they were created.
+pub async fn load<D: SqlExecutor>(db: &D, tenant: &str) -> ScimResult<Vec<AttributeDef>> {
+    let rows = db
+        .query(Stmt::new(
+            "SELECT definition FROM tenant_attributes WHERE tenant_id = ? ORDER BY created_at, name",
+            vec![tenant.into()],
+        ))
+        .await
+        .map_err(db_error)?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| serde_json::from_str(col_str(r, "definition")?).ok())
+        .collect())
+}
+
+/// Whether any user of the tenant (tombstones included) holds a value for
+/// the attribute.
+async fn has_values<D: SqlExecutor>(
+    db: &D,
+    vendor: &str,
+    tenant: &str,
+    name: &str,
+) -> ScimResult<bool> {
+    let path = format!("$.\"{}\".\"{name}\"", urn(vendor, tenant));
+    let rows = db
+        .query(Stmt::new(
+            "SELECT 1 AS x FROM users WHERE tenant_id = ? AND json_type(doc, ?) IS NOT NULL LIMIT 1",
+            vec![tenant.into(), path.into()],
+        ))
+        .await
+        .map_err(db_error)?;
+    Ok(!rows.is_empty())
+}
+
+/// Creates or updates a definition. Adding is free; changing the type or
+/// multiplicity is refused (409) while users hold values for it, so that a
+/// definition change never makes stored users invalid. Returns whether it
+/// was created.
+pub async fn put<D: SqlExecutor>(
+    db: &D,
+    vendor: &str,
+    tenant: &str,
+    def: &AttributeDef,
+    now: &str,
+) -> ScimResult<bool> {
+    def.validate()?;
+    let defs = load(db, tenant).await?;
+    if let Some(other) = defs
+        .iter()
+        .find(|d| d.name != def.name && d.name.eq_ignore_ascii_case(&def.name))
+    {
+        return Err(ScimError::uniqueness(format!(
+            "Attribute names are case-insensitive in SCIM: '{}' already exists.",
+            other.name
+        )));
+    }
+    let existing = defs.iter().find(|d| d.name == def.name);
+    if let Some(old) = existing {
+        let reshaped = old.field_type != def.field_type || old.multi_valued != def.multi_valued;
+        if reshaped && has_values(db, vendor, tenant, &def.name).await? {
+            return Err(ScimError::new(
+                409,
+                None,
+                format!(
+                    "Users hold values for '{}': its type cannot change until they are removed.",
+                    def.name
+                ),
+            ));
+        }
+    }
+    let json = serde_json::to_string(def).map_err(|e| ScimError::internal(e.to_string()))?;
+    db.batch(vec![Stmt::new(
+        "INSERT INTO tenant_attributes (tenant_id, name, definition, created_at) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (tenant_id, name) DO UPDATE SET definition = excluded.definition",
+        vec![tenant.into(), def.name.clone().into(), json.into(), now.into()],
+    )])
+    .await
+    .map_err(db_error)?;
+    Ok(existing.is_none())
+}
+
+/// Removes a definition. Stored values stay in the documents, hidden: they
+/// are neither returned nor accepted until the attribute is defined again.
+pub async fn remove<D: SqlExecutor>(db: &D, tenant: &str, name: &str) -> ScimResult<bool> {
+    let changes = db
+        .batch(vec![Stmt::new(
+            "DELETE FROM tenant_attributes WHERE tenant_id = ? AND name = ?",
+            vec![tenant.into(), name.into()],
+        )])
+        .await
+        .map_err(db_error)?;
+    Ok(changes.first().copied().unwrap_or(0) == 1)
+}
+
+/// Splits the values of undefined (removed) attributes out of the tenant's
+/// extension object of a stored document, so that a write neither rejects
+/// nor loses them; [`restore_hidden`] puts them back.
+pub fn take_hidden(
+    urn: &str,
+    defs: &[AttributeDef],
+    doc: &mut Value,
+) -> serde_json::Map<String, Value> {
+    let mut hidden = serde_json::Map::new();
+    let Some(ext) = doc.get_mut(urn).and_then(Value::as_object_mut) else {
+        return hidden;
+    };
+    let names: Vec<String> = ext
+        .keys()
+        .filter(|k| !defs.iter().any(|d| d.name.eq_ignore_ascii_case(k)))
+        .cloned()
+        .collect();
+    for k in names {
+        if let Some(v) = ext.remove(&k) {
+            hidden.insert(k, v);
+        }
+    }
+    if ext.is_empty() {
+        if let Some(o) = doc.as_object_mut() {
+            o.remove(urn);
+        }
+    }
+    hidden
+}
+
+pub fn restore_hidden(urn: &str, doc: &mut Value, hidden: serde_json::Map<String, Value>) {
+    if hidden.is_empty() {
+        return;
+    }
+    if let Some(o) = doc.as_object_mut() {
+        let ext = o
+            .entry(urn.to_owned())
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        if let Some(e) = ext.as_object_mut() {
+            for (k, v) in hidden {
+                e.entry(k).or_insert(v);
+            }
+        }
+    }
+}
+
+fn values_of<'a>(ext: &'a Value, def: &AttributeDef) -> Vec<&'a Value> {
+    match ext.get(&def.name) {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(v) => vec![v],
+        None => Vec::new(),
+    }
+}
+
+/// The checks SCIM types cannot express, on a normalized document: dates,
+/// currency codes, user references (to live users of the tenant) and unique
+/// numbers. Returns the statements that guard uniqueness inside the write.
+pub async fn check<D: SqlExecutor>(
+    db: &D,
+    vendor: &str,
+    tenant: &str,
+    own_id: &str,
+    defs: &[AttributeDef],
+    doc: &Value,
+) -> ScimResult<Vec<Stmt>> {
+    let urn = urn(vendor, tenant);
+    let mut guards = Vec::new();
+    let Some(ext) = doc.get(&urn) else {
+        return Ok(guards);
+    };
+    for def in defs {
+        for v in values_of(ext, def) {
+            match def.field_type {
+                FieldType::Date => {
+                    let ok = v
+                        .as_str()
+                        .is_some_and(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok());
+                    if !ok {
+                        return Err(ScimError::invalid_value(format!(
+                            "{} must be a date like 2026-01-31.",
+                            def.name
+                        )));
+                    }
+                }
+                FieldType::Currency => {
+                    let code = v.get("currency").and_then(Value::as_str).unwrap_or("");
+                    if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
+                        return Err(ScimError::invalid_value(format!(
+                            "{}.currency must be a three-letter ISO 4217 code like EUR.",
+                            def.name
+                        )));
+                    }
+                }
+                FieldType::UserReference => {
+                    let id = v.get("value").and_then(Value::as_str).unwrap_or("");
+                    let rows = db
+                        .query(Stmt::new(
+                            "SELECT 1 AS x FROM users WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL",
+                            vec![tenant.into(), id.into()],
+                        ))
+                        .await
+                        .map_err(db_error)?;
+                    if rows.is_empty() {
+                        return Err(ScimError::invalid_value(format!(
+                            "{}: user {id} does not exist in this tenant.",
+                            def.name
+                        )));
+                    }
+                }
+                FieldType::UniqueNumber => {
+                    let path = format!("$.\"{urn}\".\"{}\"", def.name);
+                    let n = v.as_i64().map_or(SqlValue::Null, SqlValue::Int);
+                    // Inside the write batch: fails (and rolls the write
+                    // back) if another live user holds the same number.
+                    guards.push(Stmt::new(
+                        "INSERT INTO unique_guard (duplicate) SELECT 1 WHERE EXISTS (\
+                         SELECT 1 FROM users WHERE tenant_id = ? AND id <> ? AND deleted_at IS NULL \
+                         AND json_extract(doc, ?) = ?)",
+                        vec![tenant.into(), own_id.into(), path.into(), n],
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(guards)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(name: &str, t: FieldType) -> AttributeDef {
+        AttributeDef {
+            name: name.into(),
+            field_type: t,
+            multi_valued: false,
+            required: false,
+            case_exact: false,
+            description: None,
+            values: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn definitions_map_to_scim_characteristics() {
+        let mut d = def("tier", FieldType::Dropdown);
+        d.values = vec!["Gold".into(), "Silver".into()];
+        let a = d.attribute();
+        assert!(a.enforce_canonical);
+        assert_eq!(a.canonical_values, ["Gold", "Silver"]);
+        assert_eq!(
+            def("n", FieldType::UniqueNumber).attribute().uniqueness,
+            Uniqueness::Server
+        );
+        assert_eq!(
+            def("c", FieldType::Currency).attribute().attr_type,
+            AttrType::Complex
+        );
+        let mut m = def("langs", FieldType::String);
+        m.multi_valued = true;
+        assert!(m.attribute().multi_valued);
+    }
+
+    #[test]
+    fn names_and_dropdown_values_are_validated() {
+        assert!(def("costCenter_2", FieldType::String).validate().is_ok());
+        assert!(def("2bad", FieldType::String).validate().is_err());
+        assert!(def("has:colon", FieldType::String).validate().is_err());
+        assert!(def("tier", FieldType::Dropdown).validate().is_err());
+        let mut s = def("s", FieldType::String);
+        s.values = vec!["x".into()];
+        assert!(s.validate().is_err());
+    }
+
+    #[test]
+    fn hidden_values_are_taken_out_and_put_back() {
+        let u = urn("acme-corp", "t1");
+        let defs = vec![def("kept", FieldType::String)];
+        let mut doc = serde_json::json!({u.clone(): {"kept": "a", "gone": "b"}});
+        let hidden = take_hidden(&u, &defs, &mut doc);
+        assert_eq!(doc[&u], serde_json::json!({"kept": "a"}));
+        restore_hidden(&u, &mut doc, hidden);
+        assert_eq!(doc[&u]["gone"], "b");
+    }
+}
