@@ -313,17 +313,24 @@ pub async fn list<D: SqlExecutor>(
 /// Deletes a group (its membership rows go with it) and its own membership
 /// in other groups. Returns false when there was no such group.
 pub async fn delete<D: SqlExecutor>(db: &D, tenant: &str, id: &str) -> Result<bool, DbError> {
-    let changes = db
+    // D1 counts the cascaded membership rows in a statement's changes, so
+    // "was the group there" is asked of SQLite's own changes() instead.
+    let result = db
         .batch(vec![
-            Stmt::new(
-                "DELETE FROM group_members WHERE tenant_id = ? AND member_id = ? AND member_type = 'Group'",
-                vec![tenant.into(), id.into()],
-            ),
             Stmt::new(
                 "DELETE FROM groups WHERE tenant_id = ? AND id = ?",
                 vec![tenant.into(), id.into()],
             ),
+            guard_previous_changed(),
+            Stmt::new(
+                "DELETE FROM group_members WHERE tenant_id = ? AND member_id = ? AND member_type = 'Group'",
+                vec![tenant.into(), id.into()],
+            ),
         ])
-        .await?;
-    Ok(changes.get(1).copied().unwrap_or(0) == 1)
+        .await;
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if is_guard_abort(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
 }

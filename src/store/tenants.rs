@@ -139,5 +139,5 @@ pub async fn delete<D: SqlExecutor>(db: &D, id: &str) -> Result<bool, DbError> {
             Stmt::new("DELETE FROM tenants WHERE id = ?", vec![id.into()]),
         ])
         .await?;
-    Ok(changes.last().copied().unwrap_or(0) == 1)
+    Ok(changes.last().copied().unwrap_or(0) >= 1)
 }
