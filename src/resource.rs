@@ -376,6 +376,13 @@ fn coerce(
         )]));
         return coerce(attr, schema_id, &wrapped, path);
     }
+    if let (true, Value::Object(m)) = (is_enterprise_manager(schema_id, attr), value) {
+        // `{"value": ""}` is Entra's "replace to empty" in object form: no
+        // manager (a manager without an id would be a dangling reference).
+        if get_ci(m, "value").and_then(Value::as_str) == Some("") {
+            return Ok(None);
+        }
+    }
     if attr.multi_valued {
         // A single value for a multi-valued attribute is a one-element list.
         let items: Vec<&Value> = match value {
@@ -1274,6 +1281,19 @@ mod tests {
         let out = normalize(&rt, &user(json!({ENT: {"manager": ""}})), None).unwrap();
         assert!(out.get(ENT).is_none());
         assert_eq!(out["schemas"], json!([USER_SCHEMA]));
+        // `{"value": ""}`, alone or as the legacy array, is no manager either.
+        for empty in [
+            json!({"value": ""}),
+            json!([{"value": "", "displayName": "Boss"}]),
+        ] {
+            let out = normalize(
+                &rt,
+                &user(json!({ENT: {"manager": empty, "department": "D"}})),
+                None,
+            )
+            .unwrap();
+            assert_eq!(out[ENT], json!({"department": "D"}));
+        }
         assert_invalid_value(
             normalize(
                 &rt,
