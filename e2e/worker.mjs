@@ -8,6 +8,9 @@ import { join, dirname } from "node:path";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
+/** The admin secret of test workers (HS256 needs at least 32 bytes). */
+export const ADMIN_JWT_SECRET = "e2e-admin-secret-0123456789abcdef0123";
+
 /** The statements of a migration file, comments dropped. */
 function statements(sql) {
   return sql
@@ -33,7 +36,7 @@ export async function startWorker({ port } = {}) {
     compatibilityDate: "2026-07-30",
     d1Databases: { DB: "scim-worker-test" },
     kvNamespaces: ["TOKENS"],
-    bindings: { SCIM_VENDOR: "scimworker" },
+    bindings: { SCIM_VENDOR: "scimworker", ADMIN_JWT_SECRET },
   });
   const db = await mf.getD1Database("DB");
   const files = readdirSync(join(root, "migrations")).filter((f) => f.endsWith(".sql")).sort();
@@ -76,5 +79,17 @@ export async function startWorker({ port } = {}) {
     return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
   }
 
-  return { mf, db, kv, url, tenant, scim, dispose: () => mf.dispose() };
+  /** An admin API call with a JWT (`jwt`), e.g. admin(jwt, "POST", "/tenants", {...}). */
+  async function admin(jwt, method, path, body) {
+    const init = { method, headers: { authorization: `Bearer ${jwt}` } };
+    if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      init.headers["content-type"] = "application/json";
+    }
+    const res = await mf.dispatchFetch(`${origin}/admin/v1${path}`, init);
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+  }
+
+  return { mf, db, kv, url, origin, tenant, scim, admin, dispose: () => mf.dispose() };
 }
