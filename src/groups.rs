@@ -9,7 +9,7 @@ use crate::endpoint::{
 };
 use crate::error::{ScimError, ScimResult};
 use crate::http::{Request, Response};
-use crate::list::{cursor_links, cursor_list_response, list_response, Found, ListQuery};
+use crate::list::{list_body, Found, ListQuery};
 use crate::patch;
 use crate::query::Resource;
 use crate::resource::normalize;
@@ -322,13 +322,7 @@ pub async fn list<D: SqlExecutor, K: KeyValue>(
         keyset,
     )
     .await?;
-    let body = match keyset {
-        None => list_response(found.total, query.paging.start_index, found.resources),
-        Some(k) => {
-            let (next, previous) = cursor_links(query, "Groups", k, found.seq_range, found.more);
-            cursor_list_response(found.total, found.resources, next, previous)
-        }
-    };
+    let body = list_body(query, "Groups", keyset, found);
     Ok(Response::scim(200, &body))
 }
 

@@ -251,6 +251,18 @@ pub fn cursor_links(
     )
 }
 
+/// The ListResponse of a list query's page: index form, or cursor form
+/// (RFC 9865) when the query asked for cursors.
+pub fn list_body(query: &ListQuery, resource: &str, keyset: Option<Keyset>, found: Found) -> Value {
+    match keyset {
+        None => list_response(found.total, query.paging.start_index, found.resources),
+        Some(k) => {
+            let (next, previous) = cursor_links(query, resource, k, found.seq_range, found.more);
+            cursor_list_response(found.total, found.resources, next, previous)
+        }
+    }
+}
+
 /// A ListResponse for a cursor page (RFC 9865): no `startIndex`.
 pub fn cursor_list_response(
     total: u64,

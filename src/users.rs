@@ -8,7 +8,7 @@ use crate::endpoint::{
 use crate::error::{ScimError, ScimResult};
 use crate::extension::{self, AttributeDef};
 use crate::http::{Request, Response};
-use crate::list::{cursor_links, cursor_list_response, list_response, Found, ListQuery};
+use crate::list::{list_body, Found, ListQuery};
 use crate::patch;
 use crate::query::Resource;
 use crate::resource::normalize;
@@ -118,6 +118,40 @@ impl TenantUsers {
         Ok(guards)
     }
 
+    /// Writes a user's new document over `current` (guarded by its version),
+    /// keeping the hidden values; 412 when it changed meanwhile.
+    async fn write<D: SqlExecutor, K: KeyValue>(
+        &self,
+        ctx: &Ctx<'_, D, K>,
+        current: StoredUser,
+        mut doc: Value,
+        hidden: serde_json::Map<String, Value>,
+    ) -> ScimResult<StoredUser> {
+        let guards = self.prepare(ctx, &current.id, &mut doc, hidden).await?;
+        let written = store::replace(
+            ctx.db,
+            &ctx.tenant,
+            &current.id,
+            current.version,
+            &ctx.now,
+            &doc,
+            guards,
+        )
+        .await
+        .map_err(db_error)?;
+        if !written {
+            return Err(ScimError::precondition_failed(
+                "The user was changed or deleted by another request; retry.",
+            ));
+        }
+        Ok(StoredUser {
+            last_modified: ctx.now.clone(),
+            version: current.version + 1,
+            doc,
+            ..current
+        })
+    }
+
     /// The current document without hidden values, and those values.
     fn visible(&self, doc: &Value) -> (Value, serde_json::Map<String, Value>) {
         let mut d = doc.clone();
@@ -201,30 +235,8 @@ pub async fn replace<D: SqlExecutor, K: KeyValue>(
         .ok_or_else(|| not_found(id))?;
     check_if_match(req, current.version)?;
     let (visible, hidden) = tu.visible(&current.doc);
-    let mut doc = normalize(rt, &input, Some(&visible))?;
-    let guards = tu.prepare(ctx, id, &mut doc, hidden).await?;
-    let written = store::replace(
-        ctx.db,
-        &ctx.tenant,
-        id,
-        current.version,
-        &ctx.now,
-        &doc,
-        guards,
-    )
-    .await
-    .map_err(db_error)?;
-    if !written {
-        return Err(ScimError::precondition_failed(
-            "The user was changed or deleted by another request; retry.",
-        ));
-    }
-    let stored = StoredUser {
-        last_modified: ctx.now.clone(),
-        version: current.version + 1,
-        doc,
-        ..current
-    };
+    let doc = normalize(rt, &input, Some(&visible))?;
+    let stored = tu.write(ctx, current, doc, hidden).await?;
     let body = projection.apply(rt, &read_form(ctx, &stored));
     Ok(resource_response(200, &body, stored.version))
 }
@@ -247,30 +259,7 @@ pub async fn patch<D: SqlExecutor, K: KeyValue>(
     let (visible, hidden) = tu.visible(&current.doc);
     let outcome = patch::apply(rt, id, &visible, &ops)?;
     let stored = if outcome.changed {
-        let mut doc = outcome.doc;
-        let guards = tu.prepare(ctx, id, &mut doc, hidden).await?;
-        let written = store::replace(
-            ctx.db,
-            &ctx.tenant,
-            id,
-            current.version,
-            &ctx.now,
-            &doc,
-            guards,
-        )
-        .await
-        .map_err(db_error)?;
-        if !written {
-            return Err(ScimError::precondition_failed(
-                "The user was changed or deleted by another request; retry.",
-            ));
-        }
-        StoredUser {
-            last_modified: ctx.now.clone(),
-            version: current.version + 1,
-            doc,
-            ..current
-        }
+        tu.write(ctx, current, outcome.doc, hidden).await?
     } else {
         current
     };
@@ -318,13 +307,7 @@ pub async fn list<D: SqlExecutor, K: KeyValue>(
         keyset,
     )
     .await?;
-    let body = match keyset {
-        None => list_response(found.total, query.paging.start_index, found.resources),
-        Some(k) => {
-            let (next, previous) = cursor_links(query, "Users", k, found.seq_range, found.more);
-            cursor_list_response(found.total, found.resources, next, previous)
-        }
-    };
+    let body = list_body(query, "Users", keyset, found);
     Ok(Response::scim(200, &body))
 }
 
