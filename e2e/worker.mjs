@@ -26,7 +26,7 @@ function statements(sql) {
  * Starts the worker. With `port`, it also listens on 127.0.0.1:port (0 picks
  * a free port) and `url` is its origin; otherwise use `mf.dispatchFetch`.
  */
-export async function startWorker({ port } = {}) {
+export async function startWorker({ port, rateLimit = 100000 } = {}) {
   const listen = port === undefined ? {} : { host: "127.0.0.1", port };
   const mf = new Miniflare({
     ...listen,
@@ -36,6 +36,10 @@ export async function startWorker({ port } = {}) {
     compatibilityDate: "2026-07-30",
     d1Databases: { DB: "scim-worker-test" },
     kvNamespaces: ["TOKENS"],
+    // The Workers Rate Limiting binding, per SCIM token (wrangler.toml).
+    ratelimits: {
+      SCIM_RATE_LIMITER: { namespace_id: "1001", simple: { limit: rateLimit, period: 60 } },
+    },
     bindings: { SCIM_VENDOR: "scimworker", ADMIN_JWT_SECRET },
   });
   const db = await mf.getD1Database("DB");

@@ -7,6 +7,7 @@ use worker::{event, Context, D1Database, Env, Headers, KvStore};
 
 use crate::config::{Config, DEFAULT_VENDOR};
 use crate::http::{Method, Request, Response};
+use crate::limits::RateLimit;
 use crate::service;
 use crate::store::{DbError, KeyValue, Row, SqlExecutor, SqlValue, Stmt};
 
@@ -14,6 +15,8 @@ use crate::store::{DbError, KeyValue, Row, SqlExecutor, SqlValue, Stmt};
 pub const DB_BINDING: &str = "DB";
 /// The KV binding that holds SCIM token hashes.
 pub const TOKENS_BINDING: &str = "TOKENS";
+/// The Workers Rate Limiting binding, keyed by SCIM token id.
+pub const RATE_LIMITER_BINDING: &str = "SCIM_RATE_LIMITER";
 
 struct D1(D1Database);
 
@@ -144,6 +147,19 @@ fn now() -> DateTime<Utc> {
     DateTime::from_timestamp_millis(worker::Date::now().as_millis() as i64).unwrap_or_default()
 }
 
+/// The rate limiter binding; without it requests are not limited.
+struct Limiter(Option<worker::RateLimiter>);
+
+impl RateLimit for Limiter {
+    async fn allow(&self, key: &str) -> bool {
+        match &self.0 {
+            // A failing limiter must not take provisioning down: fail open.
+            Some(l) => l.limit(key.to_owned()).await.map_or(true, |o| o.success),
+            None => true,
+        }
+    }
+}
+
 /// The deployment configuration from the worker's environment.
 fn config(env: &Env) -> Config {
     let admin_jwt_secret = env.secret("ADMIN_JWT_SECRET").ok().map(|s| s.to_string());
@@ -164,6 +180,7 @@ async fn fetch(req: worker::Request, env: Env, _ctx: Context) -> worker::Result<
     let request = plain_request(req).await?;
     let db = D1(env.d1(DB_BINDING)?);
     let kv = Kv(env.kv(TOKENS_BINDING)?);
-    let response = service::handle_with(&config(&env), &db, &kv, &request, now()).await;
+    let limiter = Limiter(env.rate_limiter(RATE_LIMITER_BINDING).ok());
+    let response = service::handle_with(&config(&env), &db, &kv, &limiter, &request, now()).await;
     worker_response(response)
 }

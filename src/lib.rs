@@ -15,6 +15,7 @@ pub mod extension;
 pub mod filter;
 pub mod groups;
 pub mod http;
+pub mod limits;
 pub mod list;
 pub mod openapi;
 pub mod patch;

@@ -15,6 +15,7 @@ use crate::error::{ScimError, ScimResult, ScimType};
 use crate::filter::parse_filter;
 use crate::groups;
 use crate::http::{Method, Request, Response};
+use crate::limits::{self, RateLimit, Unlimited};
 use crate::list::{list_response, Found, ListQuery};
 use crate::query::timestamp;
 use crate::schema::{group_resource_type, ResourceType};
@@ -50,21 +51,22 @@ pub fn valid_tenant_id(id: &str) -> bool {
         && !id.ends_with('-')
 }
 
-/// Serves one request with the default configuration.
+/// Serves one request with the default configuration and no rate limit.
 pub async fn handle<D: SqlExecutor, K: KeyValue>(
     db: &D,
     kv: &K,
     req: &Request,
     now: DateTime<Utc>,
 ) -> Response {
-    handle_with(&Config::default(), db, kv, req, now).await
+    handle_with(&Config::default(), db, kv, &Unlimited, req, now).await
 }
 
 /// Serves one request.
-pub async fn handle_with<D: SqlExecutor, K: KeyValue>(
+pub async fn handle_with<D: SqlExecutor, K: KeyValue, L: RateLimit>(
     config: &Config,
     db: &D,
     kv: &K,
+    limiter: &L,
     req: &Request,
     now: DateTime<Utc>,
 ) -> Response {
@@ -74,16 +76,17 @@ pub async fn handle_with<D: SqlExecutor, K: KeyValue>(
             return admin::handle(db, kv, config, req, now, rest).await;
         }
     }
-    match route(config, db, kv, req, now).await {
+    match route(config, db, kv, limiter, req, now).await {
         Ok(r) => r,
         Err(e) => e.into(),
     }
 }
 
-async fn route<D: SqlExecutor, K: KeyValue>(
+async fn route<D: SqlExecutor, K: KeyValue, L: RateLimit>(
     config: &Config,
     db: &D,
     kv: &K,
+    limiter: &L,
     req: &Request,
     now: DateTime<Utc>,
 ) -> ScimResult<Response> {
@@ -103,6 +106,9 @@ async fn route<D: SqlExecutor, K: KeyValue>(
         return Err(ScimError::not_found(format!("No endpoint at {path}.")));
     }
     let token = auth::authenticate(kv, req, tenant, now).await?;
+    if !limiter.allow(&token.id).await {
+        return Ok(limits::too_many_requests());
+    }
     let ctx = Ctx {
         db,
         kv,

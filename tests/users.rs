@@ -322,3 +322,26 @@ fn delete_retains_a_tombstone_by_default_and_removes_the_row_when_configured() {
     );
     assert!(rows.is_empty(), "the row is removed");
 }
+
+#[test]
+fn over_the_rate_limit_is_429_with_integer_retry_after() {
+    // idp-behaviour.md, both clients: under overload answer 429 with an
+    // integer-seconds Retry-After.
+    let mut app = App::new();
+    app.limiter = scim_worker::limits::Budget::new(2);
+    let acme = app.tenant("acme");
+    assert_eq!(app.call(&acme, "GET", "/Users", None).status, 200);
+    assert_eq!(app.call(&acme, "GET", "/Users", None).status, 200);
+    let r = app.call(&acme, "GET", "/Users", None);
+    assert_eq!(r.status, 429);
+    let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!(retry > 0);
+    assert_eq!(r.body["status"], "429");
+    assert_eq!(
+        r.body["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:Error"
+    );
+    // The limit is per token: another tenant's token is unaffected.
+    let other = app.tenant("other");
+    assert_eq!(app.call(&other, "GET", "/Users", None).status, 200);
+}

@@ -9,6 +9,7 @@ use scim_worker::admin::{self, AdminClaims};
 use scim_worker::auth::{token_hash, token_key, TokenRecord};
 use scim_worker::config::Config;
 use scim_worker::http::{Method, Request, Response};
+use scim_worker::limits::Budget;
 use scim_worker::service;
 use scim_worker::store::memory_kv::MemoryKv;
 use scim_worker::store::sqlite::SqliteExecutor;
@@ -20,6 +21,7 @@ pub struct App {
     pub kv: MemoryKv,
     pub now: DateTime<Utc>,
     pub config: Config,
+    pub limiter: Budget,
 }
 
 /// The admin secret of test apps (HS256 needs at least 32 bytes).
@@ -55,6 +57,7 @@ impl App {
                 admin_jwt_secret: Some(ADMIN_SECRET.into()),
                 vendor: "acme-vendor".into(),
             },
+            limiter: Budget::new(u64::MAX),
         }
     }
 
@@ -94,6 +97,7 @@ impl App {
             &self.config,
             &self.db,
             &self.kv,
+            &self.limiter,
             &req,
             self.now,
         ));
