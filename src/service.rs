@@ -23,6 +23,9 @@ use crate::store::{KeyValue, SqlExecutor};
 use crate::tokens;
 use crate::users;
 
+/// The largest request body accepted (the same as Bulk's maxPayloadSize).
+pub const MAX_REQUEST_BYTES: usize = crate::bulk::MAX_PAYLOAD_SIZE;
+
 /// Where SCIM lives: `/scim/v2/<tenant>/...`.
 pub const SCIM_PREFIX: &str = "/scim/v2/";
 
@@ -70,6 +73,12 @@ pub async fn handle_with<D: SqlExecutor, K: KeyValue, L: RateLimit>(
     req: &Request,
     now: DateTime<Utc>,
 ) -> Response {
+    if req.body.len() > MAX_REQUEST_BYTES {
+        return ScimError::payload_too_large(format!(
+            "The request body is larger than {MAX_REQUEST_BYTES} bytes."
+        ))
+        .into();
+    }
     let path = req.path.trim_end_matches('/');
     if let Some(rest) = path.strip_prefix(admin::ADMIN_PREFIX) {
         if rest.is_empty() || rest.starts_with('/') {

@@ -155,3 +155,18 @@ fn identity_provider_lookups_use_indexes_not_scans() {
         assert!(!p.contains("SCAN r"), "{filter} scans: {p}");
     }
 }
+
+#[test]
+fn bodies_over_the_limit_are_413_before_anything_is_parsed() {
+    let app = App::new();
+    let c = app.tenant("acme");
+    let big =
+        json!({"schemas": [USER], "userName": "x".repeat(scim_worker::service::MAX_REQUEST_BYTES)});
+    let r = app.call(&c, "POST", "/Users", Some(big));
+    assert_eq!(r.status, 413);
+    assert_eq!(r.body["status"], "413");
+    assert_eq!(
+        app.rows("SELECT count(*) AS n FROM users", vec![])[0]["n"],
+        0
+    );
+}
