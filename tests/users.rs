@@ -262,6 +262,13 @@ fn index_paging_is_stable_and_exact() {
     assert_eq!(page.body["startIndex"], 2);
     assert_eq!(page.body["Resources"][0]["userName"], "u1");
     assert_eq!(page.body["Resources"][1]["userName"], "u2");
+    // A short last page, and a page past the end, still report the exact total.
+    let tail = app.call(&acme, "GET", "/Users?startIndex=4&count=10", None);
+    assert_eq!(tail.body["totalResults"], 5);
+    assert_eq!(tail.body["itemsPerPage"], 2);
+    let past = app.call(&acme, "GET", "/Users?startIndex=9", None);
+    assert_eq!(past.body["totalResults"], 5);
+    assert_eq!(past.body["itemsPerPage"], 0);
     let none = app.call(&acme, "GET", "/Users?count=0", None);
     assert_eq!(none.body["totalResults"], 5);
     assert_eq!(none.body["Resources"], json!([]));

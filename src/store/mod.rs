@@ -209,40 +209,47 @@ pub async fn page<D: SqlExecutor>(
         where_sql.push(')');
         params.extend_from_slice(p);
     }
-    let count_rows = db
-        .query(Stmt::new(
-            format!("SELECT count(*) AS n FROM {table} r WHERE {where_sql}"),
-            params.clone(),
-        ))
-        .await?;
-    let total = count_rows
-        .first()
-        .and_then(|r| col_i64(r, "n"))
-        .map_or(0, |n| u64::try_from(n).unwrap_or(0));
+    // The total costs a count(*) over every match; a page that comes back
+    // short of its limit already tells it, so the count runs only when the
+    // page cannot (an IdP's `userName eq` lookup is then one statement).
+    let count = |params: Vec<SqlValue>| async {
+        let rows = db
+            .query(Stmt::new(
+                format!("SELECT count(*) AS n FROM {table} r WHERE {where_sql}"),
+                params,
+            ))
+            .await?;
+        Ok::<u64, DbError>(
+            rows.first()
+                .and_then(|r| col_i64(r, "n"))
+                .map_or(0, |n| u64::try_from(n).unwrap_or(0)),
+        )
+    };
     let limit_param = |n: u64| SqlValue::Int(i64::try_from(n).unwrap_or(i64::MAX));
+    if limit == 0 {
+        return Ok(Page {
+            total: count(params).await?,
+            rows: Vec::new(),
+            more: false,
+        });
+    }
     if let Some(k) = keyset {
         // Keyset pages read one row more than asked, to know whether the
         // page has a successor; the cost is independent of the position.
-        if limit == 0 {
-            return Ok(Page {
-                total,
-                rows: Vec::new(),
-                more: false,
-            });
-        }
         let (cmp, dir, seq) = match k {
             Keyset::After(s) => (">", "ASC", s),
             Keyset::Before(s) => ("<", "DESC", s),
         };
-        params.push(SqlValue::Int(seq));
-        params.push(limit_param(limit.saturating_add(1)));
+        let mut page_params = params.clone();
+        page_params.push(SqlValue::Int(seq));
+        page_params.push(limit_param(limit.saturating_add(1)));
         let mut rows = db
             .query(Stmt::new(
                 format!(
                     "SELECT {columns} FROM {table} r WHERE {where_sql} AND r.seq {cmp} ? \
                      ORDER BY r.seq {dir} LIMIT ?"
                 ),
-                params,
+                page_params,
             ))
             .await?;
         let more = rows.len() as u64 > limit;
@@ -250,14 +257,12 @@ pub async fn page<D: SqlExecutor>(
         if matches!(k, Keyset::Before(_)) {
             rows.reverse();
         }
+        let total = if k == Keyset::After(0) && !more {
+            rows.len() as u64
+        } else {
+            count(params).await?
+        };
         return Ok(Page { total, rows, more });
-    }
-    if limit == 0 || offset >= total {
-        return Ok(Page {
-            total,
-            rows: Vec::new(),
-            more: false,
-        });
     }
     // RFC 7644 §3.4.2.3: unassigned values sort last.
     let order = match sort {
@@ -265,16 +270,23 @@ pub async fn page<D: SqlExecutor>(
         Some((expr, true)) => format!("{expr} IS NULL, {expr} DESC, "),
         None => String::new(),
     };
-    params.push(limit_param(limit));
-    params.push(limit_param(offset));
+    let mut page_params = params.clone();
+    page_params.push(limit_param(limit));
+    page_params.push(limit_param(offset));
     let rows = db
         .query(Stmt::new(
             format!(
                 "SELECT {columns} FROM {table} r WHERE {where_sql} ORDER BY {order}r.seq LIMIT ? OFFSET ?"
             ),
-            params,
+            page_params,
         ))
         .await?;
+    let short = (rows.len() as u64) < limit && (offset == 0 || !rows.is_empty());
+    let total = if short {
+        offset + rows.len() as u64
+    } else {
+        count(params).await?
+    };
     let more = offset.saturating_add(rows.len() as u64) < total;
     Ok(Page { total, rows, more })
 }
