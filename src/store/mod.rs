@@ -270,13 +270,22 @@ pub async fn page<D: SqlExecutor>(
         Some((expr, true)) => format!("{expr} IS NULL, {expr} DESC, "),
         None => String::new(),
     };
+    // A filter answered through an index table (`r.id IN (SELECT ...)`)
+    // selects few rows; left alone, SQLite would walk the tenant in `seq`
+    // order and probe each row. `+r.seq` stops the ORDER BY from choosing
+    // that index, so the lookup drives the query and the few matches sort.
+    let seq = if clause.is_some_and(|(c, _)| c.contains("r.id IN (")) {
+        "+r.seq"
+    } else {
+        "r.seq"
+    };
     let mut page_params = params.clone();
     page_params.push(limit_param(limit));
     page_params.push(limit_param(offset));
     let rows = db
         .query(Stmt::new(
             format!(
-                "SELECT {columns} FROM {table} r WHERE {where_sql} ORDER BY {order}r.seq LIMIT ? OFFSET ?"
+                "SELECT {columns} FROM {table} r WHERE {where_sql} ORDER BY {order}{seq} LIMIT ? OFFSET ?"
             ),
             page_params,
         ))
