@@ -1,0 +1,49 @@
+// The storage floor: what the worker's `userName eq` lookup costs in storage
+// calls alone, on the same bindings (local KV and D1). A plain JS worker does
+// the same I/O as scim-worker for `GET /Users?filter=userName eq "..."`:
+// hash the bearer token and read its KV record, then the two D1 statements
+// (count, page) scim-worker runs, and answers the ListResponse. The gap to
+// scim-worker is the Rust/wasm worker's own cost.
+const COLUMNS =
+  "r.seq, r.id, r.created_at, r.last_modified, r.version, r.doc, " +
+  "(SELECT json_group_array(json_array(g.id, g.display_name)) FROM group_members m " +
+  "JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id " +
+  "WHERE m.tenant_id = r.tenant_id AND m.member_id = r.id) AS groups";
+const WHERE = "r.tenant_id = ? AND r.deleted_at IS NULL AND (r.user_name_key = ?)";
+
+function hex(buf) {
+  return [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    const tenant = url.pathname.split("/")[3];
+    const token = (request.headers.get("authorization") ?? "").replace(/^Bearer /i, "");
+    const hash = hex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
+    const record = await env.TOKENS.get(`scim-token:${hash}`);
+    if (!record || JSON.parse(record).tenant !== tenant) return new Response("unauthorized", { status: 401 });
+    const m = /^userName eq "(.*)"$/.exec(url.searchParams.get("filter") ?? "");
+    if (!m) return new Response("only userName eq", { status: 400 });
+    const key = m[1].toLowerCase();
+    const n = await env.DB.prepare(`SELECT count(*) AS n FROM users r WHERE ${WHERE}`).bind(tenant, key).first("n");
+    const { results } = await env.DB.prepare(`SELECT ${COLUMNS} FROM users r WHERE ${WHERE} ORDER BY r.seq LIMIT ? OFFSET ?`)
+      .bind(tenant, key, 100, 0).all();
+    const base = `${url.origin}/scim/v2/${tenant}`;
+    const resources = results.map((r) => {
+      const doc = JSON.parse(r.doc);
+      const groups = JSON.parse(r.groups).map(([id, display]) => ({
+        value: id, $ref: `${base}/Groups/${id}`, display, type: "direct",
+      }));
+      return {
+        schemas: doc.schemas, id: r.id, ...doc, ...(groups.length ? { groups } : {}),
+        meta: { resourceType: "User", created: r.created_at, lastModified: r.last_modified,
+          location: `${base}/Users/${r.id}`, version: `W/"${r.version}"` },
+      };
+    });
+    return new Response(JSON.stringify({
+      schemas: ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+      totalResults: n, startIndex: 1, itemsPerPage: resources.length, Resources: resources,
+    }), { headers: { "content-type": "application/scim+json" } });
+  },
+};
