@@ -52,6 +52,9 @@ struct Operand {
     case: Case,
 }
 
+/// The email sub-attributes `user_emails` has columns for.
+const EMAIL_COLUMNS: &[&str] = &["value", "type", "primary"];
+
 /// Where an element's sub-attributes live inside a value filter.
 #[derive(Clone, Copy)]
 enum Element {
@@ -266,9 +269,7 @@ impl Query<'_> {
     fn element_table(&self, name: &str, uses: impl Fn(&str) -> bool) -> Option<Element> {
         let any = |names: &[&str]| names.iter().any(|n| uses(n));
         match (self.kind, name) {
-            (Resource::User, "emails") if any(&["value", "type", "primary"]) => {
-                Some(Element::Emails)
-            }
+            (Resource::User, "emails") if any(EMAIL_COLUMNS) => Some(Element::Emails),
             (Resource::User, "groups") => Some(Element::Groups),
             (Resource::Group, "members") => Some(Element::Members),
             _ => None,
@@ -357,7 +358,7 @@ impl Query<'_> {
         }
         let core = is_core(self.rt, path);
         let element = match (core, attr.name.as_str()) {
-            (true, "emails") if !uses_only(inner, &["value", "type", "primary"]) => Element::Json,
+            (true, "emails") if !uses_only(inner, EMAIL_COLUMNS) => Element::Json,
             (true, name) => self.element_table(name, |_| true).unwrap_or(Element::Json),
             (false, _) => Element::Json,
         };

@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use crate::auth::{sha256_hex, token_hash, token_key, TokenRecord};
+use crate::auth::{hex, token_hash, token_key, TokenRecord};
 use crate::error::{ScimError, ScimResult};
 use crate::store::KeyValue;
 
@@ -28,16 +28,6 @@ pub fn random_token() -> ScimResult<String> {
     getrandom::fill(&mut bytes)
         .map_err(|e| ScimError::internal(format!("No randomness available: {e}")))?;
     Ok(format!("swt_{}", hex(&bytes)))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(HEX[usize::from(b >> 4)]));
-        s.push(char::from(HEX[usize::from(b & 0x0f)]));
-    }
-    s
 }
 
 /// A token id: public, short, derived from nothing secret.
@@ -190,11 +180,6 @@ pub async fn touch<K: KeyValue>(kv: &K, r: &TokenRecord, now: &str) -> ScimResul
         save(kv, &updated).await?;
     }
     Ok(())
-}
-
-/// A fingerprint of a secret for logs and ids: never the secret itself.
-pub fn fingerprint(secret: &str) -> String {
-    sha256_hex(secret.as_bytes()).chars().take(8).collect()
 }
 
 #[cfg(test)]
