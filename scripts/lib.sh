@@ -71,3 +71,37 @@ build_worker() {
   log "building the worker (release, wasm32)"
   "$WORKER_BUILD" --release >&2
 }
+
+# Serves the built worker with e2e/serve.mjs (Miniflare, real D1 and KV, a
+# provisioned tenant) until the calling script exits, and sets SERVED to its
+# JSON line {baseUrl, token, adminUrl, adminToken}. Returns non-zero if it did
+# not start. Call it directly, not in $(...): the server belongs to the shell
+# that calls it.
+serve_built_worker() {
+  log "serving the worker (e2e/serve.mjs)"
+  SERVE_TMP=$(mktemp -d)
+  # setsid: the server (node and its workerd child) gets a process group of
+  # its own, so that it can be ended as a whole.
+  setsid node e2e/serve.mjs > "$SERVE_TMP/out" 2> "$SERVE_TMP/err" &
+  SERVE_PID=$!
+  trap stop_served_worker EXIT
+  for _ in $(seq 120); do
+    [ "$(wc -l < "$SERVE_TMP/out")" -ge 1 ] && break
+    kill -0 "$SERVE_PID" 2>/dev/null || break
+    sleep 0.5
+  done
+  if [ "$(wc -l < "$SERVE_TMP/out")" -lt 1 ]; then
+    log "the worker did not start:"
+    cat "$SERVE_TMP/err" >&2
+    return 1
+  fi
+  SERVED=$(head -n1 "$SERVE_TMP/out")
+}
+
+stop_served_worker() {
+  local rc=$?
+  kill -TERM -- -"$SERVE_PID" 2>/dev/null || true
+  wait "$SERVE_PID" 2>/dev/null || true
+  rm -rf "$SERVE_TMP"
+  exit "$rc"
+}

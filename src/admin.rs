@@ -19,6 +19,7 @@ use crate::error::{ScimError, ScimResult};
 use crate::extension::{self, AttributeDef};
 use crate::http::{Method, Request, Response};
 use crate::list::{Paging, MAX_RESULTS};
+use crate::schema::ResourceType;
 use crate::service::{valid_tenant_id, Ctx, SCIM_PREFIX};
 use crate::store::tenants::{self, Settings};
 use crate::store::{
@@ -502,14 +503,18 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
         }
     }
 
-    async fn user_json(&self, tenant: &str, u: &user_store::StoredUser) -> ScimResult<Value> {
-        let ctx = self.ctx(tenant);
-        let rt = users::resource_type(&ctx).await?;
-        let mut v = crate::resource::project(&rt, &users::read_form(&ctx, u), &[], &[]);
+    /// A user as the application sees it: tombstones carry `deleted`.
+    fn user_json(
+        &self,
+        ctx: &Ctx<'_, D, K>,
+        rt: &ResourceType,
+        u: &user_store::StoredUser,
+    ) -> Value {
+        let mut v = crate::resource::project(rt, &users::read_form(ctx, u), &[], &[]);
         if let (Some(o), Some(d)) = (v.as_object_mut(), &u.deleted) {
             o.insert("deleted".into(), Value::String(d.clone()));
         }
-        Ok(v)
+        v
     }
 
     async fn list_users(&self, tenant: &str) -> ScimResult<Response> {
@@ -523,10 +528,14 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
         let listed = user_store::list_any(self.db, tenant, &spec)
             .await
             .map_err(db_error)?;
-        let mut items = Vec::with_capacity(listed.items.len());
-        for u in &listed.items {
-            items.push(self.user_json(tenant, u).await?);
-        }
+        // One definition load for the page, not one per user.
+        let ctx = self.ctx(tenant);
+        let rt = users::resource_type(&ctx).await?;
+        let items: Vec<Value> = listed
+            .items
+            .iter()
+            .map(|u| self.user_json(&ctx, &rt, u))
+            .collect();
         Ok(json_response(
             200,
             &json!({"totalResults": listed.total, "startIndex": paging.start_index, "users": items}),
@@ -539,7 +548,9 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
             .await
             .map_err(db_error)?
             .ok_or_else(|| ScimError::not_found(format!("User {id} not found.")))?;
-        Ok(json_response(200, &self.user_json(tenant, &u).await?))
+        let ctx = self.ctx(tenant);
+        let rt = users::resource_type(&ctx).await?;
+        Ok(json_response(200, &self.user_json(&ctx, &rt, &u)))
     }
 
     async fn user_action(&self, tenant: &str, id: &str, action: &str) -> ScimResult<Response> {

@@ -1,28 +1,47 @@
-//! The OpenAPI document the worker serves at `/admin/v1/openapi.json`.
+//! The OpenAPI 3.1 documents the worker serves: the admin API at
+//! `/admin/v1/openapi.json` and the SCIM API at `/scim/v2/openapi.json`.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
-/// An OpenAPI 3.1 description of the admin API (the SCIM API is described by
-/// its own discovery endpoints, RFC 7644 §4).
+use crate::discovery::resource_types;
+use crate::schema::{AttrType, Attribute, Mutability, ResourceType, Returned};
+
+/// An OpenAPI 3.1 description of the admin API.
 pub fn document(origin: &str) -> Value {
     let tenant = json!({"name": "tenant", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"}});
     let id = |name: &str| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}});
-    let ok = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"type": "object"}}}});
+    let schema_ref = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+    let ok = |d: &str, schema: &str| json!({"description": d, "content": {"application/json": {"schema": schema_ref(schema)}}});
     let no_content = json!({"description": "Done"});
-    let errors = json!({
-        "401": {"description": "Missing, malformed, wrongly signed or expired admin token"},
-        "403": {"description": "The token's scope does not cover this tenant or operation"},
-        "404": {"description": "No such tenant or resource"}
-    });
-    let with_errors = |mut responses: Value| {
-        if let (Some(r), Some(e)) = (responses.as_object_mut(), errors.as_object()) {
-            for (k, v) in e {
-                r.insert(k.clone(), v.clone());
+    // Every call may be refused these ways; the body is the SCIM Error form.
+    let with_errors = |mut responses: Value, bad_request: bool| {
+        let mut errors = vec![
+            (
+                "401",
+                "Missing, malformed, wrongly signed or expired admin token",
+            ),
+            (
+                "403",
+                "The token's scope does not cover this tenant or operation",
+            ),
+            ("404", "No such tenant or resource"),
+        ];
+        if bad_request {
+            errors.push(("400", "Invalid body or parameters"));
+        }
+        if let Some(r) = responses.as_object_mut() {
+            for (code, d) in errors {
+                r.insert(code.to_owned(), ok(d, "Error"));
             }
         }
         responses
     };
     let body = |schema: Value| json!({"required": true, "content": {"application/json": {"schema": schema}}});
+    let paging = json!([
+        {"name": "startIndex", "in": "query", "schema": {"type": "integer"}},
+        {"name": "count", "in": "query", "schema": {"type": "integer"}}
+    ]);
+    let string = json!({"type": "string"});
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -34,74 +53,454 @@ pub fn document(origin: &str) -> Value {
         "components": {
             "securitySchemes": {"adminJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
             "schemas": {
-                "Settings": {"type": "object", "properties": {"deletePolicy": {"enum": ["retain", "remove"]}}},
-                "NewTenant": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "settings": {"$ref": "#/components/schemas/Settings"}}},
-                "NewToken": {"type": "object", "properties": {"label": {"type": "string"}, "expires": {"type": "string", "format": "date-time"}, "expiresInDays": {"type": "integer", "minimum": 0}}},
-                "AttributeDef": {"type": "object", "required": ["type"], "properties": {
-                    "name": {"type": "string"},
+                "Error": {"type": "object", "required": ["status"], "properties": {"status": string, "scimType": string, "detail": string}},
+                "Settings": {"type": "object", "additionalProperties": false, "properties": {"deletePolicy": {"enum": ["retain", "remove"]}}},
+                "NewTenant": {"type": "object", "required": ["id"], "additionalProperties": false, "properties": {
+                    "id": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"}, "name": string, "settings": schema_ref("Settings")}},
+                "TenantUpdate": {"type": "object", "additionalProperties": false, "properties": {"name": string, "settings": schema_ref("Settings")}},
+                "Tenant": {"type": "object", "required": ["id", "name", "settings", "created", "updated", "scimBaseUrl", "schemaUrn"], "properties": {
+                    "id": string, "name": string, "settings": schema_ref("Settings"), "created": string, "updated": string, "scimBaseUrl": string, "schemaUrn": string}},
+                "Tenants": {"type": "object", "required": ["tenants"], "properties": {"tenants": {"type": "array", "items": schema_ref("Tenant")}}},
+                "NewToken": {"type": "object", "additionalProperties": false, "properties": {"label": string, "expires": {"type": "string", "format": "date-time"}, "expiresInDays": {"type": "integer", "minimum": 0}}},
+                "Token": {"type": "object", "required": ["id", "label", "created", "fingerprint"], "properties": {
+                    "id": string, "label": string, "created": string, "expires": string, "lastUsed": string, "fingerprint": string,
+                    "hash": false}},
+                "IssuedToken": {"description": "The token itself is in this answer only", "type": "object", "required": ["token", "baseUrl"], "properties": {
+                    "id": string, "label": string, "created": string, "expires": string, "fingerprint": string, "token": string, "baseUrl": string}},
+                "Tokens": {"type": "object", "required": ["tokens"], "properties": {"tokens": {"type": "array", "items": schema_ref("Token")}}},
+                "AttributeDef": {"type": "object", "required": ["type"], "additionalProperties": false, "properties": {
+                    "name": string,
                     "type": {"enum": ["string", "integer", "number", "boolean", "date", "dateTime", "dropdown", "currency", "uniqueNumber", "userReference"]},
                     "multiValued": {"type": "boolean"}, "required": {"type": "boolean"}, "caseExact": {"type": "boolean"},
-                    "description": {"type": "string"}, "values": {"type": "array", "items": {"type": "string"}}}}
+                    "description": string, "values": {"type": "array", "items": string}}},
+                "Extension": {"type": "object", "required": ["urn", "attributes"], "properties": {"urn": string, "attributes": {"type": "array", "items": schema_ref("AttributeDef")}}},
+                "User": {"type": "object", "required": ["schemas", "id", "userName"], "properties": {"id": string, "userName": string, "active": {"type": "boolean"}, "deleted": string, "password": false}},
+                "Users": {"type": "object", "required": ["totalResults", "startIndex", "users"], "properties": {"totalResults": {"type": "integer"}, "startIndex": {"type": "integer"}, "users": {"type": "array", "items": schema_ref("User")}}},
+                "Group": {"type": "object", "required": ["schemas", "id", "displayName"], "properties": {"id": string, "displayName": string, "members": {"type": "array", "items": {"type": "object", "required": ["value"], "properties": {"value": string, "type": string, "display": string}}}}},
+                "Groups": {"type": "object", "required": ["totalResults", "startIndex", "groups"], "properties": {"totalResults": {"type": "integer"}, "startIndex": {"type": "integer"}, "groups": {"type": "array", "items": schema_ref("Group")}}}
             }
         },
         "security": [{"adminJwt": []}],
         "paths": {
             "/tenants": {
-                "get": {"summary": "List tenants (platform scope)", "responses": with_errors(json!({"200": ok("Tenants")}))},
-                "post": {"summary": "Create a tenant (platform scope)", "requestBody": body(json!({"$ref": "#/components/schemas/NewTenant"})), "responses": with_errors(json!({"201": ok("The tenant"), "409": {"description": "The id is taken"}}))}
+                "get": {"operationId": "listTenants", "summary": "List tenants (platform scope)", "responses": with_errors(json!({"200": ok("Tenants", "Tenants")}), false)},
+                "post": {"operationId": "createTenant", "summary": "Create a tenant (platform scope)", "requestBody": body(schema_ref("NewTenant")),
+                         "responses": with_errors(json!({
+                            "201": {"description": "The tenant", "content": {"application/json": {"schema": schema_ref("Tenant")}},
+                                    "links": {"getTenant": {"operationId": "getTenant", "parameters": {"tenant": "$response.body#/id"}},
+                                              "issueToken": {"operationId": "issueToken", "parameters": {"tenant": "$response.body#/id"}}}},
+                            "409": ok("The id is taken", "Error")}), true)}
             },
             "/tenants/{tenant}": {
                 "parameters": [tenant],
-                "get": {"summary": "Read a tenant", "responses": with_errors(json!({"200": ok("The tenant")}))},
-                "patch": {"summary": "Update a tenant's name and settings", "requestBody": body(json!({"type": "object"})), "responses": with_errors(json!({"200": ok("The tenant")}))},
-                "delete": {"summary": "Delete a tenant, its data and its tokens (platform scope)", "responses": with_errors(json!({"204": no_content}))}
+                "get": {"operationId": "getTenant", "summary": "Read a tenant", "responses": with_errors(json!({"200": ok("The tenant", "Tenant")}), false)},
+                "patch": {"operationId": "updateTenant", "summary": "Update a tenant's name and settings", "requestBody": body(schema_ref("TenantUpdate")), "responses": with_errors(json!({"200": ok("The tenant", "Tenant")}), true)},
+                "delete": {"operationId": "deleteTenant", "summary": "Delete a tenant, its data and its tokens (platform scope)", "responses": with_errors(json!({"204": no_content}), false)}
             },
             "/tenants/{tenant}/tokens": {
                 "parameters": [tenant],
-                "get": {"summary": "List SCIM tokens (metadata only)", "responses": with_errors(json!({"200": ok("Tokens")}))},
-                "post": {"summary": "Issue a SCIM token, shown once; ?download=true answers {baseUrl, token} as an attachment", "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewToken"}}}}, "responses": with_errors(json!({"201": ok("The token")}))}
+                "get": {"operationId": "listTokens", "summary": "List SCIM tokens (metadata only)", "responses": with_errors(json!({"200": ok("Tokens", "Tokens")}), false)},
+                "post": {"operationId": "issueToken", "summary": "Issue a SCIM token, shown once; ?download=true answers {baseUrl, token} as an attachment",
+                         "parameters": [{"name": "download", "in": "query", "schema": {"type": "boolean"}}],
+                         "requestBody": {"content": {"application/json": {"schema": schema_ref("NewToken")}}},
+                         "responses": with_errors(json!({"201": ok("The token", "IssuedToken")}), true)}
             },
             "/tenants/{tenant}/tokens/{id}": {
                 "parameters": [tenant, id("id")],
-                "patch": {"summary": "Set or clear a token's expiry ('now' expires it)", "requestBody": body(json!({"type": "object", "properties": {"expires": {"type": ["string", "null"]}}})), "responses": with_errors(json!({"200": ok("The token")}))},
-                "delete": {"summary": "Revoke a token", "responses": with_errors(json!({"204": no_content}))}
+                "patch": {"operationId": "setTokenExpiry", "summary": "Set or clear a token's expiry ('now' expires it)", "requestBody": body(json!({"type": "object", "additionalProperties": false, "properties": {"expires": {"type": ["string", "null"]}}})), "responses": with_errors(json!({"200": ok("The token", "Token")}), true)},
+                "delete": {"operationId": "revokeToken", "summary": "Revoke a token", "responses": with_errors(json!({"204": no_content}), false)}
             },
             "/tenants/{tenant}/tokens/{id}/rotate": {
                 "parameters": [tenant, id("id")],
-                "post": {"summary": "Replace a token with a new one", "responses": with_errors(json!({"201": ok("The new token")}))}
+                "post": {"operationId": "rotateToken", "summary": "Replace a token with a new one", "responses": with_errors(json!({"201": ok("The new token", "IssuedToken")}), false)}
             },
             "/tenants/{tenant}/schema": {
                 "parameters": [tenant],
-                "get": {"summary": "The tenant's extension URN and attribute definitions", "responses": with_errors(json!({"200": ok("The extension")}))}
+                "get": {"operationId": "getSchema", "summary": "The tenant's extension URN and attribute definitions", "responses": with_errors(json!({"200": ok("The extension", "Extension")}), false)}
             },
             "/tenants/{tenant}/schema/attributes/{name}": {
                 "parameters": [tenant, id("name")],
-                "put": {"summary": "Define or change a custom attribute", "requestBody": body(json!({"$ref": "#/components/schemas/AttributeDef"})), "responses": with_errors(json!({"200": ok("Changed"), "201": ok("Created"), "409": {"description": "Type change refused while users hold values"}}))},
-                "delete": {"summary": "Remove a definition (stored values are hidden, not deleted)", "responses": with_errors(json!({"204": no_content}))}
+                "put": {"operationId": "putAttribute", "summary": "Define or change a custom attribute", "requestBody": body(schema_ref("AttributeDef")),
+                        "responses": with_errors(json!({"200": ok("Changed", "AttributeDef"), "201": ok("Created", "AttributeDef"), "409": ok("Type change refused while users hold values", "Error")}), true)},
+                "delete": {"operationId": "deleteAttribute", "summary": "Remove a definition (stored values are hidden, not deleted)", "responses": with_errors(json!({"204": no_content}), false)}
             },
             "/tenants/{tenant}/users": {
                 "parameters": [tenant],
-                "get": {"summary": "Users, deleted tombstones included", "responses": with_errors(json!({"200": ok("Users")}))}
+                "get": {"operationId": "listUsers", "summary": "Users, deleted tombstones included", "parameters": paging, "responses": with_errors(json!({"200": ok("Users", "Users")}), true)}
             },
             "/tenants/{tenant}/users/{id}": {
                 "parameters": [tenant, id("id")],
-                "get": {"summary": "A user, also when deleted", "responses": with_errors(json!({"200": ok("The user")}))}
+                "get": {"operationId": "getUser", "summary": "A user, also when deleted", "responses": with_errors(json!({"200": ok("The user", "User")}), false)}
             },
             "/tenants/{tenant}/users/{id}/{action}": {
                 "parameters": [tenant, id("id"), {"name": "action", "in": "path", "required": true, "schema": {"enum": ["deactivate", "reactivate", "restore"]}}],
-                "post": {"summary": "Deactivate, reactivate or restore a user from the application side", "responses": with_errors(json!({"200": ok("The user"), "409": {"description": "Restoring: the userName is taken"}}))}
+                "post": {"operationId": "userAction", "summary": "Deactivate, reactivate or restore a user from the application side", "responses": with_errors(json!({"200": ok("The user", "User"), "409": ok("Restoring: the userName is taken", "Error")}), false)}
             },
             "/tenants/{tenant}/groups": {
                 "parameters": [tenant],
-                "get": {"summary": "Groups", "responses": with_errors(json!({"200": ok("Groups")}))}
+                "get": {"operationId": "listGroups", "summary": "Groups", "parameters": paging, "responses": with_errors(json!({"200": ok("Groups", "Groups")}), true)}
             },
             "/tenants/{tenant}/groups/{id}": {
                 "parameters": [tenant, id("id")],
-                "get": {"summary": "A group with its members", "responses": with_errors(json!({"200": ok("The group")}))}
+                "get": {"operationId": "getGroup", "summary": "A group with its members", "responses": with_errors(json!({"200": ok("The group", "Group")}), false)}
             },
             "/openapi.json": {
-                "get": {"summary": "This document", "security": [], "responses": {"200": ok("OpenAPI 3.1")}}
+                "get": {"operationId": "openapi", "summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}
             }
         }
     })
+}
+
+/// The JSON Schema of one SCIM attribute, from its definition (RFC 7643 §2.3,
+/// §7). In responses a `returned: never` attribute must be absent (`false`).
+fn attribute_schema(a: &Attribute, response: bool) -> Value {
+    let one = match a.attr_type {
+        AttrType::String => json!({"type": "string"}),
+        AttrType::Boolean => json!({"type": "boolean"}),
+        AttrType::Decimal => json!({"type": "number"}),
+        AttrType::Integer => json!({"type": "integer"}),
+        AttrType::DateTime => json!({"type": "string", "format": "date-time"}),
+        AttrType::Binary => json!({"type": "string", "contentEncoding": "base64"}),
+        AttrType::Reference => json!({"type": "string"}),
+        AttrType::Complex => object_schema(&a.sub_attributes, response),
+    };
+    let mut one = one;
+    if !a.description.is_empty() {
+        if let Some(m) = one.as_object_mut() {
+            m.insert("description".into(), Value::String(a.description.clone()));
+        }
+    }
+    if a.multi_valued {
+        json!({"type": "array", "items": one})
+    } else {
+        one
+    }
+}
+
+/// An object whose properties are `attrs`. Attribute names are
+/// case-insensitive in SCIM, so other properties are not forbidden.
+fn object_schema(attrs: &[Attribute], response: bool) -> Value {
+    let mut props = Map::new();
+    for a in attrs {
+        if response && a.returned == Returned::Never {
+            props.insert(a.name.clone(), Value::Bool(false));
+        } else if !response && a.mutability == Mutability::ReadOnly {
+            // Sent read-only attributes are ignored (RFC 7644 §3.5.1).
+            continue;
+        } else {
+            props.insert(a.name.clone(), attribute_schema(a, response));
+        }
+    }
+    if response {
+        json!({"type": "object", "properties": props})
+    } else {
+        // Requests are described in their canonical spelling only, so that
+        // generated examples reach past attribute-name validation.
+        json!({"type": "object", "properties": props, "additionalProperties": false})
+    }
+}
+
+/// A User or Group as sent (`response == false`) or as answered.
+fn resource_schema(rt: &ResourceType, response: bool) -> Value {
+    let mut schema = object_schema(&rt.schema.attributes, response);
+    let urns: Vec<&str> = rt.all_schema_urns();
+    if let Some(m) = schema.as_object_mut() {
+        if let Some(Value::Object(props)) = m.get_mut("properties") {
+            let schemas = if response {
+                json!({"type": "array", "items": {"type": "string"}, "minItems": 1})
+            } else {
+                json!({"type": "array", "items": {"enum": urns}, "minItems": 1,
+                       "contains": {"const": rt.schema.id}, "uniqueItems": true})
+            };
+            props.insert("schemas".into(), schemas);
+            for ext in &rt.extensions {
+                props.insert(
+                    ext.schema.id.clone(),
+                    object_schema(&ext.schema.attributes, response),
+                );
+            }
+            if response {
+                props.insert("meta".into(), json!({"$ref": "#/components/schemas/Meta"}));
+            }
+        }
+        let required: Vec<&str> = if response {
+            vec!["schemas", "id"]
+        } else {
+            rt.schema
+                .attributes
+                .iter()
+                .filter(|a| a.required && a.mutability != Mutability::ReadOnly)
+                .map(|a| a.name.as_str())
+                .chain(["schemas"])
+                .collect()
+        };
+        m.insert("required".into(), json!(required));
+        m.insert(
+            "description".into(),
+            Value::String(format!(
+                "{} (schemas {}); a tenant's own extension appears as one more URN-named object.",
+                rt.name,
+                urns.join(", ")
+            )),
+        );
+    }
+    schema
+}
+
+/// An OpenAPI 3.1 description of the SCIM API of every tenant (RFC 7644),
+/// generated from the same schema definitions that validate requests.
+pub fn scim_document(origin: &str) -> Value {
+    let types = resource_types();
+    let mut schemas = Map::new();
+    for rt in &types {
+        schemas.insert(rt.name.clone(), resource_schema(rt, true));
+        schemas.insert(format!("{}Input", rt.name), resource_schema(rt, false));
+    }
+    let other: Value = json!({
+        "Meta": {"type": "object", "properties": {
+            "resourceType": {"type": "string"},
+            "created": {"type": "string", "format": "date-time"},
+            "lastModified": {"type": "string", "format": "date-time"},
+            "location": {"type": "string"},
+            "version": {"type": "string"}}},
+        "Error": {"type": "object", "required": ["schemas", "status"], "properties": {
+            "schemas": {"type": "array", "items": {"const": "urn:ietf:params:scim:api:messages:2.0:Error"}},
+            "status": {"type": "string", "pattern": "^[1-5][0-9][0-9]$"},
+            "scimType": {"enum": ["invalidFilter", "tooMany", "uniqueness", "mutability", "invalidSyntax", "invalidPath", "noTarget", "invalidValue", "invalidVers", "sensitive", "invalidCursor", "expiredCursor", "invalidCount"]},
+            "detail": {"type": "string"}}},
+        "ListResponse": {"type": "object", "required": ["schemas", "totalResults"], "properties": {
+            "schemas": {"type": "array", "items": {"const": "urn:ietf:params:scim:api:messages:2.0:ListResponse"}},
+            "totalResults": {"type": "integer", "minimum": 0},
+            "startIndex": {"type": "integer", "minimum": 1},
+            "itemsPerPage": {"type": "integer", "minimum": 0},
+            "nextCursor": {"type": "string"},
+            "previousCursor": {"type": "string"},
+            "Resources": {"type": "array", "items": {"type": "object", "required": ["schemas", "id"]}}}},
+        "SearchRequest": {"type": "object", "required": ["schemas"], "additionalProperties": false, "properties": {
+            "schemas": {"type": "array", "items": {"const": "urn:ietf:params:scim:api:messages:2.0:SearchRequest"}, "minItems": 1, "maxItems": 1},
+            "attributes": {"type": "array", "items": {"type": "string"}},
+            "excludedAttributes": {"type": "array", "items": {"type": "string"}},
+            "filter": {"type": "string"},
+            "sortBy": {"type": "string"},
+            "sortOrder": {"enum": ["ascending", "descending"]},
+            "startIndex": {"type": "integer"},
+            "count": {"type": "integer"},
+            "cursor": {"type": "string"}}},
+        "PatchOp": {"type": "object", "required": ["schemas", "Operations"], "properties": {
+            "schemas": {"type": "array", "items": {"const": "urn:ietf:params:scim:api:messages:2.0:PatchOp"}, "minItems": 1, "maxItems": 1},
+            "Operations": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["op"], "additionalProperties": false, "properties": {
+                "op": {"description": "Any case (Microsoft Entra ID capitalises)", "enum": ["add", "remove", "replace", "Add", "Remove", "Replace"]},
+                "path": {"type": "string"},
+                "value": {}}}}}},
+        "BulkRequest": {"type": "object", "required": ["schemas", "Operations"], "properties": {
+            "schemas": {"type": "array", "items": {"const": "urn:ietf:params:scim:api:messages:2.0:BulkRequest"}, "minItems": 1, "maxItems": 1},
+            "failOnErrors": {"type": "integer", "minimum": 1},
+            "Operations": {"type": "array", "items": {"type": "object", "required": ["method", "path"], "additionalProperties": false, "properties": {
+                "method": {"enum": ["POST", "PUT", "PATCH", "DELETE"]},
+                "bulkId": {"type": "string"},
+                "version": {"type": "string"},
+                "path": {"type": "string", "pattern": "^/(Users|Groups)(/[^/]+)?$"},
+                "data": {"type": "object"}}}}}},
+        "BulkResponse": {"type": "object", "required": ["schemas", "Operations"], "properties": {
+            "schemas": {"type": "array", "items": {"const": "urn:ietf:params:scim:api:messages:2.0:BulkResponse"}},
+            "Operations": {"type": "array", "items": {"type": "object", "required": ["method", "status"], "properties": {
+                "method": {"type": "string"},
+                "bulkId": {"type": "string"},
+                "version": {"type": "string"},
+                "location": {"type": "string"},
+                "status": {"type": "string"},
+                "response": {}}}}}},
+        "ServiceProviderConfig": {"type": "object", "required": ["schemas", "patch", "bulk", "filter", "changePassword", "sort", "etag", "authenticationSchemes"]},
+        "Schema": {"type": "object", "required": ["id", "attributes"], "properties": {"id": {"type": "string"}, "attributes": {"type": "array"}}},
+        "ResourceType": {"type": "object", "required": ["id", "name", "endpoint", "schema"], "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "endpoint": {"type": "string"}, "schema": {"type": "string"}}}
+    });
+    if let Value::Object(o) = other {
+        schemas.extend(o);
+    }
+    let scim = |schema: &str| json!({"application/scim+json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}});
+    let error = |d: &str| json!({"description": d, "content": scim("Error")});
+    // The answers every authenticated call may get.
+    let responses = |ok: &[(&str, &str, Option<&str>)], errors: &[&str]| {
+        let mut r = Map::new();
+        for (code, d, schema) in ok {
+            let v = match schema {
+                Some(s) => json!({"description": d, "content": scim(s)}),
+                None => json!({"description": d}),
+            };
+            r.insert((*code).to_owned(), v);
+        }
+        let all = [
+            ("400", "Invalid request (scimType says why)"),
+            ("401", "Missing, unknown, revoked or expired token"),
+            ("404", "No such resource"),
+            ("409", "uniqueness: the userName/displayName is taken"),
+            ("412", "If-Match does not match the current version"),
+            ("413", "The body is larger than the limit"),
+        ];
+        for (code, d) in all {
+            if errors.contains(&code) {
+                r.insert(code.to_owned(), error(d));
+            }
+        }
+        r.insert(
+            "429".into(),
+            error("Over the token's rate limit; see Retry-After"),
+        );
+        Value::Object(r)
+    };
+    let body = |schema: &str| json!({"required": true, "content": {"application/scim+json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}});
+    let p = |name: &str| json!({"$ref": format!("#/components/parameters/{name}")});
+    let list_params = json!([
+        p("filter"),
+        p("sortBy"),
+        p("sortOrder"),
+        p("startIndex"),
+        p("count"),
+        p("cursor"),
+        p("attributes"),
+        p("excludedAttributes")
+    ]);
+    let mut paths = Map::new();
+    for rt in &types {
+        let name = rt.name.as_str();
+        let ep = rt.endpoint.as_str();
+        // Links let a stateful run follow a created resource to its other
+        // operations (OpenAPI 3.1 §4.8.20).
+        let mut created = responses(
+            &[("201", "Created", Some(name))],
+            &["400", "401", "409", "413"],
+        );
+        created["201"]["links"] = ["get", "replace", "modify", "delete"]
+            .iter()
+            .map(|verb| {
+                (
+                    format!("{verb}{name}"),
+                    json!({"operationId": format!("{verb}{name}"), "parameters": {"id": "$response.body#/id"}}),
+                )
+            })
+            .collect::<Map<String, Value>>()
+            .into();
+        paths.insert(ep.to_owned(), json!({
+            "get": {"operationId": format!("list{name}s"), "summary": format!("List or filter {ep} (RFC 7644 §3.4.2)"), "parameters": list_params,
+                    "responses": responses(&[("200", "A page", Some("ListResponse"))], &["400", "401"])},
+            "post": {"operationId": format!("create{name}"), "summary": format!("Create a {name} (RFC 7644 §3.3)"), "requestBody": body(&format!("{name}Input")),
+                     "responses": created}
+        }));
+        paths.insert(format!("{ep}/.search"), json!({
+            "post": {"summary": format!("Search {ep} (RFC 7644 §3.4.3)"), "requestBody": body("SearchRequest"),
+                     "responses": responses(&[("200", "A page", Some("ListResponse"))], &["400", "401", "413"])}
+        }));
+        let if_match = json!({"name": "If-Match", "in": "header", "schema": {"type": "string"}});
+        paths.insert(format!("{ep}/{{id}}"), json!({
+            "parameters": [p("id")],
+            "get": {"operationId": format!("get{name}"), "summary": format!("Read a {name}"), "parameters": [p("attributes"), p("excludedAttributes"), {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
+                    "responses": responses(&[("200", "The resource", Some(name)), ("304", "Not modified", None)], &["400", "401", "404"])},
+            "put": {"operationId": format!("replace{name}"), "summary": format!("Replace a {name} (RFC 7644 §3.5.1)"), "parameters": [if_match], "requestBody": body(&format!("{name}Input")),
+                    "responses": responses(&[("200", "Replaced", Some(name))], &["400", "401", "404", "409", "412", "413"])},
+            "patch": {"operationId": format!("modify{name}"), "summary": format!("Modify a {name} (RFC 7644 §3.5.2)"), "parameters": [if_match], "requestBody": body("PatchOp"),
+                      "responses": responses(&[("200", "Modified", Some(name)), ("204", "Modified", None)], &["400", "401", "404", "409", "412", "413"])},
+            "delete": {"operationId": format!("delete{name}"), "summary": format!("Delete a {name} (RFC 7644 §3.6)"), "parameters": [if_match],
+                       "responses": responses(&[("204", "Deleted", None)], &["401", "404", "412"])}
+        }));
+    }
+    paths.insert("/.search".into(), json!({
+        "post": {"summary": "Search every resource type (RFC 7644 §3.4.3)", "requestBody": body("SearchRequest"),
+                 "responses": responses(&[("200", "A page", Some("ListResponse"))], &["400", "401", "413"])}
+    }));
+    paths.insert("/Bulk".into(), json!({
+        "post": {"summary": "Bulk operations (RFC 7644 §3.7)", "requestBody": body("BulkRequest"),
+                 "responses": responses(&[("200", "Each operation's result", Some("BulkResponse"))], &["400", "401", "413"])}
+    }));
+    paths.insert("/ServiceProviderConfig".into(), json!({
+        "get": {"summary": "What this server supports (RFC 7644 §4)", "responses": responses(&[("200", "The configuration", Some("ServiceProviderConfig"))], &["401"])}
+    }));
+    for (ep, schema) in [("Schemas", "Schema"), ("ResourceTypes", "ResourceType")] {
+        paths.insert(format!("/{ep}"), json!({
+            "get": {"summary": format!("All {ep} (RFC 7644 §4)"), "responses": responses(&[("200", "The list", Some("ListResponse"))], &["401"])}
+        }));
+        paths.insert(format!("/{ep}/{{id}}"), json!({
+            "parameters": [p("id")],
+            "get": {"summary": format!("One of {ep}"), "responses": responses(&[("200", "It", Some(schema))], &["401", "404"])}
+        }));
+    }
+    let q = |name: &str, schema: Value, d: &str| json!({"name": name, "in": "query", "schema": schema, "description": d});
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "scim-worker SCIM 2.0 API",
+            "version": "2.0",
+            "description": "The SCIM 2.0 service (RFC 7643, RFC 7644) of one tenant. Authenticate with the tenant's SCIM token as a bearer token. A tenant's own extension attributes are described at its /Schemas endpoint."
+        },
+        "servers": [{
+            "url": format!("{origin}/scim/v2/{{tenant}}"),
+            "variables": {"tenant": {"default": "acme", "description": "The tenant id"}}
+        }],
+        "security": [{"scimToken": []}],
+        "components": {
+            "securitySchemes": {"scimToken": {"type": "http", "scheme": "bearer"}},
+            "parameters": {
+                "id": {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+                "filter": q("filter", json!({"type": "string"}), "RFC 7644 §3.4.2.2"),
+                "sortBy": q("sortBy", json!({"type": "string"}), "RFC 7644 §3.4.2.3"),
+                "sortOrder": q("sortOrder", json!({"enum": ["ascending", "descending"]}), "RFC 7644 §3.4.2.3"),
+                "startIndex": q("startIndex", json!({"type": "integer"}), "1-based; less than 1 is read as 1 (RFC 7644 §3.4.2.4)"),
+                "count": q("count", json!({"type": "integer"}), "Page size; negative is read as 0, above maxResults as maxResults"),
+                "cursor": q("cursor", json!({"type": "string"}), "RFC 9865 cursor pagination; empty for the first page"),
+                "attributes": q("attributes", json!({"type": "string"}), "Comma-separated attributes to return (RFC 7644 §3.9)"),
+                "excludedAttributes": q("excludedAttributes", json!({"type": "string"}), "Comma-separated attributes to leave out (RFC 7644 §3.9)")
+            },
+            "schemas": schemas
+        },
+        "paths": paths
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scim_document_describes_every_endpoint_with_schemas_from_the_definitions() {
+        let d = scim_document("https://scim.example");
+        assert_eq!(d["openapi"], "3.1.0");
+        for path in [
+            "/Users",
+            "/Users/{id}",
+            "/Users/.search",
+            "/Groups",
+            "/Groups/{id}",
+            "/Groups/.search",
+            "/.search",
+            "/Bulk",
+            "/ServiceProviderConfig",
+            "/Schemas",
+            "/Schemas/{id}",
+            "/ResourceTypes",
+            "/ResourceTypes/{id}",
+        ] {
+            assert!(d["paths"][path].is_object(), "{path}");
+        }
+        let user = &d["components"]["schemas"]["User"]["properties"];
+        // RFC 7643 §4.1: password is returned never; a response holding it violates the document.
+        assert_eq!(user["password"], json!(false));
+        assert_eq!(user["active"]["type"], "boolean");
+        assert_eq!(user["emails"]["type"], "array");
+        assert_eq!(
+            user["emails"]["items"]["properties"]["primary"]["type"],
+            "boolean"
+        );
+        assert!(
+            user["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["properties"]
+                ["manager"]
+                .is_object()
+        );
+        let input = &d["components"]["schemas"]["UserInput"];
+        assert_eq!(input["properties"]["password"]["type"], "string");
+        assert!(input["properties"].get("id").is_none(), "id is read-only");
+        assert_eq!(input["required"], json!(["userName", "schemas"]));
+        assert_eq!(
+            d["components"]["schemas"]["GroupInput"]["required"],
+            json!(["displayName", "schemas"])
+        );
+    }
 }

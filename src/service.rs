@@ -17,6 +17,7 @@ use crate::groups;
 use crate::http::{Method, Request, Response};
 use crate::limits::{self, RateLimit, Unlimited};
 use crate::list::{list_response, Found, ListQuery};
+use crate::openapi;
 use crate::query::timestamp;
 use crate::schema::{group_resource_type, ResourceType};
 use crate::store::{KeyValue, SqlExecutor};
@@ -109,6 +110,12 @@ async fn route<D: SqlExecutor, K: KeyValue, L: RateLimit>(
     let Some(rest) = path.strip_prefix(SCIM_PREFIX) else {
         return Err(ScimError::not_found(format!("No endpoint at {path}.")));
     };
+    if rest == "openapi.json" {
+        return match req.method {
+            Method::Get => Ok(Response::json(200, &openapi::scim_document(&req.origin))),
+            _ => not_allowed("GET"),
+        };
+    }
     let mut segments = rest.split('/');
     let tenant = segments.next().unwrap_or_default();
     if !valid_tenant_id(tenant) {

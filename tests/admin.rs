@@ -131,6 +131,19 @@ fn admin_tokens_are_checked_for_signature_expiry_and_scope() {
     ));
     assert_eq!(doc.status, 200);
     assert_eq!(doc.body["openapi"], "3.1.0");
+    // Nor does the SCIM API's (issue 7), which is the same for every tenant.
+    let scim_doc = app.request(scim_worker::http::Request::new(
+        scim_worker::http::Method::Get,
+        "/scim/v2/openapi.json",
+    ));
+    assert_eq!(scim_doc.status, 200);
+    assert_eq!(scim_doc.body["openapi"], "3.1.0");
+    assert!(scim_doc.body["paths"]["/Users/{id}"]["patch"].is_object());
+    let post = app.request(scim_worker::http::Request::new(
+        scim_worker::http::Method::Post,
+        "/scim/v2/openapi.json",
+    ));
+    assert_eq!(post.status, 405);
 }
 
 #[test]
