@@ -1,6 +1,6 @@
 // Starts the built worker (build/index.js + wasm) in Miniflare with real D1
 // and KV bindings, applies migrations/*.sql, and provisions tenants/tokens.
-import { Miniflare } from "miniflare";
+import { Miniflare, Log, LogLevel } from "miniflare";
 import { readFileSync, readdirSync } from "node:fs";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
@@ -22,14 +22,53 @@ function statements(sql) {
     .filter(Boolean);
 }
 
+/** A Miniflare log that keeps every line (all levels) in `lines`. */
+class CaptureLog extends Log {
+  constructor(lines) {
+    super(LogLevel.VERBOSE);
+    this.lines = lines;
+  }
+  log(message) {
+    this.lines.push(String(message));
+  }
+}
+
+/** Options that send Miniflare's own log and workerd's stdout/stderr into `lines`. */
+function captureOptions(lines) {
+  const collect = (stream) => {
+    let rest = "";
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk) => {
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop();
+      lines.push(...parts);
+    });
+    stream.on("end", () => rest && lines.push(rest));
+  };
+  return {
+    log: new CaptureLog(lines),
+    handleRuntimeStdio: (stdout, stderr) => {
+      collect(stdout);
+      collect(stderr);
+    },
+  };
+}
+
 /**
  * Starts the worker. With `port`, it also listens on 127.0.0.1:port (0 picks
  * a free port) and `url` is its origin; otherwise use `mf.dispatchFetch`.
+ * With `persist` (a directory), D1 and KV are kept there across restarts
+ * (migrations are applied only to a fresh database). With `logs` (an array),
+ * every line Miniflare logs and everything workerd writes to stdout/stderr
+ * (the worker's console output) is appended to it.
  */
-export async function startWorker({ port, rateLimit = 100000 } = {}) {
+export async function startWorker({ port, rateLimit = 100000, persist, logs } = {}) {
   const listen = port === undefined ? {} : { host: "127.0.0.1", port };
+  const storage = persist === undefined ? {} : { d1Persist: join(persist, "d1"), kvPersist: join(persist, "kv") };
   const mf = new Miniflare({
     ...listen,
+    ...storage,
+    ...(logs === undefined ? {} : captureOptions(logs)),
     scriptPath: join(root, "build/index.js"),
     modules: true,
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
@@ -43,8 +82,11 @@ export async function startWorker({ port, rateLimit = 100000 } = {}) {
     bindings: { SCIM_VENDOR: "scimworker", ADMIN_JWT_SECRET },
   });
   const db = await mf.getD1Database("DB");
+  const migrated =
+    persist !== undefined &&
+    (await db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tenants'").first()) !== null;
   const files = readdirSync(join(root, "migrations")).filter((f) => f.endsWith(".sql")).sort();
-  for (const f of files) {
+  for (const f of migrated ? [] : files) {
     const stmts = statements(readFileSync(join(root, "migrations", f), "utf8"));
     await db.batch(stmts.map((s) => db.prepare(s)));
   }
@@ -68,7 +110,7 @@ export async function startWorker({ port, rateLimit = 100000 } = {}) {
     return { baseUrl: `${origin}/scim/v2/${id}`, token };
   }
 
-  /** A SCIM request; returns {status, headers, body (parsed JSON or null)}. */
+  /** A SCIM request; returns {status, headers, body (parsed JSON or null), text (raw body)}. */
   async function scim(creds, method, path, body, headers = {}) {
     const init = {
       method,
@@ -80,7 +122,7 @@ export async function startWorker({ port, rateLimit = 100000 } = {}) {
     }
     const res = await mf.dispatchFetch(creds.baseUrl + path, init);
     const text = await res.text();
-    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null, text };
   }
 
   /** An admin API call with a JWT (`jwt`), e.g. admin(jwt, "POST", "/tenants", {...}). */
@@ -92,7 +134,7 @@ export async function startWorker({ port, rateLimit = 100000 } = {}) {
     }
     const res = await mf.dispatchFetch(`${origin}/admin/v1${path}`, init);
     const text = await res.text();
-    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null, text };
   }
 
   return { mf, db, kv, url, origin, tenant, scim, admin, dispose: () => mf.dispose() };

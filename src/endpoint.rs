@@ -22,6 +22,27 @@ pub fn resource_response(status: u16, body: &Value, version: i64) -> Response {
     Response::scim(status, body).with_header("etag", etag(version))
 }
 
+/// How many times a write is tried when another request changes the
+/// resource between its read and its write.
+pub const WRITE_ATTEMPTS: u32 = 16;
+
+/// After a write lost a race (the version moved between read and write):
+/// `Ok` to read again and redo it, or the 412 to answer. A request with
+/// `If-Match` named the version it meant, so it gets 412 at once (RFC 7644
+/// §3.14); one without asked for no check, so it is redone on the new state
+/// as if it had come after the other request, as Okta and Entra expect of
+/// their parallel PATCHes. Only a resource changing faster than
+/// `WRITE_ATTEMPTS` reads still gets 412.
+pub fn retry_or_conflict(req: &Request, attempt: u32) -> ScimResult<()> {
+    if req.header("if-match").is_none() && attempt < WRITE_ATTEMPTS {
+        Ok(())
+    } else {
+        Err(ScimError::precondition_failed(
+            "The resource was changed by another request meanwhile; retry.",
+        ))
+    }
+}
+
 /// Whether an `If-Match`/`If-None-Match` header value names `version`.
 /// Comparison is weak (RFC 7232 §2.3.2): `W/"3"` and `"3"` both match 3.
 fn tag_list_matches(header: &str, version: i64) -> bool {

@@ -5,7 +5,8 @@
 use serde_json::{json, Map, Value};
 
 use crate::endpoint::{
-    check_if_match, etag, filter_condition, not_modified, resource_response, sort_by, Projection,
+    check_if_match, etag, filter_condition, not_modified, resource_response, retry_or_conflict,
+    sort_by, Projection,
 };
 use crate::error::{ScimError, ScimResult};
 use crate::http::{Request, Response};
@@ -183,46 +184,46 @@ pub async fn replace<D: SqlExecutor, K: KeyValue>(
     let rt = group_resource_type();
     let projection = Projection::of(req, &rt)?;
     let input = req.json()?;
-    let current = store::get(ctx.db, &ctx.tenant, id, false)
-        .await
-        .map_err(db_error)?
-        .ok_or_else(|| not_found(id))?;
-    check_if_match(req, current.version)?;
-    let mut doc = normalize(&rt, &input, Some(&current.doc))?;
-    let members = take_members(&mut doc);
-    check_members(ctx.db, &ctx.tenant, id, &members).await?;
-    // PUT replaces the member list: all out, the given ones in.
-    let membership = Membership {
-        remove_all: true,
-        remove: Vec::new(),
-        add: members,
-    };
-    write(ctx, &rt, id, current.version, &doc, &membership).await?;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let current = store::get(ctx.db, &ctx.tenant, id, false)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| not_found(id))?;
+        check_if_match(req, current.version)?;
+        let mut doc = normalize(&rt, &input, Some(&current.doc))?;
+        let members = take_members(&mut doc);
+        check_members(ctx.db, &ctx.tenant, id, &members).await?;
+        // PUT replaces the member list: all out, the given ones in.
+        let membership = Membership {
+            remove_all: true,
+            remove: Vec::new(),
+            add: members,
+        };
+        if write(ctx, id, current.version, &doc, &membership).await? {
+            break;
+        }
+        retry_or_conflict(req, attempt)?;
+    }
     let group = reread(ctx, id, &projection).await?;
     let body = projection.apply(&rt, &read_form(ctx, &group));
     Ok(resource_response(200, &body, group.version))
 }
 
-/// Writes a group's new document and membership changes atomically, or
-/// answers 412 when the group changed meanwhile.
+/// Writes a group's new document and membership changes atomically if the
+/// group is still at `version`; false (nothing written) when it changed
+/// meanwhile.
 pub async fn write<D: SqlExecutor, K: KeyValue>(
     ctx: &Ctx<'_, D, K>,
-    _rt: &ResourceType,
     id: &str,
     version: i64,
     doc: &Value,
     membership: &Membership,
-) -> ScimResult<()> {
-    let written = store::update(ctx.db, &ctx.tenant, id, version, &ctx.now, doc, membership)
+) -> ScimResult<bool> {
+    store::update(ctx.db, &ctx.tenant, id, version, &ctx.now, doc, membership)
         .await
-        .map_err(db_error)?;
-    if written {
-        Ok(())
-    } else {
-        Err(ScimError::precondition_failed(
-            "The group was changed or deleted by another request; retry.",
-        ))
-    }
+        .map_err(db_error)
 }
 
 /// `PATCH /Groups/{id}` (RFC 7644 §3.5.2): the document and the membership
@@ -237,12 +238,37 @@ pub async fn patch<D: SqlExecutor, K: KeyValue>(
     let rt = group_resource_type();
     let projection = Projection::of(req, &rt)?;
     let ops = patch::parse_request(&req.json()?, &rt, patch::MAX_OPERATIONS)?;
+    let mut attempt = 0;
+    let version = loop {
+        attempt += 1;
+        if let Some(version) = patch_once(ctx, req, &rt, id, &ops).await? {
+            break version;
+        }
+        retry_or_conflict(req, attempt)?;
+    };
+    if projection.attributes.is_empty() && projection.excluded.is_empty() {
+        return Ok(Response::empty(204).with_header("etag", etag(version)));
+    }
+    let group = reread(ctx, id, &projection).await?;
+    let body = projection.apply(&rt, &read_form(ctx, &group));
+    Ok(resource_response(200, &body, group.version))
+}
+
+/// One attempt at a group PATCH: the version it leaves, or `None` when the
+/// group changed between its read and its write (nothing written).
+async fn patch_once<D: SqlExecutor, K: KeyValue>(
+    ctx: &Ctx<'_, D, K>,
+    req: &Request,
+    rt: &ResourceType,
+    id: &str,
+    ops: &[patch::PatchOp],
+) -> ScimResult<Option<i64>> {
     let current = store::get(ctx.db, &ctx.tenant, id, false)
         .await
         .map_err(db_error)?
         .ok_or_else(|| not_found(id))?;
     check_if_match(req, current.version)?;
-    let outcome = patch::apply(&rt, id, &current.doc, &ops)?;
+    let outcome = patch::apply(rt, id, &current.doc, ops)?;
     let changes = outcome.members;
     let mut remove = changes.remove;
     if !changes.remove_filters.is_empty() {
@@ -275,16 +301,32 @@ pub async fn patch<D: SqlExecutor, K: KeyValue>(
         add,
     };
     let mut version = current.version;
-    if outcome.changed || !membership.is_empty() {
-        write(ctx, &rt, id, current.version, &outcome.doc, &membership).await?;
+    if outcome.doc == current.doc && req.header("if-match").is_none() {
+        // Only members change, unconditionally: Okta and Entra add and
+        // remove members of one group in parallel requests without
+        // If-Match, and each must apply rather than fail 412 on the version
+        // bump of another. The document is not rewritten.
+        if !membership.is_empty() {
+            if !store::update_members(ctx.db, &ctx.tenant, id, &ctx.now, &membership)
+                .await
+                .map_err(db_error)?
+            {
+                return Err(not_found(id));
+            }
+            // The version now (other writes may have landed meanwhile).
+            version = store::get(ctx.db, &ctx.tenant, id, false)
+                .await
+                .map_err(db_error)?
+                .ok_or_else(|| not_found(id))?
+                .version;
+        }
+    } else if outcome.changed {
+        if !write(ctx, id, current.version, &outcome.doc, &membership).await? {
+            return Ok(None);
+        }
         version += 1;
     }
-    if projection.attributes.is_empty() && projection.excluded.is_empty() {
-        return Ok(Response::empty(204).with_header("etag", etag(version)));
-    }
-    let group = reread(ctx, id, &projection).await?;
-    let body = projection.apply(&rt, &read_form(ctx, &group));
-    Ok(resource_response(200, &body, group.version))
+    Ok(Some(version))
 }
 
 pub async fn delete<D: SqlExecutor, K: KeyValue>(

@@ -3,7 +3,8 @@
 use serde_json::{json, Map, Value};
 
 use crate::endpoint::{
-    check_if_match, etag, filter_condition, not_modified, resource_response, sort_by, Projection,
+    check_if_match, etag, filter_condition, not_modified, resource_response, retry_or_conflict,
+    sort_by, Projection,
 };
 use crate::error::{ScimError, ScimResult};
 use crate::extension::{self, AttributeDef};
@@ -119,14 +120,14 @@ impl TenantUsers {
     }
 
     /// Writes a user's new document over `current` (guarded by its version),
-    /// keeping the hidden values; 412 when it changed meanwhile.
+    /// keeping the hidden values; `None` when it changed meanwhile.
     async fn write<D: SqlExecutor, K: KeyValue>(
         &self,
         ctx: &Ctx<'_, D, K>,
         current: StoredUser,
         mut doc: Value,
         hidden: serde_json::Map<String, Value>,
-    ) -> ScimResult<StoredUser> {
+    ) -> ScimResult<Option<StoredUser>> {
         let guards = self.prepare(ctx, &current.id, &mut doc, hidden).await?;
         let written = store::replace(
             ctx.db,
@@ -139,17 +140,12 @@ impl TenantUsers {
         )
         .await
         .map_err(db_error)?;
-        if !written {
-            return Err(ScimError::precondition_failed(
-                "The user was changed or deleted by another request; retry.",
-            ));
-        }
-        Ok(StoredUser {
+        Ok(written.then(|| StoredUser {
             last_modified: ctx.now.clone(),
             version: current.version + 1,
             doc,
             ..current
-        })
+        }))
     }
 
     /// The current document without hidden values, and those values.
@@ -229,14 +225,21 @@ pub async fn replace<D: SqlExecutor, K: KeyValue>(
     let rt = &tu.rt;
     let input = req.json()?;
     let projection = Projection::of(req, rt)?;
-    let current = store::get(ctx.db, &ctx.tenant, id, true)
-        .await
-        .map_err(db_error)?
-        .ok_or_else(|| not_found(id))?;
-    check_if_match(req, current.version)?;
-    let (visible, hidden) = tu.visible(&current.doc);
-    let doc = normalize(rt, &input, Some(&visible))?;
-    let stored = tu.write(ctx, current, doc, hidden).await?;
+    let mut attempt = 0;
+    let stored = loop {
+        attempt += 1;
+        let current = store::get(ctx.db, &ctx.tenant, id, true)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| not_found(id))?;
+        check_if_match(req, current.version)?;
+        let (visible, hidden) = tu.visible(&current.doc);
+        let doc = normalize(rt, &input, Some(&visible))?;
+        if let Some(stored) = tu.write(ctx, current, doc, hidden).await? {
+            break stored;
+        }
+        retry_or_conflict(req, attempt)?;
+    };
     let body = projection.apply(rt, &read_form(ctx, &stored));
     Ok(resource_response(200, &body, stored.version))
 }
@@ -251,17 +254,23 @@ pub async fn patch<D: SqlExecutor, K: KeyValue>(
     let rt = &tu.rt;
     let projection = Projection::of(req, rt)?;
     let ops = patch::parse_request(&req.json()?, rt, patch::MAX_OPERATIONS)?;
-    let current = store::get(ctx.db, &ctx.tenant, id, true)
-        .await
-        .map_err(db_error)?
-        .ok_or_else(|| not_found(id))?;
-    check_if_match(req, current.version)?;
-    let (visible, hidden) = tu.visible(&current.doc);
-    let outcome = patch::apply(rt, id, &visible, &ops)?;
-    let stored = if outcome.changed {
-        tu.write(ctx, current, outcome.doc, hidden).await?
-    } else {
-        current
+    let mut attempt = 0;
+    let stored = loop {
+        attempt += 1;
+        let current = store::get(ctx.db, &ctx.tenant, id, true)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| not_found(id))?;
+        check_if_match(req, current.version)?;
+        let (visible, hidden) = tu.visible(&current.doc);
+        let outcome = patch::apply(rt, id, &visible, &ops)?;
+        if !outcome.changed {
+            break current;
+        }
+        if let Some(stored) = tu.write(ctx, current, outcome.doc, hidden).await? {
+            break stored;
+        }
+        retry_or_conflict(req, attempt)?;
     };
     let body = projection.apply(rt, &read_form(ctx, &stored));
     Ok(resource_response(200, &body, stored.version))

@@ -228,6 +228,31 @@ pub async fn update<D: SqlExecutor>(
     }
 }
 
+/// Applies membership changes only, bumping the version whatever it is now:
+/// the document is not rewritten, so a concurrent change to it is not lost,
+/// and concurrent membership changes of one group all apply (each statement
+/// touches only its own member's row). Returns false (nothing written) when
+/// the group is gone.
+pub async fn update_members<D: SqlExecutor>(
+    db: &D,
+    tenant: &str,
+    id: &str,
+    now: &str,
+    members: &Membership,
+) -> Result<bool, DbError> {
+    let mut stmts = vec![Stmt::new(
+        "UPDATE groups SET last_modified = ?, version = version + 1 WHERE tenant_id = ? AND id = ?",
+        vec![now.into(), tenant.into(), id.into()],
+    )];
+    stmts.push(guard_previous_changed());
+    stmts.extend(membership_stmts(tenant, id, members));
+    match db.batch(stmts).await {
+        Ok(_) => Ok(true),
+        Err(e) if is_guard_abort(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 const GROUP_COLUMNS: &str = "r.seq, r.id, r.created_at, r.last_modified, r.version, r.doc";
 const MEMBERS_COLUMN: &str = ", (SELECT json_group_array(json_array(gm.member_id, gm.member_type, \
      coalesce(mu.display_name, mu.user_name, mg.display_name))) FROM group_members gm \
