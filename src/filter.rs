@@ -997,6 +997,25 @@ mod tests {
     }
 
     #[test]
+    fn printed_decimals_read_back_exactly() {
+        // Found by tests/properties.rs: serde_json's default float parsing
+        // can be one ULP off, so a printed double did not parse back equal;
+        // its `float_roundtrip` feature (Cargo.toml) parses exactly.
+        for x in [
+            8.527802907406337e-16,
+            7.18431404051424e-41,
+            -1.0857049545124987e-279,
+            0.1,
+            1e300,
+            5e-324,
+            f64::MAX,
+        ] {
+            let f = cmp(p("x"), Gt, CompValue::Number(Number::from_f64(x).unwrap()));
+            assert_eq!(parse(&f.to_string()), f, "{x}");
+        }
+    }
+
+    #[test]
     fn attribute_paths() {
         // RFC 7644 §3.4.2.2 attrPath = [URI ":"] ATTRNAME *1subAttr; RFC 7643 §2.1 names.
         assert_eq!(parse("$ref eq \"x\""), cmp(p("$ref"), Eq, s("x")));

@@ -33,7 +33,7 @@ enum Case {
     Exact,
     /// The column holds a folded copy: fold the operand only.
     Folded,
-    /// Fold both sides (SQLite's `lower` folds ASCII only).
+    /// Fold ASCII letters on both sides (SQLite's `lower` folds ASCII only).
     Insensitive,
 }
 
@@ -508,7 +508,10 @@ impl Query<'_> {
                 match o.case {
                     Case::Exact => (o.expr.clone(), s.clone()),
                     Case::Folded => (o.expr.clone(), fold(s)),
-                    Case::Insensitive => (format!("lower({})", o.expr), fold(s)),
+                    // Fold the operand as SQLite's `lower` folds the column
+                    // (ASCII only): a Unicode fold would make stored values
+                    // with non-ASCII capitals ("Élodie") unmatchable.
+                    Case::Insensitive => (format!("lower({})", o.expr), s.to_ascii_lowercase()),
                 }
             }
             Kind::DateTime => {
@@ -640,5 +643,54 @@ fn number_value(n: &Number) -> SqlValue {
     match n.as_i64() {
         Some(i) => SqlValue::Int(i),
         None => SqlValue::Real(n.as_f64().unwrap_or(0.0)),
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::filter::parse_filter;
+    use crate::schema::user_resource_type;
+
+    /// Runs `filter`'s condition over one user row holding `display_name`
+    /// and `doc`.
+    fn selects(filter: &str, display_name: &str, doc: &str) -> bool {
+        let rt = user_resource_type(vec![]);
+        let f = parse_filter(filter, &rt.all_schema_urns()).unwrap();
+        let c = condition(&rt, Resource::User, "t", &f).unwrap();
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute("CREATE TABLE users (display_name TEXT, doc TEXT)", [])
+            .unwrap();
+        conn.execute("INSERT INTO users VALUES (?1, ?2)", [display_name, doc])
+            .unwrap();
+        let params = c.params.iter().map(|p| match p {
+            SqlValue::Null => rusqlite::types::Value::Null,
+            SqlValue::Int(i) => rusqlite::types::Value::Integer(*i),
+            SqlValue::Real(x) => rusqlite::types::Value::Real(*x),
+            SqlValue::Text(s) => rusqlite::types::Value::Text(s.clone()),
+        });
+        let sql = format!("SELECT count(*) FROM users r WHERE {}", c.sql);
+        conn.query_row(&sql, rusqlite::params_from_iter(params), |r| {
+            r.get::<_, i64>(0)
+        })
+        .unwrap()
+            == 1
+    }
+
+    #[test]
+    fn case_insensitive_strings_with_non_ascii_capitals_match() {
+        // Found by tests/properties.rs: `lower(column)` folds ASCII only, so a
+        // Unicode-folded operand never matched a stored "Élodie" (RFC 7644
+        // §3.4.2.2 eq, sw; RFC 7643 §2.2 caseExact false).
+        let doc = r#"{"title": "École", "name": {"givenName": "Élodie"}}"#;
+        assert!(selects(r#"displayName eq "Élodie""#, "Élodie", doc));
+        assert!(selects(r#"displayName eq "éLODIE""#, "élodie", doc));
+        assert!(selects(r#"displayName eq "ÉLODIE""#, "Élodie", doc));
+        assert!(selects(r#"title eq "ÉCOLE""#, "", doc));
+        assert!(selects(r#"title sw "ÉC""#, "", doc));
+        assert!(selects(r#"title ew "OLE""#, "", doc));
+        assert!(selects(r#"name.givenName co "LOD""#, "", doc));
+        assert!(!selects(r#"title eq "Ecole""#, "", doc));
     }
 }
