@@ -9,7 +9,10 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::{json, Value};
 
 use scim_worker::filter::parse_filter;
-use scim_worker::patch::{self, MAX_OPERATIONS, PATCH_OP_SCHEMA};
+use scim_worker::patch::{self, PATCH_OP_SCHEMA};
+
+/// The default limit of operations per PATCH.
+const MAX_OPERATIONS: usize = 1000;
 use scim_worker::query::{condition, Resource};
 use scim_worker::resource::{normalize, parse_attr_list, project};
 use scim_worker::schema::{group_resource_type, user_resource_type};

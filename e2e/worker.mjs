@@ -60,9 +60,10 @@ function captureOptions(lines) {
  * With `persist` (a directory), D1 and KV are kept there across restarts
  * (migrations are applied only to a fresh database). With `logs` (an array),
  * every line Miniflare logs and everything workerd writes to stdout/stderr
- * (the worker's console output) is appended to it.
+ * (the worker's console output) is appended to it. `vars` adds worker
+ * variables (e.g. SCIM_MAX_RESULTS).
  */
-export async function startWorker({ port, rateLimit = 100000, persist, logs } = {}) {
+export async function startWorker({ port, rateLimit = 100000, persist, logs, vars = {} } = {}) {
   const listen = port === undefined ? {} : { host: "127.0.0.1", port };
   const storage = persist === undefined ? {} : { d1Persist: join(persist, "d1"), kvPersist: join(persist, "kv") };
   const mf = new Miniflare({
@@ -79,7 +80,7 @@ export async function startWorker({ port, rateLimit = 100000, persist, logs } = 
     ratelimits: {
       SCIM_RATE_LIMITER: { namespace_id: "1001", simple: { limit: rateLimit, period: 60 } },
     },
-    bindings: { SCIM_VENDOR: "scimworker", ADMIN_JWT_SECRET },
+    bindings: { SCIM_VENDOR: "scimworker", ADMIN_JWT_SECRET, ...vars },
   });
   const db = await mf.getD1Database("DB");
   const migrated =

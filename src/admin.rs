@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::error::{ScimError, ScimResult};
 use crate::extension::{self, AttributeDef};
 use crate::http::{Method, Request, Response};
-use crate::list::{Paging, MAX_RESULTS};
+use crate::list::Paging;
 use crate::schema::ResourceType;
 use crate::service::{valid_tenant_id, Ctx, SCIM_PREFIX};
 use crate::store::tenants::{self, Settings};
@@ -500,6 +500,7 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
             base_url: self.base_url(tenant),
             now: self.now.clone(),
             vendor: self.config.vendor.clone(),
+            limits: self.config.limits,
         }
     }
 
@@ -519,10 +520,10 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
 
     async fn list_users(&self, tenant: &str) -> ScimResult<Response> {
         self.tenant(tenant).await?;
-        let paging = Paging::of(self.req)?;
+        let paging = Paging::of(self.req, self.config.limits.max_results)?;
         let spec = PageSpec {
             offset: paging.offset(),
-            limit: paging.count.min(MAX_RESULTS),
+            limit: paging.count,
             ..PageSpec::default()
         };
         let listed = user_store::list_any(self.db, tenant, &spec)
@@ -584,10 +585,10 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
 
     async fn list_groups(&self, tenant: &str) -> ScimResult<Response> {
         self.tenant(tenant).await?;
-        let paging = Paging::of(self.req)?;
+        let paging = Paging::of(self.req, self.config.limits.max_results)?;
         let spec = PageSpec {
             offset: paging.offset(),
-            limit: paging.count.min(MAX_RESULTS),
+            limit: paging.count,
             ..PageSpec::default()
         };
         let listed = group_store::list(self.db, tenant, &spec, false)

@@ -15,10 +15,6 @@ use crate::store::{KeyValue, SqlExecutor};
 
 pub const BULK_REQUEST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 pub const BULK_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
-/// Advertised as `bulk.maxOperations`.
-pub const MAX_OPERATIONS: usize = 1000;
-/// Advertised as `bulk.maxPayloadSize` (bytes).
-pub const MAX_PAYLOAD_SIZE: usize = 1_048_576;
 
 const BULK_ID_PREFIX: &str = "bulkId:";
 
@@ -142,9 +138,10 @@ pub async fn run<D: SqlExecutor, K: KeyValue>(
     ctx: &Ctx<'_, D, K>,
     req: &Request,
 ) -> ScimResult<Response> {
-    if req.body.len() > MAX_PAYLOAD_SIZE {
+    let max_payload = ctx.limits.max_request_bytes;
+    if req.body.len() > max_payload {
         return Err(ScimError::payload_too_large(format!(
-            "The bulk request is larger than maxPayloadSize ({MAX_PAYLOAD_SIZE} bytes)."
+            "The bulk request is larger than maxPayloadSize ({max_payload} bytes)."
         )));
     }
     let body = req.json()?;
@@ -162,9 +159,10 @@ pub async fn run<D: SqlExecutor, K: KeyValue>(
     let ops = field(obj, "Operations")
         .and_then(Value::as_array)
         .ok_or_else(|| ScimError::invalid_syntax("A BulkRequest needs an Operations array."))?;
-    if ops.len() > MAX_OPERATIONS {
+    let max_ops = ctx.limits.max_bulk_operations;
+    if ops.len() > max_ops {
         return Err(ScimError::payload_too_large(format!(
-            "The bulk request has {} operations; maxOperations is {MAX_OPERATIONS}.",
+            "The bulk request has {} operations; maxOperations is {max_ops}.",
             ops.len()
         )));
     }

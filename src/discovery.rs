@@ -3,9 +3,10 @@
 
 use serde_json::{json, Value};
 
+use crate::config::Limits;
 use crate::error::{ScimError, ScimResult};
 use crate::http::Response;
-use crate::list::{list_response, DEFAULT_COUNT, MAX_RESULTS};
+use crate::list::{list_response, DEFAULT_COUNT};
 use crate::schema::{group_resource_type, user_resource_type, ResourceType};
 
 pub const SPC_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
@@ -16,17 +17,14 @@ pub struct Features {
     pub patch: bool,
     pub sort: bool,
     pub etag: bool,
-    pub bulk: Option<(u64, u64)>,
+    pub bulk: bool,
 }
 
 pub const FEATURES: Features = Features {
     patch: true,
     sort: true,
     etag: true,
-    bulk: Some((
-        crate::bulk::MAX_OPERATIONS as u64,
-        crate::bulk::MAX_PAYLOAD_SIZE as u64,
-    )),
+    bulk: true,
 };
 
 /// The resource types without any tenant's custom extension.
@@ -35,10 +33,11 @@ pub fn resource_types() -> Vec<ResourceType> {
 }
 
 /// `GET /ServiceProviderConfig` (RFC 7643 §5).
-pub fn service_provider_config(base_url: &str) -> Value {
+/// The limits are the deployment's (`SCIM_MAX_*` variables).
+pub fn service_provider_config(base_url: &str, limits: &Limits) -> Value {
     let (bulk_supported, max_ops, max_payload) = match FEATURES.bulk {
-        Some((ops, bytes)) => (true, ops, bytes),
-        None => (false, 0, 0),
+        true => (true, limits.max_bulk_operations, limits.max_request_bytes),
+        false => (false, 0, 0),
     };
     json!({
         "schemas": [SPC_SCHEMA],
@@ -48,7 +47,7 @@ pub fn service_provider_config(base_url: &str) -> Value {
             "maxOperations": max_ops,
             "maxPayloadSize": max_payload,
         },
-        "filter": {"supported": true, "maxResults": MAX_RESULTS},
+        "filter": {"supported": true, "maxResults": limits.max_results},
         "changePassword": {"supported": false},
         "sort": {"supported": FEATURES.sort},
         "etag": {"supported": FEATURES.etag},
@@ -57,8 +56,8 @@ pub fn service_provider_config(base_url: &str) -> Value {
             "cursor": true,
             "index": true,
             "defaultPaginationMethod": "index",
-            "defaultPageSize": DEFAULT_COUNT,
-            "maxPageSize": MAX_RESULTS,
+            "defaultPageSize": DEFAULT_COUNT.min(limits.max_results),
+            "maxPageSize": limits.max_results,
         },
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
@@ -139,10 +138,20 @@ mod tests {
     #[test]
     fn service_provider_config_reports_features_without_nulls() {
         // RFC 7643 §5: every capability object has "supported".
-        let spc = service_provider_config("https://x/scim/v2/t");
+        let limits = Limits {
+            max_results: 50,
+            max_bulk_operations: 7,
+            ..Limits::default()
+        };
+        let spc = service_provider_config("https://x/scim/v2/t", &limits);
         assert!(no_nulls(&spc));
         assert_eq!(spc["patch"]["supported"], FEATURES.patch);
-        assert_eq!(spc["filter"]["maxResults"], MAX_RESULTS);
+        // The advertised limits are the configured ones.
+        assert_eq!(spc["filter"]["maxResults"], 50);
+        assert_eq!(spc["pagination"]["maxPageSize"], 50);
+        assert_eq!(spc["pagination"]["defaultPageSize"], 50);
+        assert_eq!(spc["bulk"]["maxOperations"], 7);
+        assert_eq!(spc["bulk"]["maxPayloadSize"], 1_048_576);
         assert_eq!(spc["authenticationSchemes"][0]["type"], "oauthbearertoken");
     }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use wasm_bindgen::JsValue;
 use worker::{event, Context, D1Database, Env, Headers, KvStore};
 
-use crate::config::{Config, DEFAULT_VENDOR};
+use crate::config::{Config, Limits, DEFAULT_VENDOR};
 use crate::http::{Method, Request, Response};
 use crate::limits::RateLimit;
 use crate::service;
@@ -172,6 +172,7 @@ fn config(env: &Env) -> Config {
     Config {
         admin_jwt_secret,
         vendor,
+        limits: Limits::from_vars(|name| env.var(name).ok().map(|v| v.to_string())),
     }
 }
 

@@ -10,6 +10,7 @@ use crate::endpoint::{
 };
 use crate::error::{ScimError, ScimResult};
 use crate::http::{Request, Response};
+use crate::limits;
 use crate::list::{list_body, Found, ListQuery};
 use crate::patch;
 use crate::query::Resource;
@@ -145,6 +146,7 @@ pub async fn create<D: SqlExecutor, K: KeyValue>(
     let rt = group_resource_type();
     let projection = Projection::of(req, &rt)?;
     let mut doc = normalize(&rt, &req.json()?, None)?;
+    limits::check_document(&doc, &ctx.limits)?;
     let members = take_members(&mut doc);
     let id = uuid::Uuid::new_v4().to_string();
     check_members(ctx.db, &ctx.tenant, &id, &members).await?;
@@ -193,6 +195,7 @@ pub async fn replace<D: SqlExecutor, K: KeyValue>(
             .ok_or_else(|| not_found(id))?;
         check_if_match(req, current.version)?;
         let mut doc = normalize(&rt, &input, Some(&current.doc))?;
+        limits::check_document(&doc, &ctx.limits)?;
         let members = take_members(&mut doc);
         check_members(ctx.db, &ctx.tenant, id, &members).await?;
         // PUT replaces the member list: all out, the given ones in.
@@ -237,7 +240,7 @@ pub async fn patch<D: SqlExecutor, K: KeyValue>(
 ) -> ScimResult<Response> {
     let rt = group_resource_type();
     let projection = Projection::of(req, &rt)?;
-    let ops = patch::parse_request(&req.json()?, &rt, patch::MAX_OPERATIONS)?;
+    let ops = patch::parse_request(&req.json()?, &rt, ctx.limits.max_patch_operations)?;
     let mut attempt = 0;
     let version = loop {
         attempt += 1;
@@ -294,6 +297,7 @@ async fn patch_once<D: SqlExecutor, K: KeyValue>(
         .into_iter()
         .map(|(id, kind)| NewMember { id, kind })
         .collect();
+    limits::check_document(&outcome.doc, &ctx.limits)?;
     check_members(ctx.db, &ctx.tenant, id, &add).await?;
     let membership = Membership {
         remove_all: changes.remove_all,

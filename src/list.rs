@@ -10,19 +10,19 @@ pub const LIST_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Li
 
 /// The default page size when `count` is absent.
 pub const DEFAULT_COUNT: u64 = 100;
-/// The largest page served (advertised as `filter.maxResults`).
-pub const MAX_RESULTS: u64 = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Paging {
     /// 1-based (RFC 7644 §3.4.2.4); values below 1 are read as 1.
     pub start_index: u64,
-    /// Capped at `MAX_RESULTS`; negative values are read as 0.
+    /// Capped at the deployment's `maxResults`; negative values are read
+    /// as 0.
     pub count: u64,
 }
 
 impl Paging {
-    pub fn of(req: &Request) -> ScimResult<Paging> {
+    /// From `startIndex` and `count` query parameters; `max` is maxResults.
+    pub fn of(req: &Request, max: u64) -> ScimResult<Paging> {
         let int = |name: &str| -> ScimResult<Option<i64>> {
             match req.query_param(name) {
                 None => Ok(None),
@@ -32,14 +32,14 @@ impl Paging {
                 }),
             }
         };
-        Ok(Self::new(int("startIndex")?, int("count")?))
+        Ok(Self::new(int("startIndex")?, int("count")?, max))
     }
 
-    pub fn new(start_index: Option<i64>, count: Option<i64>) -> Paging {
+    pub fn new(start_index: Option<i64>, count: Option<i64>, max: u64) -> Paging {
         let clamp = |v: i64| u64::try_from(v.max(0)).unwrap_or(0);
         Paging {
             start_index: start_index.map_or(1, |s| clamp(s).max(1)),
-            count: count.map_or(DEFAULT_COUNT, clamp).min(MAX_RESULTS),
+            count: count.map_or(DEFAULT_COUNT, clamp).min(max),
         }
     }
 
@@ -76,13 +76,14 @@ fn descending(order: Option<&str>) -> ScimResult<bool> {
 }
 
 impl ListQuery {
-    /// From the query string of `GET /Users` or `GET /Groups`.
-    pub fn from_query(req: &Request) -> ScimResult<ListQuery> {
+    /// From the query string of `GET /Users` or `GET /Groups`; `max` is
+    /// maxResults.
+    pub fn from_query(req: &Request, max: u64) -> ScimResult<ListQuery> {
         ListQuery {
             filter: req.query_param("filter"),
             sort_by: req.query_param("sortBy"),
             descending: descending(req.query_param("sortOrder").as_deref())?,
-            paging: Paging::of(req)?,
+            paging: Paging::of(req, max)?,
             attributes: req.query_param("attributes"),
             excluded_attributes: req.query_param("excludedAttributes"),
             cursor: req.query_param("cursor"),
@@ -91,7 +92,7 @@ impl ListQuery {
     }
 
     /// From a SearchRequest body (`POST .../.search`, RFC 7644 §3.4.3).
-    pub fn from_search(body: &Value) -> ScimResult<ListQuery> {
+    pub fn from_search(body: &Value, max: u64) -> ScimResult<ListQuery> {
         let obj = body
             .as_object()
             .ok_or_else(|| ScimError::invalid_syntax("A SearchRequest must be a JSON object."))?;
@@ -149,7 +150,7 @@ impl ListQuery {
             filter: string("filter")?,
             sort_by: string("sortBy")?,
             descending: descending(string("sortOrder")?.as_deref())?,
-            paging: Paging::new(int("startIndex")?, int("count")?),
+            paging: Paging::new(int("startIndex")?, int("count")?, max),
             attributes: names("attributes")?,
             excluded_attributes: names("excludedAttributes")?,
             cursor: string("cursor")?,
@@ -305,7 +306,7 @@ mod tests {
     use crate::http::Method;
 
     fn paging(q: &str) -> ScimResult<Paging> {
-        Paging::of(&Request::new(Method::Get, &format!("/Users?{q}")))
+        Paging::of(&Request::new(Method::Get, &format!("/Users?{q}")), 1000)
     }
 
     #[test]
@@ -325,7 +326,7 @@ mod tests {
                 count: 0
             }
         );
-        assert_eq!(paging("count=5000").unwrap().count, MAX_RESULTS);
+        assert_eq!(paging("count=5000").unwrap().count, 1000, "maxResults");
         assert_eq!(
             paging("startindex=3&COUNT=2").unwrap(),
             Paging {
@@ -339,15 +340,18 @@ mod tests {
     #[test]
     fn search_request_reads_the_same_fields_as_the_query() {
         // RFC 7644 §3.4.3: attributes as an array, integers as JSON numbers.
-        let q = ListQuery::from_search(&json!({
-            "schemas": [SEARCH_REQUEST_SCHEMA],
-            "attributes": ["displayName", "userName"],
-            "filter": "userName sw \"a\"",
-            "sortBy": "userName",
-            "sortOrder": "descending",
-            "startIndex": 3,
-            "count": 10,
-        }))
+        let q = ListQuery::from_search(
+            &json!({
+                "schemas": [SEARCH_REQUEST_SCHEMA],
+                "attributes": ["displayName", "userName"],
+                "filter": "userName sw \"a\"",
+                "sortBy": "userName",
+                "sortOrder": "descending",
+                "startIndex": 3,
+                "count": 10,
+            }),
+            1000,
+        )
         .unwrap();
         assert_eq!(q.attributes.as_deref(), Some("displayName,userName"));
         assert_eq!(q.filter.as_deref(), Some("userName sw \"a\""));
@@ -359,11 +363,14 @@ mod tests {
                 count: 10
             }
         );
-        let missing_schema = ListQuery::from_search(&json!({"filter": "x pr"}));
+        let missing_schema = ListQuery::from_search(&json!({"filter": "x pr"}), 1000);
         assert_eq!(missing_schema.unwrap_err().status, 400);
-        let bad_order = ListQuery::from_search(&json!({
-            "schemas": [SEARCH_REQUEST_SCHEMA], "sortOrder": "sideways"
-        }));
+        let bad_order = ListQuery::from_search(
+            &json!({
+                "schemas": [SEARCH_REQUEST_SCHEMA], "sortOrder": "sideways"
+            }),
+            1000,
+        );
         assert_eq!(bad_order.unwrap_err().status, 400);
     }
 }

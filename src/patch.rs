@@ -21,9 +21,6 @@ use crate::schema::{
 
 pub const PATCH_OP_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
-/// The most operations one PATCH request may carry.
-pub const MAX_OPERATIONS: usize = 1000;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpKind {
     Add,

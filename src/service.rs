@@ -9,7 +9,7 @@ use percent_encoding::percent_decode_str;
 use crate::admin;
 use crate::auth;
 use crate::bulk;
-use crate::config::Config;
+use crate::config::{Config, Limits};
 use crate::discovery;
 use crate::error::{ScimError, ScimResult, ScimType};
 use crate::filter::parse_filter;
@@ -23,9 +23,6 @@ use crate::schema::{group_resource_type, ResourceType};
 use crate::store::{KeyValue, SqlExecutor};
 use crate::tokens;
 use crate::users;
-
-/// The largest request body accepted (the same as Bulk's maxPayloadSize).
-pub const MAX_REQUEST_BYTES: usize = crate::bulk::MAX_PAYLOAD_SIZE;
 
 /// Where SCIM lives: `/scim/v2/<tenant>/...`.
 pub const SCIM_PREFIX: &str = "/scim/v2/";
@@ -41,6 +38,8 @@ pub struct Ctx<'a, D, K> {
     pub now: String,
     /// The vendor part of custom extension URNs.
     pub vendor: String,
+    /// The request limits of this deployment.
+    pub limits: Limits,
 }
 
 /// A tenant id: lowercase letters, digits and `-` (never `_`, which Okta
@@ -74,9 +73,10 @@ pub async fn handle_with<D: SqlExecutor, K: KeyValue, L: RateLimit>(
     req: &Request,
     now: DateTime<Utc>,
 ) -> Response {
-    if req.body.len() > MAX_REQUEST_BYTES {
+    let max_bytes = config.limits.max_request_bytes;
+    if req.body.len() > max_bytes {
         return ScimError::payload_too_large(format!(
-            "The request body is larger than {MAX_REQUEST_BYTES} bytes."
+            "The request body is larger than {max_bytes} bytes."
         ))
         .into();
     }
@@ -132,18 +132,20 @@ async fn route<D: SqlExecutor, K: KeyValue, L: RateLimit>(
         base_url: format!("{}{SCIM_PREFIX}{tenant}", req.origin),
         now: timestamp(now),
         vendor: config.vendor.clone(),
+        limits: config.limits,
     };
     tokens::touch(kv, &token, &ctx.now).await?;
     let segments: Vec<String> = segments.map(decode_segment).collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let base = ctx.base_url.as_str();
+    let max = ctx.limits.max_results;
     use Method::{Get, Post};
     match (segments.as_slice(), req.method) {
-        ([".search"], Post) => root_search(&ctx, &ListQuery::from_search(&req.json()?)?).await,
+        ([".search"], Post) => root_search(&ctx, &ListQuery::from_search(&req.json()?, max)?).await,
         ([".search"], _) => not_allowed("POST"),
         (["ServiceProviderConfig"], Get) => Ok(Response::scim(
             200,
-            &discovery::service_provider_config(base),
+            &discovery::service_provider_config(base, &ctx.limits),
         )),
         (["Schemas"], Get) => discovery::schemas(&tenant_types(&ctx).await?, base, None),
         (["Schemas", id], Get) => discovery::schemas(&tenant_types(&ctx).await?, base, Some(id)),
@@ -187,31 +189,34 @@ pub async fn resource<D: SqlExecutor, K: KeyValue>(
     segments: &[&str],
 ) -> Option<ScimResult<Response>> {
     use Method::{Delete, Get, Patch, Post, Put};
+    let max = ctx.limits.max_results;
     Some(match (segments, req.method) {
-        (["Users"], Get) => match ListQuery::from_query(req) {
+        (["Users"], Get) => match ListQuery::from_query(req, max) {
             Ok(q) => users::list(ctx, &q).await,
             Err(e) => Err(e),
         },
         (["Users"], Post) => users::create(ctx, req).await,
         (["Users"], _) => not_allowed("GET, POST"),
-        (["Users", ".search"], Post) => match req.json().and_then(|b| ListQuery::from_search(&b)) {
-            Ok(q) => users::list(ctx, &q).await,
-            Err(e) => Err(e),
-        },
+        (["Users", ".search"], Post) => {
+            match req.json().and_then(|b| ListQuery::from_search(&b, max)) {
+                Ok(q) => users::list(ctx, &q).await,
+                Err(e) => Err(e),
+            }
+        }
         (["Users", ".search"], _) => not_allowed("POST"),
         (["Users", id], Get) => users::get(ctx, req, id).await,
         (["Users", id], Put) => users::replace(ctx, req, id).await,
         (["Users", id], Delete) => users::delete(ctx, req, id).await,
         (["Users", id], Patch) => users::patch(ctx, req, id).await,
         (["Users", _], _) => not_allowed("GET, PUT, PATCH, DELETE"),
-        (["Groups"], Get) => match ListQuery::from_query(req) {
+        (["Groups"], Get) => match ListQuery::from_query(req, max) {
             Ok(q) => groups::list(ctx, &q).await,
             Err(e) => Err(e),
         },
         (["Groups"], Post) => groups::create(ctx, req).await,
         (["Groups"], _) => not_allowed("GET, POST"),
         (["Groups", ".search"], Post) => {
-            match req.json().and_then(|b| ListQuery::from_search(&b)) {
+            match req.json().and_then(|b| ListQuery::from_search(&b, max)) {
                 Ok(q) => groups::list(ctx, &q).await,
                 Err(e) => Err(e),
             }

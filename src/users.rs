@@ -9,6 +9,7 @@ use crate::endpoint::{
 use crate::error::{ScimError, ScimResult};
 use crate::extension::{self, AttributeDef};
 use crate::http::{Request, Response};
+use crate::limits;
 use crate::list::{list_body, Found, ListQuery};
 use crate::patch;
 use crate::query::Resource;
@@ -113,6 +114,7 @@ impl TenantUsers {
         doc: &mut Value,
         hidden: serde_json::Map<String, Value>,
     ) -> ScimResult<Vec<Stmt>> {
+        limits::check_document(doc, &ctx.limits)?;
         let guards =
             extension::check(ctx.db, &ctx.vendor, &ctx.tenant, id, &self.defs, doc).await?;
         extension::restore_hidden(&self.urn, doc, hidden);
@@ -253,7 +255,7 @@ pub async fn patch<D: SqlExecutor, K: KeyValue>(
     let tu = TenantUsers::load(ctx).await?;
     let rt = &tu.rt;
     let projection = Projection::of(req, rt)?;
-    let ops = patch::parse_request(&req.json()?, rt, patch::MAX_OPERATIONS)?;
+    let ops = patch::parse_request(&req.json()?, rt, ctx.limits.max_patch_operations)?;
     let mut attempt = 0;
     let stored = loop {
         attempt += 1;

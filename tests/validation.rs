@@ -160,8 +160,7 @@ fn identity_provider_lookups_use_indexes_not_scans() {
 fn bodies_over_the_limit_are_413_before_anything_is_parsed() {
     let app = App::new();
     let c = app.tenant("acme");
-    let big =
-        json!({"schemas": [USER], "userName": "x".repeat(scim_worker::service::MAX_REQUEST_BYTES)});
+    let big = json!({"schemas": [USER], "userName": "x".repeat(scim_worker::config::Limits::default().max_request_bytes)});
     let r = app.call(&c, "POST", "/Users", Some(big));
     assert_eq!(r.status, 413);
     assert_eq!(r.body["status"], "413");
@@ -169,4 +168,160 @@ fn bodies_over_the_limit_are_413_before_anything_is_parsed() {
         app.rows("SELECT count(*) AS n FROM users", vec![])[0]["n"],
         0
     );
+}
+
+#[test]
+fn configured_limits_are_advertised_and_enforced_with_scim_errors_changing_nothing() {
+    // Issue 7: every limit is configurable (SCIM_MAX_* variables); those SCIM
+    // has a place for are advertised (RFC 7643 §5 ServiceProviderConfig).
+    let mut app = App::new();
+    app.config.limits = scim_worker::config::Limits {
+        max_request_bytes: 4000,
+        max_results: 3,
+        max_patch_operations: 2,
+        max_bulk_operations: 2,
+        max_value_bytes: 100,
+    };
+    let c = app.tenant("acme");
+    let spc = app.call(&c, "GET", "/ServiceProviderConfig", None).body;
+    assert_eq!(spc["filter"]["maxResults"], 3);
+    assert_eq!(spc["pagination"]["maxPageSize"], 3);
+    assert_eq!(spc["bulk"]["maxOperations"], 2);
+    assert_eq!(spc["bulk"]["maxPayloadSize"], 4000);
+
+    for i in 0..5 {
+        let r = app.call(
+            &c,
+            "POST",
+            "/Users",
+            Some(json!({"schemas": [USER], "userName": format!("u{i}")})),
+        );
+        assert_eq!(r.status, 201);
+    }
+    let page = app.call(&c, "GET", "/Users?count=50", None).body;
+    assert_eq!(
+        page["itemsPerPage"], 3,
+        "count above maxResults is read as maxResults"
+    );
+    assert_eq!(page["totalResults"], 5);
+    let page = app.call(&c, "GET", "/Users", None).body;
+    assert_eq!(
+        page["itemsPerPage"], 3,
+        "the default page is no larger either"
+    );
+
+    let id = app
+        .call(&c, "GET", "/Users?filter=userName+eq+%22u0%22", None)
+        .body["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = app.rows("SELECT version, doc FROM users ORDER BY id", vec![]);
+
+    // An attribute value over max_value_bytes: 400 invalidValue naming it.
+    let long = "x".repeat(101);
+    let r = app.call(
+        &c,
+        "POST",
+        "/Users",
+        Some(json!({"schemas": [USER], "userName": "long", "title": long})),
+    );
+    assert_eq!(
+        (r.status, r.body["scimType"].as_str()),
+        (400, Some("invalidValue"))
+    );
+    assert!(r.body["detail"].as_str().unwrap().contains("'title'"));
+    let patch = |ops: serde_json::Value| json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops});
+    let r = app.call(
+        &c,
+        "PATCH",
+        &format!("/Users/{id}"),
+        Some(patch(
+            json!([{"op": "add", "path": "emails", "value": [{"value": long}]}]),
+        )),
+    );
+    assert_eq!(r.status, 400);
+    assert!(r.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("'emails.value'"));
+    let r = app.call(
+        &c,
+        "PUT",
+        &format!("/Users/{id}"),
+        Some(json!({"schemas": [USER], "userName": "u0", "nickName": long})),
+    );
+    assert_eq!(r.status, 400);
+    let r = app.call(&c, "POST", "/Groups", Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": long})));
+    assert_eq!(r.status, 400);
+
+    // PATCH adds that would grow the document past the size limit.
+    let emails: Vec<_> = (0..80)
+        .map(|i| json!({"value": format!("address-{i:03}@a-long-example-domain.com")}))
+        .collect();
+    let r = app.call(
+        &c,
+        "PATCH",
+        &format!("/Users/{id}"),
+        Some(patch(
+            json!([{"op": "add", "path": "emails", "value": emails[..40]}]),
+        )),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let grown = app.rows("SELECT version, doc FROM users ORDER BY id", vec![]);
+    let r = app.call(
+        &c,
+        "PATCH",
+        &format!("/Users/{id}"),
+        Some(patch(
+            json!([{"op": "add", "path": "emails", "value": emails[40..]}]),
+        )),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("largest stored is 4000"));
+    assert_eq!(
+        app.rows("SELECT version, doc FROM users ORDER BY id", vec![]),
+        grown
+    );
+
+    // More PATCH operations than allowed: 400 invalidValue.
+    let three = patch(json!([
+        {"op": "replace", "path": "title", "value": "a"},
+        {"op": "replace", "path": "title", "value": "b"},
+        {"op": "replace", "path": "title", "value": "c"}]));
+    let r = app.call(&c, "PATCH", &format!("/Users/{id}"), Some(three));
+    assert_eq!(
+        (r.status, r.body["scimType"].as_str()),
+        (400, Some("invalidValue"))
+    );
+    assert!(r.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("at most 2 operations"));
+    // Bulk over maxOperations: 413 (RFC 7644 §3.7.4).
+    let op = json!({"method": "POST", "path": "/Users", "bulkId": "b", "data": {"schemas": [USER], "userName": "bulk"}});
+    let r = app.call(&c, "POST", "/Bulk", Some(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": [op, op, op]})));
+    assert_eq!(r.status, 413);
+    // A body over max_request_bytes: 413 before parsing.
+    let r = app.call(
+        &c,
+        "POST",
+        "/Users",
+        Some(json!({"schemas": [USER], "userName": "y".repeat(5000)})),
+    );
+    assert_eq!(r.status, 413);
+    assert_eq!(
+        app.rows("SELECT count(*) AS n FROM users", vec![])[0]["n"],
+        5
+    );
+    // Of all these refusals only the one successful PATCH changed a row.
+    let changed = before
+        .iter()
+        .zip(app.rows("SELECT version, doc FROM users ORDER BY id", vec![]))
+        .filter(|(a, b)| *a != b)
+        .count();
+    assert_eq!(changed, 1);
 }

@@ -56,6 +56,7 @@ impl App {
             config: Config {
                 admin_jwt_secret: Some(ADMIN_SECRET.into()),
                 vendor: "acme-vendor".into(),
+                ..Config::default()
             },
             limiter: Budget::new(u64::MAX),
         }
