@@ -257,37 +257,99 @@ fn a_token_of_tenant_a_reaches_nothing_of_tenant_b_on_any_endpoint() {
         .as_str()
         .unwrap()
         .to_owned();
-    let before = app.rows("SELECT id, version, doc FROM users ORDER BY id", vec![]);
-    let endpoints = [
-        ("GET", "/Users".to_string()),
-        ("POST", "/Users".to_string()),
-        ("GET", format!("/Users/{uid}")),
-        ("PUT", format!("/Users/{uid}")),
-        ("PATCH", format!("/Users/{uid}")),
-        ("DELETE", format!("/Users/{uid}")),
-        ("GET", "/Groups".to_string()),
-        ("GET", format!("/Groups/{gid}")),
-        ("PATCH", format!("/Groups/{gid}")),
-        ("DELETE", format!("/Groups/{gid}")),
-        ("POST", "/Users/.search".to_string()),
-        ("POST", "/.search".to_string()),
-        ("POST", "/Bulk".to_string()),
-        ("GET", "/Schemas".to_string()),
-        ("GET", "/ServiceProviderConfig".to_string()),
+    let state = |app: &App| {
+        [
+            "SELECT tenant_id, id, version, doc, deleted_at FROM users ORDER BY id",
+            "SELECT tenant_id, id, version, doc FROM groups ORDER BY id",
+            "SELECT tenant_id, group_id, member_id FROM group_members ORDER BY member_id",
+            "SELECT tenant_id, name, definition FROM tenant_attributes ORDER BY name",
+        ]
+        .map(|q| app.rows(q, vec![]))
+    };
+    // B has a member in its group and a custom attribute, so there is
+    // something of every kind to reach for.
+    let r = app.call(&b, "PATCH", &format!("/Groups/{gid}"), Some(json!({"schemas": [PATCH], "Operations": [{"op": "add", "path": "members", "value": [{"value": uid}]}]})));
+    assert_eq!(r.status, 204);
+    define(&app, "tenant-b", "badge", json!({"type": "string"}));
+    let before = state(&app);
+    // Every SCIM path, with B's ids where a path takes one, by every method.
+    let paths = [
+        "/Users".to_string(),
+        format!("/Users/{uid}"),
+        "/Users/.search".to_string(),
+        "/Groups".to_string(),
+        format!("/Groups/{gid}"),
+        "/Groups/.search".to_string(),
+        "/.search".to_string(),
+        "/Bulk".to_string(),
+        "/Me".to_string(),
+        "/Schemas".to_string(),
+        "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User".to_string(),
+        "/ResourceTypes".to_string(),
+        "/ResourceTypes/User".to_string(),
+        "/ServiceProviderConfig".to_string(),
     ];
-    let body = json!({"schemas": [USER, PATCH], "userName": "x", "Operations": [{"op": "remove", "path": "members"}]});
-    for (m, p) in &endpoints {
-        // A's token on B's base URL: 401.
-        let crossed = Creds {
-            tenant: "tenant-b".into(),
-            token: a.token.clone(),
-        };
-        let r = app.call(&crossed, m, p, Some(body.clone()));
-        assert_eq!(r.status, 401, "{m} {p}");
-        // A's token on A's base URL with B's ids: not found, nothing changes.
+    let body = json!({"schemas": [USER, PATCH], "userName": "x", "displayName": "x", "Operations": [{"op": "remove", "path": "members"}]});
+    let mut checked = 0;
+    for p in &paths {
+        for m in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+            // A's token on B's base URL: 401, whatever the method.
+            let crossed = Creds {
+                tenant: "tenant-b".into(),
+                token: a.token.clone(),
+            };
+            let r = app.call(&crossed, m, p, Some(body.clone()));
+            assert_eq!(r.status, 401, "{m} {p}");
+            // A's token on A's base URL with B's ids: not found.
+            if p.contains(&uid) || p.contains(&gid) {
+                let r = app.call(&a, m, p, Some(body.clone()));
+                assert!(
+                    r.status == 404 || (r.status == 405 && m == "POST"),
+                    "{m} {p}: {}",
+                    r.body
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 70);
+    // The admin API: A's tenant-scoped JWT on B's tenant is 403 everywhere.
+    let a_admin = app.admin_token(Some("tenant-a"));
+    for (m, p) in [
+        ("GET", "/tenants/tenant-b".to_string()),
+        ("PATCH", "/tenants/tenant-b".to_string()),
+        ("DELETE", "/tenants/tenant-b".to_string()),
+        ("GET", "/tenants/tenant-b/tokens".to_string()),
+        ("POST", "/tenants/tenant-b/tokens".to_string()),
+        ("GET", "/tenants/tenant-b/schema".to_string()),
+        (
+            "PUT",
+            "/tenants/tenant-b/schema/attributes/badge".to_string(),
+        ),
+        (
+            "DELETE",
+            "/tenants/tenant-b/schema/attributes/badge".to_string(),
+        ),
+        ("GET", "/tenants/tenant-b/users".to_string()),
+        ("GET", format!("/tenants/tenant-b/users/{uid}")),
+        ("POST", format!("/tenants/tenant-b/users/{uid}/deactivate")),
+        ("GET", "/tenants/tenant-b/groups".to_string()),
+        ("GET", format!("/tenants/tenant-b/groups/{gid}")),
+        ("GET", "/tenants".to_string()),
+        ("POST", "/tenants".to_string()),
+    ] {
+        let r = app.admin(
+            &a_admin,
+            m,
+            &p,
+            Some(json!({"type": "integer", "name": "n", "id": "x"})),
+        );
+        assert_eq!(r.status, 403, "{m} {p}: {}", r.body);
+        // And B's ids under A's own tenant are not found.
+        let own = p.replace("tenant-b", "tenant-a");
         if p.contains(&uid) || p.contains(&gid) {
-            let r = app.call(&a, m, p, Some(body.clone()));
-            assert_eq!(r.status, 404, "{m} {p}: {}", r.body);
+            let r = app.admin(&a_admin, m, &own, None);
+            assert_eq!(r.status, 404, "{m} {own}");
         }
     }
     let filtered = app.call(&a, "GET", &format!("/Users?filter=id+eq+%22{uid}%22"), None);
@@ -303,10 +365,7 @@ fn a_token_of_tenant_a_reaches_nothing_of_tenant_b_on_any_endpoint() {
     assert_eq!(bulk.body["Operations"][0]["status"], "404");
     let member = app.call(&a, "POST", "/Groups", Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "A", "members": [{"value": uid}]})));
     assert_eq!(member.status, 400);
-    assert_eq!(
-        app.rows("SELECT id, version, doc FROM users ORDER BY id", vec![]),
-        before
-    );
+    assert_eq!(state(&app), before, "nothing of B's changed");
 }
 
 fn define(app: &App, tenant: &str, name: &str, def: Value) -> common::Reply {
