@@ -37,10 +37,13 @@ pub fn retry_or_conflict(req: &Request, attempt: u32) -> ScimResult<()> {
     if req.header("if-match").is_none() && attempt < WRITE_ATTEMPTS {
         Ok(())
     } else {
-        Err(ScimError::precondition_failed(
-            "The resource was changed by another request meanwhile; retry.",
-        ))
+        Err(changed_meanwhile())
     }
+}
+
+/// 412: the resource changed between a request's read and its write.
+pub fn changed_meanwhile() -> ScimError {
+    ScimError::precondition_failed("The resource was changed by another request meanwhile; retry.")
 }
 
 /// Whether an `If-Match`/`If-None-Match` header value names `version`.

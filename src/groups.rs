@@ -5,8 +5,8 @@
 use serde_json::{json, Map, Value};
 
 use crate::endpoint::{
-    check_if_match, etag, filter_condition, not_modified, resource_response, retry_or_conflict,
-    sort_by, Projection,
+    changed_meanwhile, check_if_match, etag, filter_condition, not_modified, resource_response,
+    retry_or_conflict, sort_by, Projection,
 };
 use crate::error::{ScimError, ScimResult};
 use crate::http::{Request, Response};
@@ -338,18 +338,24 @@ pub async fn delete<D: SqlExecutor, K: KeyValue>(
     req: &Request,
     id: &str,
 ) -> ScimResult<Response> {
+    // With If-Match the delete is conditional on the version it names,
+    // in the same statement (RFC 7644 §3.14).
+    let mut version = None;
     if req.header("if-match").is_some() {
         let current = store::get(ctx.db, &ctx.tenant, id, false)
             .await
             .map_err(db_error)?
             .ok_or_else(|| not_found(id))?;
         check_if_match(req, current.version)?;
+        version = Some(current.version);
     }
-    if store::delete(ctx.db, &ctx.tenant, id)
+    if store::delete(ctx.db, &ctx.tenant, id, version)
         .await
         .map_err(db_error)?
     {
         Ok(Response::empty(204))
+    } else if version.is_some() {
+        Err(changed_meanwhile())
     } else {
         Err(not_found(id))
     }

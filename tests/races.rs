@@ -285,3 +285,22 @@ fn a_user_put_without_if_match_replaces_whatever_another_request_wrote() {
     );
     assert_eq!(read.header("etag"), Some("W/\"3\""));
 }
+
+#[test]
+fn a_delete_with_the_if_match_it_read_is_412_after_another_write_and_deletes_nothing() {
+    // RFC 7644 §3.14: the version check and the delete are one statement, so
+    // a write landing between the read and the delete is not overwritten.
+    let (app, c, _, a, _) = setup();
+    let r = user_write_with_race(&app, &c, Method::Delete, &a, json!(null), Some("W/\"1\""));
+    assert_eq!(r.status, 412);
+    let read = app.call(&c, "GET", &format!("/Users/{a}"), None);
+    assert_eq!(read.status, 200);
+    assert_eq!(read.body["title"], "Set meanwhile");
+    // Without If-Match the delete applies whatever the version.
+    let r = user_write_with_race(&app, &c, Method::Delete, &a, json!(null), None);
+    assert_eq!(r.status, 204);
+    assert_eq!(
+        app.call(&c, "GET", &format!("/Users/{a}"), None).status,
+        404
+    );
+}

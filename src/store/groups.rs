@@ -337,15 +337,27 @@ pub async fn list<D: SqlExecutor>(
 
 /// Deletes a group (its membership rows go with it) and its own membership
 /// in other groups. Returns false when there was no such group.
-pub async fn delete<D: SqlExecutor>(db: &D, tenant: &str, id: &str) -> Result<bool, DbError> {
+/// Deletes a group, only if it is at `version` when one is given; false
+/// when nothing was deleted.
+pub async fn delete<D: SqlExecutor>(
+    db: &D,
+    tenant: &str,
+    id: &str,
+    version: Option<i64>,
+) -> Result<bool, DbError> {
+    let mut group = Stmt::new(
+        "DELETE FROM groups WHERE tenant_id = ? AND id = ?",
+        vec![tenant.into(), id.into()],
+    );
+    if let Some(v) = version {
+        group.sql.push_str(" AND version = ?");
+        group.params.push(v.into());
+    }
     // D1 counts the cascaded membership rows in a statement's changes, so
     // "was the group there" is asked of SQLite's own changes() instead.
     let result = db
         .batch(vec![
-            Stmt::new(
-                "DELETE FROM groups WHERE tenant_id = ? AND id = ?",
-                vec![tenant.into(), id.into()],
-            ),
+            group,
             guard_previous_changed(),
             Stmt::new(
                 "DELETE FROM group_members WHERE tenant_id = ? AND member_id = ? AND member_type = 'Group'",

@@ -328,14 +328,17 @@ pub async fn list<D: SqlExecutor>(
 /// (`remove`), or stays as a deactivated tombstone that SCIM no longer sees
 /// (`retain`; its userName is free for a new user). Returns false when there
 /// was no such live user.
+/// Deletes (or, with `retain`, tombstones) a live user, only if it is at
+/// `version` when one is given; false when nothing was deleted.
 pub async fn delete<D: SqlExecutor>(
     db: &D,
     tenant: &str,
     id: &str,
     retain: bool,
     now: &str,
+    version: Option<i64>,
 ) -> Result<bool, DbError> {
-    let user = if retain {
+    let mut user = if retain {
         Stmt::new(
             "UPDATE users SET deleted_at = ?, active = 0, doc = json_set(doc, '$.active', json('false')), \
              last_modified = ?, version = version + 1 \
@@ -348,6 +351,10 @@ pub async fn delete<D: SqlExecutor>(
             vec![tenant.into(), id.into()],
         )
     };
+    if let Some(v) = version {
+        user.sql.push_str(" AND version = ?");
+        user.params.push(v.into());
+    }
     // The user statement runs first so that the guard sees its changes.
     let result = db
         .batch(vec![
