@@ -54,6 +54,26 @@ impl SqlExecutor for D1 {
         result.results::<Row>().map_err(d1_error)
     }
 
+    /// One D1 batch: one round trip, one `D1Result` per statement, in order.
+    async fn query_all(&self, stmts: Vec<Stmt>) -> Result<Vec<Vec<Row>>, DbError> {
+        let prepared = stmts
+            .iter()
+            .map(|s| self.prepare(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let results = self.0.batch(prepared).await.map_err(d1_error)?;
+        if results.len() != stmts.len() {
+            return Err(DbError::Other(format!(
+                "D1 answered {} of {} statements",
+                results.len(),
+                stmts.len()
+            )));
+        }
+        results
+            .iter()
+            .map(|r| r.results::<Row>().map_err(d1_error))
+            .collect()
+    }
+
     async fn batch(&self, stmts: Vec<Stmt>) -> Result<Vec<u64>, DbError> {
         let prepared = stmts
             .iter()

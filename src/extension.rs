@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::error::{ScimError, ScimResult};
 use crate::schema::{AttrType, Attribute, Returned, Schema, SchemaExtension, Uniqueness};
-use crate::store::{col_str, DbError, SqlExecutor, SqlValue, Stmt};
+use crate::store::{col_str, DbError, Row, SqlExecutor, SqlValue, Stmt};
 
 /// The URN of a tenant's extension schema.
 pub fn urn(vendor: &str, tenant: &str) -> String {
@@ -165,17 +165,23 @@ fn db_error(e: DbError) -> ScimError {
 
 /// The tenant's attribute definitions, in the order they were created.
 pub async fn load<D: SqlExecutor>(db: &D, tenant: &str) -> ScimResult<Vec<AttributeDef>> {
-    let rows = db
-        .query(Stmt::new(
-            "SELECT definition FROM tenant_attributes WHERE tenant_id = ? ORDER BY created_at, name",
-            vec![tenant.into()],
-        ))
-        .await
-        .map_err(db_error)?;
-    Ok(rows
-        .iter()
+    let rows = db.query(load_stmt(tenant)).await.map_err(db_error)?;
+    Ok(from_rows(&rows))
+}
+
+/// The statement [`load`] runs, to send along with others in one round trip.
+pub fn load_stmt(tenant: &str) -> Stmt {
+    Stmt::new(
+        "SELECT definition FROM tenant_attributes WHERE tenant_id = ? ORDER BY created_at, name",
+        vec![tenant.into()],
+    )
+}
+
+/// The definitions in the rows of a [`load_stmt`].
+pub fn from_rows(rows: &[Row]) -> Vec<AttributeDef> {
+    rows.iter()
         .filter_map(|r| serde_json::from_str(col_str(r, "definition")?).ok())
-        .collect())
+        .collect()
 }
 
 /// Whether any user of the tenant (tombstones included) holds a value for

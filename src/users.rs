@@ -1,5 +1,7 @@
 //! The /Users endpoints (RFC 7644 §3.3, §3.4.1, §3.4.2, §3.5.1, §3.6).
 
+use std::sync::OnceLock;
+
 use serde_json::{json, Map, Value};
 
 use crate::endpoint::{
@@ -12,13 +14,15 @@ use crate::http::{Request, Response};
 use crate::limits;
 use crate::list::{list_body, Found, ListQuery};
 use crate::patch;
-use crate::query::Resource;
+use crate::query::{Resource, SqlCondition};
 use crate::resource::normalize;
 use crate::schema::{user_resource_type, ResourceType, ENTERPRISE_USER_SCHEMA};
 use crate::service::Ctx;
 use crate::store::tenants::{self, DeletePolicy};
 use crate::store::users::{self as store, StoredUser};
-use crate::store::{DbError, KeyValue, Keyset, PageSpec, SqlExecutor, Stmt};
+use crate::store::{
+    next_rows, read_all, DbError, KeyValue, Keyset, Listed, PageSpec, SqlExecutor, Stmt,
+};
 
 fn db_error(e: DbError) -> ScimError {
     match e {
@@ -93,15 +97,30 @@ pub struct TenantUsers {
     pub urn: String,
 }
 
+/// The User type of core and Enterprise alone. Every tenant's User type
+/// extends it, and a request that names nothing beyond it reads the same
+/// rows with it: such a request needs the tenant's definitions only to
+/// decode and project, so they are read in the same round trip as the
+/// rows rather than before them.
+fn core_type() -> &'static ResourceType {
+    static CORE: OnceLock<ResourceType> = OnceLock::new();
+    CORE.get_or_init(|| user_resource_type(Vec::new()))
+}
+
 impl TenantUsers {
     pub async fn load<D: SqlExecutor, K: KeyValue>(ctx: &Ctx<'_, D, K>) -> ScimResult<Self> {
         let defs = extension::load(ctx.db, &ctx.tenant).await?;
+        Ok(Self::with_defs(ctx, defs))
+    }
+
+    /// The schema of a tenant whose definitions are `defs`.
+    fn with_defs<D, K>(ctx: &Ctx<'_, D, K>, defs: Vec<AttributeDef>) -> Self {
         let ext = extension::schema(&ctx.vendor, &ctx.tenant, &defs);
-        Ok(TenantUsers {
+        TenantUsers {
             rt: user_resource_type(ext.into_iter().collect()),
             urn: extension::urn(&ctx.vendor, &ctx.tenant),
             defs,
-        })
+        }
     }
 
     /// Validates a normalized document beyond its SCIM types, puts back the
@@ -201,16 +220,60 @@ pub async fn get<D: SqlExecutor, K: KeyValue>(
     req: &Request,
     id: &str,
 ) -> ScimResult<Response> {
-    let rt = resource_type(ctx).await?;
+    let Ok(core) = Projection::of(req, core_type()) else {
+        // The projection names something beyond core and Enterprise (or is
+        // invalid): the tenant's schema decides, so it is read first.
+        let rt = resource_type(ctx).await?;
+        let projection = Projection::of(req, &rt)?;
+        let user = store::get(ctx.db, &ctx.tenant, id, projection.wants("groups"))
+            .await
+            .map_err(db_error)?;
+        return answer_get(ctx, req, id, &rt, &projection, user);
+    };
+    // The definitions and the user in one round trip.
+    let with_groups = core.wants("groups");
+    let mut results = read_all(
+        ctx.db,
+        vec![
+            extension::load_stmt(&ctx.tenant),
+            store::get_stmt(&ctx.tenant, id, with_groups),
+        ],
+    )
+    .await
+    .map_err(db_error)?
+    .into_iter();
+    let defs = extension::from_rows(&next_rows(&mut results).map_err(db_error)?);
+    let rows = next_rows(&mut results).map_err(db_error)?;
+    if defs.is_empty() {
+        let user = store::get_from_rows(&rows).map_err(db_error)?;
+        return answer_get(ctx, req, id, core_type(), &core, user);
+    }
+    let rt = TenantUsers::with_defs(ctx, defs).rt;
     let projection = Projection::of(req, &rt)?;
-    let user = store::get(ctx.db, &ctx.tenant, id, projection.wants("groups"))
-        .await
-        .map_err(db_error)?
-        .ok_or_else(|| not_found(id))?;
+    let user = if projection.wants("groups") == with_groups {
+        store::get_from_rows(&rows)
+    } else {
+        // The tenant's schema reads the user otherwise: read it again so.
+        store::get(ctx.db, &ctx.tenant, id, projection.wants("groups")).await
+    }
+    .map_err(db_error)?;
+    answer_get(ctx, req, id, &rt, &projection, user)
+}
+
+/// The answer to a GET of user `id`, read as `user`.
+fn answer_get<D, K>(
+    ctx: &Ctx<'_, D, K>,
+    req: &Request,
+    id: &str,
+    rt: &ResourceType,
+    projection: &Projection,
+    user: Option<StoredUser>,
+) -> ScimResult<Response> {
+    let user = user.ok_or_else(|| not_found(id))?;
     if let Some(r) = not_modified(req, user.version) {
         return Ok(r);
     }
-    let body = projection.apply(&rt, &read_form(ctx, &user));
+    let body = projection.apply(rt, &read_form(ctx, &user));
     Ok(resource_response(200, &body, user.version))
 }
 
@@ -328,8 +391,67 @@ pub async fn list<D: SqlExecutor, K: KeyValue>(
     Ok(Response::scim(200, &body))
 }
 
+/// What a list query reads, as one User type understands it: its
+/// projection, filter condition and sort expression.
+struct Reads {
+    projection: Projection,
+    condition: Option<SqlCondition>,
+    sort: Option<String>,
+}
+
+impl Reads {
+    /// In the order errors are reported: projection, filter, sort.
+    fn of<D, K>(ctx: &Ctx<'_, D, K>, rt: &ResourceType, query: &ListQuery) -> ScimResult<Reads> {
+        let projection = Projection::from_params(
+            query.attributes.as_deref(),
+            query.excluded_attributes.as_deref(),
+            rt,
+        )?;
+        let condition = filter_condition(rt, Resource::User, &ctx.tenant, query.filter.as_deref())?;
+        let sort = sort_by(rt, Resource::User, query)?;
+        Ok(Reads {
+            projection,
+            condition,
+            sort,
+        })
+    }
+
+    fn spec(
+        &self,
+        query: &ListQuery,
+        offset: u64,
+        limit: u64,
+        keyset: Option<Keyset>,
+    ) -> PageSpec<'_> {
+        PageSpec {
+            clause: self
+                .condition
+                .as_ref()
+                .map(|c| (c.sql.as_str(), c.params.as_slice())),
+            sort: self.sort.as_deref().map(|s| (s, query.descending)),
+            offset,
+            limit,
+            keyset,
+        }
+    }
+
+    /// Whether the store runs the same statements for `other`.
+    fn same_statements(&self, other: &Reads) -> bool {
+        self.condition == other.condition
+            && self.sort == other.sort
+            && self.projection.wants("groups") == other.projection.wants("groups")
+    }
+}
+
 /// The users matching a list query, in order, projected: from `offset`
 /// (0-based) or after/before a keyset position, at most `limit` of them.
+///
+/// When the filter and the sort name nothing beyond core and Enterprise,
+/// the tenant's definitions are read in the same round trip as the page,
+/// and its full schema then checks that it reads the same statements (else
+/// the page is read again with them). Otherwise, or when the filter does
+/// not parse, the definitions are read first, so every answer and error is
+/// the full schema's.
 pub async fn search<D: SqlExecutor, K: KeyValue>(
     ctx: &Ctx<'_, D, K>,
     query: &ListQuery,
@@ -337,27 +459,57 @@ pub async fn search<D: SqlExecutor, K: KeyValue>(
     limit: u64,
     keyset: Option<Keyset>,
 ) -> ScimResult<Found> {
-    let rt = resource_type(ctx).await?;
-    let projection = Projection::from_params(
-        query.attributes.as_deref(),
-        query.excluded_attributes.as_deref(),
-        &rt,
-    )?;
-    let condition = filter_condition(&rt, Resource::User, &ctx.tenant, query.filter.as_deref())?;
-    let sort = sort_by(&rt, Resource::User, query)?;
-    let spec = PageSpec {
-        clause: condition
-            .as_ref()
-            .map(|c| (c.sql.as_str(), c.params.as_slice())),
-        sort: sort.as_deref().map(|s| (s, query.descending)),
-        offset,
-        limit,
-        keyset,
+    let sort_named = query
+        .sort_by
+        .as_deref()
+        .is_some_and(|s| !s.trim().is_empty());
+    let core = Reads::of(ctx, core_type(), query)
+        .ok()
+        // A sortBy core does not know may name a custom attribute.
+        .filter(|r| r.sort.is_some() || !sort_named);
+    let Some(core) = core else {
+        let rt = resource_type(ctx).await?;
+        let reads = Reads::of(ctx, &rt, query)?;
+        let spec = reads.spec(query, offset, limit, keyset);
+        let listed = store::list(ctx.db, &ctx.tenant, &spec, reads.projection.wants("groups"))
+            .await
+            .map_err(db_error)?;
+        return Ok(found(ctx, &rt, &reads.projection, &listed));
     };
-    let listed = store::list(ctx.db, &ctx.tenant, &spec, projection.wants("groups"))
-        .await
-        .map_err(db_error)?;
-    Ok(Found {
+    let spec = core.spec(query, offset, limit, keyset);
+    let (leading, listed) = store::list_after(
+        ctx.db,
+        vec![extension::load_stmt(&ctx.tenant)],
+        &ctx.tenant,
+        &spec,
+        core.projection.wants("groups"),
+    )
+    .await
+    .map_err(db_error)?;
+    let defs = extension::from_rows(&next_rows(&mut leading.into_iter()).map_err(db_error)?);
+    if defs.is_empty() {
+        return Ok(found(ctx, core_type(), &core.projection, &listed));
+    }
+    let rt = TenantUsers::with_defs(ctx, defs).rt;
+    let reads = Reads::of(ctx, &rt, query)?;
+    let listed = if reads.same_statements(&core) {
+        listed
+    } else {
+        let spec = reads.spec(query, offset, limit, keyset);
+        store::list(ctx.db, &ctx.tenant, &spec, reads.projection.wants("groups"))
+            .await
+            .map_err(db_error)?
+    };
+    Ok(found(ctx, &rt, &reads.projection, &listed))
+}
+
+fn found<D, K>(
+    ctx: &Ctx<'_, D, K>,
+    rt: &ResourceType,
+    projection: &Projection,
+    listed: &Listed<StoredUser>,
+) -> Found {
+    Found {
         total: listed.total,
         more: listed.more,
         seq_range: listed
@@ -368,7 +520,7 @@ pub async fn search<D: SqlExecutor, K: KeyValue>(
         resources: listed
             .items
             .iter()
-            .map(|r| projection.apply(&rt, &read_form(ctx, r)))
+            .map(|r| projection.apply(rt, &read_form(ctx, r)))
             .collect(),
-    })
+    }
 }

@@ -108,6 +108,39 @@ pub trait SqlExecutor {
     /// Runs the statements in order, atomically: all of them or none.
     /// Returns the number of rows each statement changed.
     async fn batch(&self, stmts: Vec<Stmt>) -> Result<Vec<u64>, DbError>;
+    /// Runs read statements in order, in one round trip where the database
+    /// allows it (a D1 batch), and returns each one's rows. This default
+    /// runs them one by one.
+    async fn query_all(&self, stmts: Vec<Stmt>) -> Result<Vec<Vec<Row>>, DbError> {
+        let mut out = Vec::with_capacity(stmts.len());
+        for stmt in stmts {
+            out.push(self.query(stmt).await?);
+        }
+        Ok(out)
+    }
+}
+
+/// Runs read statements in one round trip: one statement alone as a plain
+/// query, several with [`SqlExecutor::query_all`]. Returns each one's rows.
+pub async fn read_all<D: SqlExecutor>(
+    db: &D,
+    mut stmts: Vec<Stmt>,
+) -> Result<Vec<Vec<Row>>, DbError> {
+    match stmts.len() {
+        0 => Ok(Vec::new()),
+        1 => match stmts.pop() {
+            Some(stmt) => Ok(vec![db.query(stmt).await?]),
+            None => Ok(Vec::new()),
+        },
+        _ => db.query_all(stmts).await,
+    }
+}
+
+/// The next statement's rows from a [`read_all`] answer.
+pub fn next_rows(results: &mut impl Iterator<Item = Vec<Row>>) -> Result<Vec<Row>, DbError> {
+    results
+        .next()
+        .ok_or_else(|| DbError::Other("a statement of the batch returned no result".into()))
 }
 
 /// A string key-value store (Workers KV in the worker).
@@ -194,110 +227,200 @@ pub async fn page<D: SqlExecutor>(
     spec: &PageSpec<'_>,
     columns: &str,
 ) -> Result<Page, DbError> {
-    let PageSpec {
-        clause,
-        sort,
-        offset,
-        limit,
-        keyset,
-    } = *spec;
-    let mut where_sql = base.to_owned();
-    let mut params: Vec<SqlValue> = vec![tenant.into()];
-    if let Some((c, p)) = clause {
-        where_sql.push_str(" AND (");
-        where_sql.push_str(c);
-        where_sql.push(')');
-        params.extend_from_slice(p);
+    let (_, page) = page_after(db, Vec::new(), table, base, tenant, spec, columns).await?;
+    Ok(page)
+}
+
+/// [`page`], with the read statements `leading` sent in the same round
+/// trip, before the page's own; returns their rows as well. The page's
+/// statements in that round trip are its rows and, when the rows cannot
+/// tell the total, its count; a count that the rows turn out not to tell
+/// (a full page) follows in a second round trip.
+pub async fn page_after<D: SqlExecutor>(
+    db: &D,
+    leading: Vec<Stmt>,
+    table: &str,
+    base: &str,
+    tenant: &str,
+    spec: &PageSpec<'_>,
+    columns: &str,
+) -> Result<(Vec<Vec<Row>>, Page), DbError> {
+    let mut plan = PagePlan::new(table, base, tenant, spec, columns);
+    let lead = leading.len();
+    let mut stmts = leading;
+    stmts.extend(plan.rows.take());
+    if plan.count_needed() {
+        stmts.push(plan.count_stmt());
     }
-    // The total costs a count(*) over every match; a page that comes back
-    // short of its limit already tells it, so the count runs only when the
-    // page cannot (an IdP's `userName eq` lookup is then one statement).
-    let count = |params: Vec<SqlValue>| async {
-        let rows = db
-            .query(Stmt::new(
-                format!("SELECT count(*) AS n FROM {table} r WHERE {where_sql}"),
-                params,
-            ))
-            .await?;
-        Ok::<u64, DbError>(
-            rows.first()
-                .and_then(|r| col_i64(r, "n"))
-                .map_or(0, |n| u64::try_from(n).unwrap_or(0)),
-        )
-    };
-    let limit_param = |n: u64| SqlValue::Int(i64::try_from(n).unwrap_or(i64::MAX));
-    if limit == 0 {
-        return Ok(Page {
-            total: count(params).await?,
-            rows: Vec::new(),
-            more: false,
-        });
+    let mut results = read_all(db, stmts).await?.into_iter();
+    let mut leading_rows = Vec::with_capacity(lead);
+    for _ in 0..lead {
+        leading_rows.push(next_rows(&mut results)?);
     }
-    if let Some(k) = keyset {
-        // Keyset pages read one row more than asked, to know whether the
-        // page has a successor; the cost is independent of the position.
-        let (cmp, dir, seq) = match k {
-            Keyset::After(s) => (">", "ASC", s),
-            Keyset::Before(s) => ("<", "DESC", s),
-        };
-        let mut page_params = params.clone();
-        page_params.push(SqlValue::Int(seq));
-        page_params.push(limit_param(limit.saturating_add(1)));
-        let mut rows = db
-            .query(Stmt::new(
+    let page = plan.finish(db, results).await?;
+    Ok((leading_rows, page))
+}
+
+/// The statements of one page and how its answer is read.
+struct PagePlan {
+    /// The page's rows; none when the page is empty by its limit. Taken
+    /// when sent.
+    rows: Option<Stmt>,
+    /// The count's statement, built on demand.
+    count_sql: String,
+    params: Vec<SqlValue>,
+    offset: u64,
+    limit: u64,
+    keyset: Option<Keyset>,
+}
+
+fn count_of(rows: &[Row]) -> u64 {
+    rows.first()
+        .and_then(|r| col_i64(r, "n"))
+        .map_or(0, |n| u64::try_from(n).unwrap_or(0))
+}
+
+impl PagePlan {
+    fn new(table: &str, base: &str, tenant: &str, spec: &PageSpec<'_>, columns: &str) -> Self {
+        let PageSpec {
+            clause,
+            sort,
+            offset,
+            limit,
+            keyset,
+        } = *spec;
+        let mut where_sql = base.to_owned();
+        let mut params: Vec<SqlValue> = vec![tenant.into()];
+        if let Some((c, p)) = clause {
+            where_sql.push_str(" AND (");
+            where_sql.push_str(c);
+            where_sql.push(')');
+            params.extend_from_slice(p);
+        }
+        let limit_param = |n: u64| SqlValue::Int(i64::try_from(n).unwrap_or(i64::MAX));
+        let rows = if limit == 0 {
+            None
+        } else if let Some(k) = keyset {
+            // Keyset pages read one row more than asked, to know whether the
+            // page has a successor; the cost is independent of the position.
+            let (cmp, dir, seq) = match k {
+                Keyset::After(s) => (">", "ASC", s),
+                Keyset::Before(s) => ("<", "DESC", s),
+            };
+            let mut page_params = params.clone();
+            page_params.push(SqlValue::Int(seq));
+            page_params.push(limit_param(limit.saturating_add(1)));
+            Some(Stmt::new(
                 format!(
                     "SELECT {columns} FROM {table} r WHERE {where_sql} AND r.seq {cmp} ? \
                      ORDER BY r.seq {dir} LIMIT ?"
                 ),
                 page_params,
             ))
-            .await?;
-        let more = rows.len() as u64 > limit;
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        if matches!(k, Keyset::Before(_)) {
-            rows.reverse();
-        }
-        let total = if k == Keyset::After(0) && !more {
-            rows.len() as u64
         } else {
-            count(params).await?
+            // RFC 7644 §3.4.2.3: unassigned values sort last.
+            let order = match sort {
+                Some((expr, false)) => format!("{expr} IS NULL, {expr} ASC, "),
+                Some((expr, true)) => format!("{expr} IS NULL, {expr} DESC, "),
+                None => String::new(),
+            };
+            // A filter answered through an index table (`r.id IN (SELECT ...)`)
+            // selects few rows; left alone, SQLite would walk the tenant in `seq`
+            // order and probe each row. `+r.seq` stops the ORDER BY from choosing
+            // that index, so the lookup drives the query and the few matches sort.
+            let seq = if clause.is_some_and(|(c, _)| c.contains("r.id IN (")) {
+                "+r.seq"
+            } else {
+                "r.seq"
+            };
+            let mut page_params = params.clone();
+            page_params.push(limit_param(limit));
+            page_params.push(limit_param(offset));
+            Some(Stmt::new(
+                format!(
+                    "SELECT {columns} FROM {table} r WHERE {where_sql} ORDER BY {order}{seq} LIMIT ? OFFSET ?"
+                ),
+                page_params,
+            ))
         };
-        return Ok(Page { total, rows, more });
+        PagePlan {
+            rows,
+            count_sql: format!("SELECT count(*) AS n FROM {table} r WHERE {where_sql}"),
+            params,
+            offset,
+            limit,
+            keyset,
+        }
     }
-    // RFC 7644 §3.4.2.3: unassigned values sort last.
-    let order = match sort {
-        Some((expr, false)) => format!("{expr} IS NULL, {expr} ASC, "),
-        Some((expr, true)) => format!("{expr} IS NULL, {expr} DESC, "),
-        None => String::new(),
-    };
-    // A filter answered through an index table (`r.id IN (SELECT ...)`)
-    // selects few rows; left alone, SQLite would walk the tenant in `seq`
-    // order and probe each row. `+r.seq` stops the ORDER BY from choosing
-    // that index, so the lookup drives the query and the few matches sort.
-    let seq = if clause.is_some_and(|(c, _)| c.contains("r.id IN (")) {
-        "+r.seq"
-    } else {
-        "r.seq"
-    };
-    let mut page_params = params.clone();
-    page_params.push(limit_param(limit));
-    page_params.push(limit_param(offset));
-    let rows = db
-        .query(Stmt::new(
-            format!(
-                "SELECT {columns} FROM {table} r WHERE {where_sql} ORDER BY {order}{seq} LIMIT ? OFFSET ?"
-            ),
-            page_params,
-        ))
-        .await?;
-    let short = (rows.len() as u64) < limit && (offset == 0 || !rows.is_empty());
-    let total = if short {
-        offset + rows.len() as u64
-    } else {
-        count(params).await?
-    };
-    let more = offset.saturating_add(rows.len() as u64) < total;
-    Ok(Page { total, rows, more })
+
+    /// Whether the total needs the count whatever rows come back: an empty
+    /// page by its limit, or a keyset page other than the first.
+    fn count_needed(&self) -> bool {
+        self.limit == 0 || self.keyset.is_some_and(|k| k != Keyset::After(0))
+    }
+
+    fn count_stmt(&self) -> Stmt {
+        Stmt::new(self.count_sql.clone(), self.params.clone())
+    }
+
+    /// The page from the answers to its statements (rows, then the count
+    /// when [`Self::count_needed`]). The total costs a count(*) over every
+    /// match; a page that comes back short of its limit already tells it,
+    /// so otherwise the count runs only when the page cannot (an IdP's
+    /// `userName eq` lookup is then one statement).
+    async fn finish<D: SqlExecutor>(
+        self,
+        db: &D,
+        mut results: impl Iterator<Item = Vec<Row>>,
+    ) -> Result<Page, DbError> {
+        // The rows' statement was sent unless the limit is 0.
+        let mut rows = if self.limit > 0 {
+            next_rows(&mut results)?
+        } else {
+            Vec::new()
+        };
+        let known = if self.count_needed() {
+            Some(count_of(&next_rows(&mut results)?))
+        } else {
+            None
+        };
+        let count = || async {
+            match known {
+                Some(n) => Ok::<u64, DbError>(n),
+                None => Ok(count_of(&db.query(self.count_stmt()).await?)),
+            }
+        };
+        let limit = self.limit;
+        if limit == 0 {
+            return Ok(Page {
+                total: count().await?,
+                rows: Vec::new(),
+                more: false,
+            });
+        }
+        if let Some(k) = self.keyset {
+            let more = rows.len() as u64 > limit;
+            rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            if matches!(k, Keyset::Before(_)) {
+                rows.reverse();
+            }
+            let total = if k == Keyset::After(0) && !more {
+                rows.len() as u64
+            } else {
+                count().await?
+            };
+            return Ok(Page { total, rows, more });
+        }
+        let offset = self.offset;
+        let short = (rows.len() as u64) < limit && (offset == 0 || !rows.is_empty());
+        let total = if short {
+            offset + rows.len() as u64
+        } else {
+            count().await?
+        };
+        let more = offset.saturating_add(rows.len() as u64) < total;
+        Ok(Page { total, rows, more })
+    }
 }
 
 /// Reads a text column.

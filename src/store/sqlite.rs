@@ -95,6 +95,13 @@ impl SqlExecutor for SqliteExecutor {
         run_query(&conn, &stmt)
     }
 
+    /// Runs the statements in order under one hold of the connection, so no
+    /// write lands between them.
+    async fn query_all(&self, stmts: Vec<Stmt>) -> Result<Vec<Vec<Row>>, DbError> {
+        let conn = self.lock()?;
+        stmts.iter().map(|s| run_query(&conn, s)).collect()
+    }
+
     async fn batch(&self, stmts: Vec<Stmt>) -> Result<Vec<u64>, DbError> {
         let mut conn = self.lock()?;
         let tx = conn.transaction().map_err(err)?;

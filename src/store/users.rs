@@ -214,13 +214,21 @@ pub async fn get<D: SqlExecutor>(
     id: &str,
     with_groups: bool,
 ) -> Result<Option<StoredUser>, DbError> {
+    let rows = db.query(get_stmt(tenant, id, with_groups)).await?;
+    get_from_rows(&rows)
+}
+
+/// The statement [`get`] runs, to send along with others in one round trip.
+pub fn get_stmt(tenant: &str, id: &str, with_groups: bool) -> Stmt {
     let sql = format!(
         "SELECT {} FROM users r WHERE r.tenant_id = ? AND r.id = ? AND r.deleted_at IS NULL",
         select_columns(with_groups)
     );
-    let rows = db
-        .query(Stmt::new(sql, vec![tenant.into(), id.into()]))
-        .await?;
+    Stmt::new(sql, vec![tenant.into(), id.into()])
+}
+
+/// The user in the rows of a [`get_stmt`].
+pub fn get_from_rows(rows: &[Row]) -> Result<Option<StoredUser>, DbError> {
     rows.first().map(from_row).transpose()
 }
 
@@ -312,16 +320,30 @@ pub async fn list<D: SqlExecutor>(
     spec: &super::PageSpec<'_>,
     with_groups: bool,
 ) -> Result<super::Listed<StoredUser>, DbError> {
-    super::page(
+    let (_, listed) = list_after(db, Vec::new(), tenant, spec, with_groups).await?;
+    Ok(listed)
+}
+
+/// [`list`], with the read statements `leading` sent in the same round trip
+/// (see [`super::page_after`]); returns their rows as well.
+pub async fn list_after<D: SqlExecutor>(
+    db: &D,
+    leading: Vec<Stmt>,
+    tenant: &str,
+    spec: &super::PageSpec<'_>,
+    with_groups: bool,
+) -> Result<(Vec<Vec<Row>>, super::Listed<StoredUser>), DbError> {
+    let (leading_rows, page) = super::page_after(
         db,
+        leading,
         "users",
         "r.tenant_id = ? AND r.deleted_at IS NULL",
         tenant,
         spec,
         &select_columns(with_groups),
     )
-    .await?
-    .decode(from_row)
+    .await?;
+    Ok((leading_rows, page.decode(from_row)?))
 }
 
 /// Deletes a live user and its memberships atomically: the row goes

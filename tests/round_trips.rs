@@ -1,0 +1,344 @@
+//! Round trips to the database per request (issue 6): the lookups identity
+//! providers make before every write (`userName eq`, `externalId eq`,
+//! `emails[type eq "work"].value eq`, GET by id, a group by displayName)
+//! read the tenant's custom attribute definitions in the same round trip as
+//! the resource, with or without custom attributes defined. A request that
+//! names a custom attribute reads the definitions first, as before, and
+//! gets the same answer.
+
+mod common;
+
+use std::cell::RefCell;
+
+use common::{App, Creds};
+use scim_worker::http::{Method, Request};
+use scim_worker::service;
+use scim_worker::store::sqlite::SqliteExecutor;
+use scim_worker::store::{DbError, Row, SqlExecutor, Stmt};
+use serde_json::{json, Value};
+
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+const URN: &str = "urn:acme-vendor:scim:schemas:extension:acme:2:User";
+
+/// SQLite, recording every call the service makes: each is one round trip.
+struct Counting<'a> {
+    inner: &'a SqliteExecutor,
+    calls: RefCell<Vec<String>>,
+}
+
+impl SqlExecutor for Counting<'_> {
+    async fn query(&self, stmt: Stmt) -> Result<Vec<Row>, DbError> {
+        self.calls.borrow_mut().push(format!("query: {}", stmt.sql));
+        self.inner.query(stmt).await
+    }
+
+    async fn query_all(&self, stmts: Vec<Stmt>) -> Result<Vec<Vec<Row>>, DbError> {
+        let sql: Vec<&str> = stmts.iter().map(|s| s.sql.as_str()).collect();
+        self.calls
+            .borrow_mut()
+            .push(format!("query_all: {}", sql.join(" ; ")));
+        self.inner.query_all(stmts).await
+    }
+
+    async fn batch(&self, stmts: Vec<Stmt>) -> Result<Vec<u64>, DbError> {
+        self.calls
+            .borrow_mut()
+            .push(format!("batch of {}", stmts.len()));
+        self.inner.batch(stmts).await
+    }
+}
+
+struct Counted {
+    status: u16,
+    body: Value,
+    etag: Option<String>,
+    calls: Vec<String>,
+}
+
+/// A SCIM call (path relative to the tenant's base URL) through a counting
+/// executor, with extra headers.
+fn counted_with(app: &App, c: &Creds, path: &str, headers: &[(&str, &str)]) -> Counted {
+    let db = Counting {
+        inner: &app.db,
+        calls: RefCell::new(Vec::new()),
+    };
+    let mut req = Request::new(Method::Get, &format!("/scim/v2/{}{path}", c.tenant))
+        .with_header("Authorization", &format!("Bearer {}", c.token));
+    for (k, v) in headers {
+        req = req.with_header(k, v);
+    }
+    let response = pollster::block_on(service::handle_with(
+        &app.config,
+        &db,
+        &app.kv,
+        &app.limiter,
+        &req,
+        app.now,
+    ));
+    Counted {
+        status: response.status,
+        body: response.json_body().unwrap_or(Value::Null),
+        etag: response.header("etag").map(str::to_owned),
+        calls: db.calls.into_inner(),
+    }
+}
+
+fn counted(app: &App, c: &Creds, path: &str) -> Counted {
+    counted_with(app, c, path, &[])
+}
+
+fn filter(f: &str) -> String {
+    let q: String = form_urlencoded::byte_serialize(f.as_bytes()).collect();
+    format!("/Users?filter={q}")
+}
+
+fn define(app: &App, tenant: &str, name: &str, def: Value) {
+    let r = app.admin(
+        &app.admin_token(Some(tenant)),
+        "PUT",
+        &format!("/tenants/{tenant}/schema/attributes/{name}"),
+        Some(def),
+    );
+    assert_eq!(r.status, 201, "{name}: {}", r.body);
+}
+
+fn create(app: &App, c: &Creds, body: Value) -> String {
+    let r = app.call(c, "POST", "/Users", Some(body));
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+/// A tenant `acme` with custom attributes, and its users ann and bob.
+fn custom_tenant(app: &App) -> (Creds, String, String) {
+    let c = app.tenant("acme");
+    define(app, "acme", "costCenter", json!({"type": "string"}));
+    define(app, "acme", "badge", json!({"type": "uniqueNumber"}));
+    let ann = create(
+        app,
+        &c,
+        json!({"schemas": [USER, URN], "userName": "ann", "externalId": "ext-ann",
+               "emails": [{"value": "ann@example.com", "type": "work"}],
+               URN: {"costCenter": "CC-1", "badge": 2}}),
+    );
+    let bob = create(
+        app,
+        &c,
+        json!({"schemas": [USER, URN], "userName": "bob", "externalId": "ext-bob",
+               "emails": [{"value": "bob@example.com", "type": "work"}],
+               URN: {"costCenter": "CC-2", "badge": 1}}),
+    );
+    (c, ann, bob)
+}
+
+fn ids(body: &Value) -> Vec<&str> {
+    body["Resources"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|r| r["id"].as_str()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn idp_lookups_are_one_round_trip_without_custom_attributes() {
+    let app = App::new();
+    let c = app.tenant("plain");
+    let id = create(
+        &app,
+        &c,
+        json!({"schemas": [USER], "userName": "Alice@Example.com", "externalId": "00u1",
+               "emails": [{"value": "alice@example.com", "type": "work"}]}),
+    );
+    for f in [
+        r#"userName eq "ALICE@example.COM""#,
+        r#"externalId eq "00u1""#,
+        r#"emails[type eq "work"].value eq "alice@example.com""#,
+    ] {
+        let r = counted(&app, &c, &filter(f));
+        assert_eq!(r.status, 200, "{f}: {}", r.body);
+        assert_eq!(r.body["totalResults"], 1, "{f}: {}", r.body);
+        assert_eq!(ids(&r.body), [id.as_str()], "{f}");
+        assert_eq!(r.calls.len(), 1, "{f}: {:?}", r.calls);
+        assert!(r.calls[0].starts_with("query_all: "), "{:?}", r.calls);
+    }
+    let miss = counted(&app, &c, &filter(r#"userName eq "nobody""#));
+    assert_eq!(miss.body["totalResults"], 0, "{}", miss.body);
+    assert_eq!(miss.calls.len(), 1, "{:?}", miss.calls);
+}
+
+#[test]
+fn idp_lookups_are_one_round_trip_with_custom_attributes() {
+    let app = App::new();
+    let (c, ann, _) = custom_tenant(&app);
+    for f in [
+        r#"userName eq "ANN""#,
+        r#"externalId eq "ext-ann""#,
+        r#"emails[type eq "work"].value eq "ann@example.com""#,
+    ] {
+        let r = counted(&app, &c, &filter(f));
+        assert_eq!(r.status, 200, "{f}: {}", r.body);
+        assert_eq!(ids(&r.body), [ann.as_str()], "{f}: {}", r.body);
+        assert_eq!(r.calls.len(), 1, "{f}: {:?}", r.calls);
+        // Decoded and projected with the tenant's full schema.
+        let user = &r.body["Resources"][0];
+        assert_eq!(user[URN], json!({"costCenter": "CC-1", "badge": 2}), "{f}");
+        assert!(user["schemas"].as_array().unwrap().contains(&json!(URN)));
+    }
+    // excludedAttributes naming a custom attribute needs no second read.
+    let r = counted(
+        &app,
+        &c,
+        &format!(
+            "{}&excludedAttributes={URN}:badge",
+            filter(r#"userName eq "ann""#)
+        ),
+    );
+    assert_eq!(r.body["Resources"][0][URN], json!({"costCenter": "CC-1"}));
+    assert_eq!(r.calls.len(), 1, "{:?}", r.calls);
+}
+
+#[test]
+fn get_user_is_one_round_trip() {
+    let app = App::new();
+    let plain = app.tenant("plain");
+    let id = create(
+        &app,
+        &plain,
+        json!({"schemas": [USER], "userName": "alice"}),
+    );
+    let r = counted(&app, &plain, &format!("/Users/{id}"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["userName"], "alice");
+    assert_eq!(r.calls.len(), 1, "{:?}", r.calls);
+
+    let (c, ann, _) = custom_tenant(&app);
+    let r = counted(&app, &c, &format!("/Users/{ann}"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body[URN], json!({"costCenter": "CC-1", "badge": 2}));
+    assert_eq!(r.calls.len(), 1, "{:?}", r.calls);
+    // If-None-Match on the current version: 304, still one round trip.
+    let etag = r.etag.unwrap();
+    let r = counted_with(
+        &app,
+        &c,
+        &format!("/Users/{ann}"),
+        &[("If-None-Match", &etag)],
+    );
+    assert_eq!(r.status, 304);
+    assert_eq!(r.calls.len(), 1, "{:?}", r.calls);
+    // Unknown id: 404 in one round trip.
+    let r = counted(&app, &c, "/Users/no-such-id");
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert_eq!(r.calls.len(), 1, "{:?}", r.calls);
+    // A projection naming only a custom attribute: the full schema reads
+    // the user without its groups, so it is read again so.
+    let r = counted(
+        &app,
+        &c,
+        &format!("/Users/{ann}?attributes={URN}:costCenter"),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body[URN], json!({"costCenter": "CC-1"}));
+    assert!(r.body.get("userName").is_none(), "{}", r.body);
+    assert_eq!(r.calls.len(), 2, "{:?}", r.calls);
+}
+
+#[test]
+fn custom_attribute_filter_falls_back_and_finds_the_user() {
+    let app = App::new();
+    let (c, ann, bob) = custom_tenant(&app);
+    let r = counted(&app, &c, &filter(&format!(r#"{URN}:costCenter eq "cc-2""#)));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(ids(&r.body), [bob.as_str()], "{}", r.body);
+    assert_eq!(r.body["Resources"][0][URN]["costCenter"], "CC-2");
+    // The definitions first, then the page.
+    assert_eq!(r.calls.len(), 2, "{:?}", r.calls);
+    assert!(r.calls[0].contains("tenant_attributes"), "{:?}", r.calls);
+
+    // Combined with a core condition.
+    let f = format!(r#"userName eq "ann" and {URN}:badge eq 2"#);
+    let r = counted(&app, &c, &filter(&f));
+    assert_eq!(ids(&r.body), [ann.as_str()], "{}", r.body);
+
+    // Sorting by a custom attribute: the tenant's schema orders the page.
+    let r = counted(&app, &c, &format!("/Users?sortBy={URN}:badge"));
+    assert_eq!(ids(&r.body), [bob.as_str(), ann.as_str()], "{}", r.body);
+    assert_eq!(r.calls.len(), 2, "{:?}", r.calls);
+    let r = counted(
+        &app,
+        &c,
+        &format!("/Users?sortBy={URN}:badge&sortOrder=descending"),
+    );
+    assert_eq!(ids(&r.body), [ann.as_str(), bob.as_str()], "{}", r.body);
+}
+
+#[test]
+fn invalid_and_unknown_filters_answer_as_before() {
+    let app = App::new();
+    let (c, _, _) = custom_tenant(&app);
+    for f in [
+        "userName eq",
+        "userName zz \"ann\"",
+        // A custom attribute without its URN is no core attribute.
+        "costCenter eq \"CC-1\"",
+        "noSuchAttribute eq \"x\"",
+    ] {
+        let r = counted(&app, &c, &filter(f));
+        assert_eq!(r.status, 400, "{f}: {}", r.body);
+        assert_eq!(r.body["scimType"], "invalidFilter", "{f}: {}", r.body);
+        // Only the definitions were read, as before.
+        assert_eq!(r.calls.len(), 1, "{f}: {:?}", r.calls);
+        assert!(r.calls[0].starts_with("query: "), "{f}: {:?}", r.calls);
+    }
+}
+
+#[test]
+fn group_lookup_by_display_name_is_one_round_trip() {
+    let app = App::new();
+    let (c, ann, _) = custom_tenant(&app);
+    let g = app.call(
+        &c,
+        "POST",
+        "/Groups",
+        Some(json!({"schemas": [GROUP], "displayName": "Sales", "members": [{"value": ann}]})),
+    );
+    assert_eq!(g.status, 201, "{}", g.body);
+    let r = counted(
+        &app,
+        &c,
+        "/Groups?filter=displayName%20eq%20%22sales%22&excludedAttributes=members",
+    );
+    assert_eq!(r.body["totalResults"], 1, "{}", r.body);
+    assert!(r.body["Resources"][0].get("members").is_none());
+    assert_eq!(r.calls.len(), 1, "{:?}", r.calls);
+}
+
+#[test]
+fn list_pages_read_their_count_with_the_page_when_it_is_needed() {
+    let app = App::new();
+    let (c, ann, bob) = custom_tenant(&app);
+    let carl = create(&app, &c, json!({"schemas": [USER], "userName": "carl"}));
+    // A full page cannot tell the total: the count follows.
+    let r = counted(&app, &c, "/Users?startIndex=1&count=2");
+    assert_eq!(r.body["totalResults"], 3, "{}", r.body);
+    assert_eq!(ids(&r.body), [ann.as_str(), bob.as_str()]);
+    assert_eq!(r.calls.len(), 2, "{:?}", r.calls);
+    // A short page tells it.
+    let r = counted(&app, &c, "/Users?startIndex=3&count=2");
+    assert_eq!(r.body["totalResults"], 3, "{}", r.body);
+    assert_eq!(ids(&r.body), [carl.as_str()]);
+    assert_eq!(r.calls.len(), 1, "{:?}", r.calls);
+    // count=0 is the count alone, with the definitions.
+    let r = counted(&app, &c, "/Users?count=0");
+    assert_eq!(r.body["totalResults"], 3, "{}", r.body);
+    assert_eq!(r.calls.len(), 1, "{:?}", r.calls);
+    // A cursor page past the first needs the count: it comes along.
+    let first = counted(&app, &c, "/Users?cursor=&count=2");
+    assert_eq!(ids(&first.body), [ann.as_str(), bob.as_str()]);
+    let next = first.body["nextCursor"].as_str().unwrap().to_owned();
+    let r = counted(&app, &c, &format!("/Users?cursor={next}&count=2"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(ids(&r.body), [carl.as_str()]);
+    assert_eq!(r.body["totalResults"], 3, "{}", r.body);
+    assert_eq!(r.calls.len(), 1, "{:?}", r.calls);
+    assert!(r.calls[0].contains("count(*)"), "{:?}", r.calls);
+}
