@@ -286,7 +286,10 @@ impl App {
                     .unwrap_or_else(|e| panic!("seed user {id}: {}", e.detail));
                 block(user_store::insert(&db, tenant, id, stamp, &doc, Vec::new())).unwrap();
             }
-            assert!(block(user_store::delete(&db, tenant, DELETED_ID, true, stamp, None)).unwrap());
+            assert!(block(user_store::delete(
+                &db, tenant, DELETED_ID, true, stamp, None
+            ))
+            .unwrap());
         }
         // `legacy` now has a value but no definition: a hidden value that
         // every write must keep.
