@@ -41,6 +41,21 @@ pub fn retry_or_conflict(req: &Request, attempt: u32) -> ScimResult<()> {
     }
 }
 
+/// The answer to a DELETE: 204 when it deleted; when it did not, 412 if it
+/// was conditional on `version` (the resource changed meanwhile), else
+/// `missing`.
+pub fn delete_answer(
+    deleted: bool,
+    version: Option<i64>,
+    missing: ScimError,
+) -> ScimResult<Response> {
+    match (deleted, version) {
+        (true, _) => Ok(Response::empty(204)),
+        (false, Some(_)) => Err(changed_meanwhile()),
+        (false, None) => Err(missing),
+    }
+}
+
 /// 412: the resource changed between a request's read and its write.
 pub fn changed_meanwhile() -> ScimError {
     ScimError::precondition_failed("The resource was changed by another request meanwhile; retry.")

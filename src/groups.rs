@@ -5,7 +5,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::endpoint::{
-    changed_meanwhile, check_if_match, etag, filter_condition, not_modified, resource_response,
+    check_if_match, delete_answer, etag, filter_condition, not_modified, resource_response,
     retry_or_conflict, sort_by, Projection,
 };
 use crate::error::{ScimError, ScimResult};
@@ -349,16 +349,10 @@ pub async fn delete<D: SqlExecutor, K: KeyValue>(
         check_if_match(req, current.version)?;
         version = Some(current.version);
     }
-    if store::delete(ctx.db, &ctx.tenant, id, version)
+    let deleted = store::delete(ctx.db, &ctx.tenant, id, version)
         .await
-        .map_err(db_error)?
-    {
-        Ok(Response::empty(204))
-    } else if version.is_some() {
-        Err(changed_meanwhile())
-    } else {
-        Err(not_found(id))
-    }
+        .map_err(db_error)?;
+    delete_answer(deleted, version, not_found(id))
 }
 
 pub async fn list<D: SqlExecutor, K: KeyValue>(

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use serde_json::{json, Map, Value};
 
 use crate::endpoint::{
-    changed_meanwhile, check_if_match, etag, filter_condition, not_modified, resource_response,
+    check_if_match, delete_answer, etag, filter_condition, not_modified, resource_response,
     retry_or_conflict, sort_by, Projection,
 };
 use crate::error::{ScimError, ScimResult};
@@ -362,16 +362,10 @@ pub async fn delete<D: SqlExecutor, K: KeyValue>(
         .map_err(db_error)?
         .delete_policy
         == DeletePolicy::Retain;
-    if store::delete(ctx.db, &ctx.tenant, id, retain, &ctx.now, version)
+    let deleted = store::delete(ctx.db, &ctx.tenant, id, retain, &ctx.now, version)
         .await
-        .map_err(db_error)?
-    {
-        Ok(Response::empty(204))
-    } else if version.is_some() {
-        Err(changed_meanwhile())
-    } else {
-        Err(not_found(id))
-    }
+        .map_err(db_error)?;
+    delete_answer(deleted, version, not_found(id))
 }
 
 pub async fn list<D: SqlExecutor, K: KeyValue>(

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::users::fold;
 use super::{
-    col_i64, col_str, guard_previous_changed, is_guard_abort, DbError, Row, SqlExecutor, SqlValue,
+    col_i64, col_str, guard_previous_changed, guarded_batch, DbError, Row, SqlExecutor, SqlValue,
     Stmt,
 };
 
@@ -221,11 +221,7 @@ pub async fn update<D: SqlExecutor>(
     // match: the guard aborts the batch in that case.
     stmts.push(guard_previous_changed());
     stmts.extend(membership_stmts(tenant, id, members));
-    match db.batch(stmts).await {
-        Ok(_) => Ok(true),
-        Err(e) if is_guard_abort(&e) => Ok(false),
-        Err(e) => Err(e),
-    }
+    guarded_batch(db, stmts).await
 }
 
 /// Applies membership changes only, bumping the version whatever it is now:
@@ -246,11 +242,7 @@ pub async fn update_members<D: SqlExecutor>(
     )];
     stmts.push(guard_previous_changed());
     stmts.extend(membership_stmts(tenant, id, members));
-    match db.batch(stmts).await {
-        Ok(_) => Ok(true),
-        Err(e) if is_guard_abort(&e) => Ok(false),
-        Err(e) => Err(e),
-    }
+    guarded_batch(db, stmts).await
 }
 
 const GROUP_COLUMNS: &str = "r.seq, r.id, r.created_at, r.last_modified, r.version, r.doc";
@@ -336,38 +328,31 @@ pub async fn list<D: SqlExecutor>(
 }
 
 /// Deletes a group (its membership rows go with it) and its own membership
-/// in other groups. Returns false when there was no such group.
-/// Deletes a group, only if it is at `version` when one is given; false
-/// when nothing was deleted.
+/// in other groups, only if it is at `version` when one is given. Returns
+/// false when nothing was deleted.
 pub async fn delete<D: SqlExecutor>(
     db: &D,
     tenant: &str,
     id: &str,
     version: Option<i64>,
 ) -> Result<bool, DbError> {
-    let mut group = Stmt::new(
+    let group = Stmt::new(
         "DELETE FROM groups WHERE tenant_id = ? AND id = ?",
         vec![tenant.into(), id.into()],
-    );
-    if let Some(v) = version {
-        group.sql.push_str(" AND version = ?");
-        group.params.push(v.into());
-    }
+    )
+    .at_version(version);
     // D1 counts the cascaded membership rows in a statement's changes, so
     // "was the group there" is asked of SQLite's own changes() instead.
-    let result = db
-        .batch(vec![
-            group,
-            guard_previous_changed(),
-            Stmt::new(
-                "DELETE FROM group_members WHERE tenant_id = ? AND member_id = ? AND member_type = 'Group'",
-                vec![tenant.into(), id.into()],
-            ),
-        ])
-        .await;
-    match result {
-        Ok(_) => Ok(true),
-        Err(e) if is_guard_abort(&e) => Ok(false),
-        Err(e) => Err(e),
-    }
+    guarded_batch(
+        db,
+        vec![
+        group,
+        guard_previous_changed(),
+        Stmt::new(
+            "DELETE FROM group_members WHERE tenant_id = ? AND member_id = ? AND member_type = 'Group'",
+            vec![tenant.into(), id.into()],
+        ),
+    ],
+    )
+    .await
 }

@@ -57,6 +57,15 @@ pub struct Stmt {
 }
 
 impl Stmt {
+    /// Narrows an UPDATE or DELETE to the row at `version`, when one is given.
+    pub fn at_version(mut self, version: Option<i64>) -> Stmt {
+        if let Some(v) = version {
+            self.sql.push_str(" AND version = ?");
+            self.params.push(v.into());
+        }
+        self
+    }
+
     pub fn new(sql: impl Into<String>, params: Vec<SqlValue>) -> Self {
         Stmt {
             sql: sql.into(),
@@ -166,6 +175,16 @@ pub fn guard_previous_changed() -> Stmt {
 /// Whether an error is the abort raised by [`guard_previous_changed`].
 pub fn is_guard_abort(e: &DbError) -> bool {
     matches!(e, DbError::Constraint(m) if m.contains("write_guard"))
+}
+
+/// Runs a batch that holds `guard_previous_changed` guards: false, with
+/// nothing written, when a guard aborted it.
+pub async fn guarded_batch<D: SqlExecutor>(db: &D, stmts: Vec<Stmt>) -> Result<bool, DbError> {
+    match db.batch(stmts).await {
+        Ok(_) => Ok(true),
+        Err(e) if is_guard_abort(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Resources of one list page, typed.

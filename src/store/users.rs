@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::{
-    col_i64, col_str, guard_previous_changed, is_guard_abort, DbError, Row, SqlExecutor, Stmt,
+    col_i64, col_str, guard_previous_changed, guarded_batch, DbError, Row, SqlExecutor, Stmt,
 };
 
 /// A user as stored: the indexed columns plus the document.
@@ -158,11 +158,7 @@ pub async fn replace<D: SqlExecutor>(
     ));
     stmts.extend(email_inserts(tenant, id, &cols));
     stmts.extend(guards);
-    match db.batch(stmts).await {
-        Ok(_) => Ok(true),
-        Err(e) if is_guard_abort(&e) => Ok(false),
-        Err(e) => Err(e),
-    }
+    guarded_batch(db, stmts).await
 }
 
 const USER_COLUMNS: &str =
@@ -360,7 +356,7 @@ pub async fn delete<D: SqlExecutor>(
     now: &str,
     version: Option<i64>,
 ) -> Result<bool, DbError> {
-    let mut user = if retain {
+    let user = if retain {
         Stmt::new(
             "UPDATE users SET deleted_at = ?, active = 0, doc = json_set(doc, '$.active', json('false')), \
              last_modified = ?, version = version + 1 \
@@ -372,25 +368,19 @@ pub async fn delete<D: SqlExecutor>(
             "DELETE FROM users WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL",
             vec![tenant.into(), id.into()],
         )
-    };
-    if let Some(v) = version {
-        user.sql.push_str(" AND version = ?");
-        user.params.push(v.into());
     }
+    .at_version(version);
     // The user statement runs first so that the guard sees its changes.
-    let result = db
-        .batch(vec![
-            user,
-            guard_previous_changed(),
-            Stmt::new(
-                "DELETE FROM group_members WHERE tenant_id = ? AND member_id = ? AND member_type = 'User'",
-                vec![tenant.into(), id.into()],
-            ),
-        ])
-        .await;
-    match result {
-        Ok(_) => Ok(true),
-        Err(e) if is_guard_abort(&e) => Ok(false),
-        Err(e) => Err(e),
-    }
+    guarded_batch(
+        db,
+        vec![
+        user,
+        guard_previous_changed(),
+        Stmt::new(
+            "DELETE FROM group_members WHERE tenant_id = ? AND member_id = ? AND member_type = 'User'",
+            vec![tenant.into(), id.into()],
+        ),
+    ],
+    )
+    .await
 }
