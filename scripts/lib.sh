@@ -72,6 +72,21 @@ build_worker() {
   "$WORKER_BUILD" --release >&2
 }
 
+# ensure_venv <dir> <requirements>: a Python virtualenv in <dir> holding
+# exactly <requirements> (pip specifiers, space-separated); rebuilt when the
+# pinned list changes.
+ensure_venv() {
+  local dir=$1 requirements=$2
+  local stamp=$dir/.scim-worker-requirements
+  if [ ! -x "$dir/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$requirements" ]; then
+    log "installing $requirements into $dir"
+    python3 -m venv "$dir"
+    # shellcheck disable=SC2086 # a list of specifiers
+    "$dir/bin/pip" install --quiet --disable-pip-version-check $requirements >&2
+    printf '%s\n' "$requirements" > "$stamp"
+  fi
+}
+
 # Serves the built worker with e2e/serve.mjs (Miniflare, real D1 and KV, a
 # provisioned tenant) until the calling script exits, and sets SERVED to its
 # JSON line {baseUrl, token, adminUrl, adminToken}. Returns non-zero if it did
