@@ -260,7 +260,7 @@ pub async fn remove<D: SqlExecutor>(db: &D, tenant: &str, name: &str) -> ScimRes
         )])
         .await
         .map_err(db_error)?;
-    Ok(changes.first().copied().unwrap_or(0) == 1)
+    Ok(changes.first().copied().unwrap_or(0) >= 1)
 }
 
 /// Splits the values of undefined (removed) attributes out of the tenant's

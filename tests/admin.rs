@@ -10,27 +10,6 @@ const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// Creates a tenant through the admin API and issues it a SCIM token.
-fn provision(app: &App, id: &str) -> Creds {
-    let admin = app.admin_token(None);
-    let r = app.admin(
-        &admin,
-        "POST",
-        "/tenants",
-        Some(json!({"id": id, "name": id})),
-    );
-    assert_eq!(r.status, 201, "{}", r.body);
-    let t = app.admin(
-        &admin,
-        "POST",
-        &format!("/tenants/{id}/tokens"),
-        Some(json!({"label": "idp"})),
-    );
-    assert_eq!(t.status, 201, "{}", t.body);
-    Creds {
-        tenant: id.into(),
-        token: t.body["token"].as_str().unwrap().to_owned(),
-    }
-}
 
 #[test]
 fn tenant_crud_with_platform_scope() {
@@ -83,8 +62,8 @@ fn tenant_crud_with_platform_scope() {
 #[test]
 fn admin_tokens_are_checked_for_signature_expiry_and_scope() {
     let app = App::new();
-    provision(&app, "a");
-    provision(&app, "b");
+    app.provision("a");
+    app.provision("b");
     let a_only = app.admin_token(Some("a"));
     assert_eq!(app.admin(&a_only, "GET", "/tenants/a", None).status, 200);
     assert_eq!(app.admin(&a_only, "GET", "/tenants/b", None).status, 403);
@@ -117,7 +96,7 @@ fn admin_tokens_are_checked_for_signature_expiry_and_scope() {
     let t = app.admin_token(None);
     assert_eq!(later.admin(&t, "GET", "/tenants", None).status, 401);
     // A SCIM token is not an admin token, nor the other way round.
-    let scim = provision(&app, "c");
+    let scim = app.provision("c");
     assert_eq!(app.admin(&scim.token, "GET", "/tenants", None).status, 401);
     let as_scim = Creds {
         tenant: "c".into(),
@@ -149,7 +128,7 @@ fn admin_tokens_are_checked_for_signature_expiry_and_scope() {
 #[test]
 fn scim_token_lifecycle_issue_list_expire_rotate_revoke() {
     let app = App::new();
-    let c = provision(&app, "acme");
+    let c = app.provision("acme");
     let admin = app.admin_token(None);
     assert_eq!(app.call(&c, "GET", "/Users", None).status, 200);
     let list = app.admin(&admin, "GET", "/tenants/acme/tokens", None);
@@ -240,8 +219,8 @@ fn scim_token_lifecycle_issue_list_expire_rotate_revoke() {
 fn a_token_of_tenant_a_reaches_nothing_of_tenant_b_on_any_endpoint() {
     // Issue 5: tenant isolation, every endpoint, both ways of trying.
     let app = App::new();
-    let a = provision(&app, "tenant-a");
-    let b = provision(&app, "tenant-b");
+    let a = app.provision("tenant-a");
+    let b = app.provision("tenant-b");
     let uid = app
         .call(
             &b,
@@ -380,7 +359,7 @@ fn define(app: &App, tenant: &str, name: &str, def: Value) -> common::Reply {
 #[test]
 fn each_custom_field_type_round_trips_through_post_put_patch_filter_and_sort() {
     let app = App::new();
-    let c = provision(&app, "acme");
+    let c = app.provision("acme");
     let urn = "urn:acme-vendor:scim:schemas:extension:acme:2:User";
     let manager = app
         .call(
@@ -532,7 +511,7 @@ fn each_custom_field_type_round_trips_through_post_put_patch_filter_and_sort() {
 #[test]
 fn definition_changes_never_corrupt_stored_users() {
     let app = App::new();
-    let c = provision(&app, "acme");
+    let c = app.provision("acme");
     let urn = "urn:acme-vendor:scim:schemas:extension:acme:2:User";
     assert_eq!(
         define(&app, "acme", "dept", json!({"type": "string"})).status,
@@ -602,7 +581,7 @@ fn definition_changes_never_corrupt_stored_users() {
 #[test]
 fn the_application_reads_tombstones_and_deactivates_reactivates_restores() {
     let app = App::new();
-    let c = provision(&app, "acme");
+    let c = app.provision("acme");
     let admin = app.admin_token(Some("acme"));
     let id = app
         .call(

@@ -5,19 +5,7 @@ mod common;
 use common::{App, Creds};
 use serde_json::{json, Value};
 
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-
-fn new_user(app: &App, c: &Creds, name: &str) -> String {
-    let r = app.call(
-        c,
-        "POST",
-        "/Users",
-        Some(json!({"schemas": [USER], "userName": name})),
-    );
-    assert_eq!(r.status, 201, "{}", r.body);
-    r.body["id"].as_str().unwrap().to_owned()
-}
 
 fn new_group(app: &App, c: &Creds, name: &str, members: &[&str]) -> Value {
     let members: Vec<Value> = members.iter().map(|m| json!({"value": m})).collect();
@@ -49,7 +37,7 @@ fn post_group_with_members_returns_value_ref_type_and_display_on_request() {
     // RFC 7643 §4.2: members carry value, $ref, display and type.
     let app = App::new();
     let acme = app.tenant("acme");
-    let alice = new_user(&app, &acme, "alice");
+    let alice = app.named_user(&acme, "alice");
     let g = new_group(&app, &acme, "Engineering", &[&alice]);
     let m = &g["members"][0];
     assert_eq!(m["value"], alice.as_str());
@@ -80,7 +68,7 @@ fn post_group_with_members_returns_value_ref_type_and_display_on_request() {
 fn a_member_that_does_not_exist_is_400_and_nothing_is_stored() {
     let app = App::new();
     let acme = app.tenant("acme");
-    let alice = new_user(&app, &acme, "alice");
+    let alice = app.named_user(&acme, "alice");
     let r = app.call(
         &acme,
         "POST",
@@ -105,7 +93,7 @@ fn a_user_of_another_tenant_cannot_become_a_member() {
     let app = App::new();
     let acme = app.tenant("acme");
     let other = app.tenant("other");
-    let foreign = new_user(&app, &other, "foreign");
+    let foreign = app.named_user(&other, "foreign");
     let r = app.call(
         &acme,
         "POST",
@@ -135,7 +123,7 @@ fn filter_display_name_eq_with_excluded_members() {
     // Entra: GET /Groups?filter=displayName eq "x"&excludedAttributes=members
     let app = App::new();
     let acme = app.tenant("acme");
-    let alice = new_user(&app, &acme, "alice");
+    let alice = app.named_user(&acme, "alice");
     new_group(&app, &acme, "Finance Team", &[&alice]);
     new_group(&app, &acme, "Other", &[]);
     let r = app.call(
@@ -155,8 +143,8 @@ fn filter_display_name_eq_with_excluded_members() {
 fn put_replaces_members_and_keeps_the_id() {
     let app = App::new();
     let acme = app.tenant("acme");
-    let a = new_user(&app, &acme, "a");
-    let b = new_user(&app, &acme, "b");
+    let a = app.named_user(&acme, "a");
+    let b = app.named_user(&acme, "b");
     let g = new_group(&app, &acme, "G", &[&a]);
     let id = g["id"].as_str().unwrap();
     let r = app.call(
@@ -176,8 +164,8 @@ fn deleting_a_user_removes_its_memberships_and_deleting_a_group_keeps_users() {
     // Issue 3: "Deleting a User removes its memberships. Deleting a Group leaves its users."
     let app = App::new();
     let acme = app.tenant("acme");
-    let a = new_user(&app, &acme, "a");
-    let b = new_user(&app, &acme, "b");
+    let a = app.named_user(&acme, "a");
+    let b = app.named_user(&acme, "b");
     let g = new_group(&app, &acme, "G", &[&a, &b]);
     let gid = g["id"].as_str().unwrap();
     assert_eq!(
@@ -211,8 +199,8 @@ fn deleting_a_user_removes_its_memberships_and_deleting_a_group_keeps_users() {
 fn filter_members_value_and_user_groups_value() {
     let app = App::new();
     let acme = app.tenant("acme");
-    let a = new_user(&app, &acme, "a");
-    let b = new_user(&app, &acme, "b");
+    let a = app.named_user(&acme, "a");
+    let b = app.named_user(&acme, "b");
     let g = new_group(&app, &acme, "G", &[&a]);
     let gid = g["id"].as_str().unwrap();
     let r = app.call(

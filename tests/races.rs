@@ -40,17 +40,6 @@ impl SqlExecutor for Interleaved<'_> {
     }
 }
 
-fn new_user(app: &App, c: &Creds, name: &str) -> String {
-    let r = app.call(
-        c,
-        "POST",
-        "/Users",
-        Some(json!({"schemas": [USER], "userName": name})),
-    );
-    assert_eq!(r.status, 201, "{}", r.body);
-    r.body["id"].as_str().unwrap().to_owned()
-}
-
 /// Another request adding `member` to `group`, as the store writes it.
 fn concurrent_add(tenant: &str, group: &str, member: &str) -> Vec<Stmt> {
     vec![
@@ -113,8 +102,8 @@ fn members(app: &App, c: &Creds, group: &str) -> Vec<String> {
 fn setup() -> (App, Creds, String, String, String) {
     let app = App::new();
     let c = app.tenant("acme");
-    let a = new_user(&app, &c, "a");
-    let b = new_user(&app, &c, "b");
+    let a = app.named_user(&c, "a");
+    let b = app.named_user(&c, "b");
     let g = app.call(
         &c,
         "POST",

@@ -317,13 +317,30 @@ fn list_pages_read_their_count_with_the_page_when_it_is_needed() {
     let app = App::new();
     let (c, ann, bob) = custom_tenant(&app);
     let carl = create(&app, &c, json!({"schemas": [USER], "userName": "carl"}));
-    // A full page cannot tell the total: the count follows.
+    // Unfiltered, the tenant row keeps the total (second migration): a full
+    // page reads it along with its rows, and never counts the users.
     let r = counted(&app, &c, "/Users?startIndex=1&count=2");
     assert_eq!(r.body["totalResults"], 3, "{}", r.body);
     assert_eq!(ids(&r.body), [ann.as_str(), bob.as_str()]);
+    assert_eq!(r.calls.len(), 1, "{:?}", r.calls);
+    assert!(r.calls[0].contains("SELECT user_count"), "{:?}", r.calls);
+    assert!(!r.calls[0].contains("count(*)"), "{:?}", r.calls);
+    // A full filtered page cannot tell the total: the count follows.
+    let r = counted(
+        &app,
+        &c,
+        "/Users?filter=active%20eq%20true&startIndex=1&count=2",
+    );
+    assert_eq!(r.body["totalResults"], 3, "{}", r.body);
+    assert_eq!(ids(&r.body), [ann.as_str(), bob.as_str()]);
     assert_eq!(r.calls.len(), 2, "{:?}", r.calls);
-    // A short page tells it.
-    let r = counted(&app, &c, "/Users?startIndex=3&count=2");
+    assert!(r.calls[1].contains("count(*)"), "{:?}", r.calls);
+    // A short filtered page tells it.
+    let r = counted(
+        &app,
+        &c,
+        "/Users?filter=active%20eq%20true&startIndex=3&count=2",
+    );
     assert_eq!(r.body["totalResults"], 3, "{}", r.body);
     assert_eq!(ids(&r.body), [carl.as_str()]);
     assert_eq!(r.calls.len(), 1, "{:?}", r.calls);
@@ -331,14 +348,23 @@ fn list_pages_read_their_count_with_the_page_when_it_is_needed() {
     let r = counted(&app, &c, "/Users?count=0");
     assert_eq!(r.body["totalResults"], 3, "{}", r.body);
     assert_eq!(r.calls.len(), 1, "{:?}", r.calls);
-    // A cursor page past the first needs the count: it comes along.
-    let first = counted(&app, &c, "/Users?cursor=&count=2");
+    // A filtered cursor page past the first needs the count: it comes along.
+    let first = counted(&app, &c, "/Users?filter=active%20eq%20true&cursor=&count=2");
     assert_eq!(ids(&first.body), [ann.as_str(), bob.as_str()]);
     let next = first.body["nextCursor"].as_str().unwrap().to_owned();
-    let r = counted(&app, &c, &format!("/Users?cursor={next}&count=2"));
+    let r = counted(
+        &app,
+        &c,
+        &format!("/Users?filter=active%20eq%20true&cursor={next}&count=2"),
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(ids(&r.body), [carl.as_str()]);
     assert_eq!(r.body["totalResults"], 3, "{}", r.body);
     assert_eq!(r.calls.len(), 1, "{:?}", r.calls);
     assert!(r.calls[0].contains("count(*)"), "{:?}", r.calls);
+    // Groups keep their total too.
+    let r = counted(&app, &c, "/Groups?count=1");
+    assert_eq!(r.body["totalResults"], 0, "{}", r.body);
+    assert_eq!(r.calls.len(), 1, "{:?}", r.calls);
+    assert!(r.calls[0].contains("SELECT group_count"), "{:?}", r.calls);
 }

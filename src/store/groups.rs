@@ -317,8 +317,11 @@ pub async fn list<D: SqlExecutor>(
 ) -> Result<super::Listed<StoredGroup>, DbError> {
     super::page(
         db,
-        "groups",
-        "r.tenant_id = ?",
+        &super::Source {
+            table: "groups",
+            base: "r.tenant_id = ?",
+            counted: Some("group_count"),
+        },
         tenant,
         spec,
         &select_columns(with_members),

@@ -115,7 +115,9 @@ pub trait SqlExecutor {
     /// Runs one statement and returns its rows.
     async fn query(&self, stmt: Stmt) -> Result<Vec<Row>, DbError>;
     /// Runs the statements in order, atomically: all of them or none.
-    /// Returns the number of rows each statement changed.
+    /// Returns the number of rows each statement changed. D1 counts the
+    /// rows its triggers and cascades changed as well, SQLite does not: so
+    /// callers ask only whether a statement changed something (`>= 1`).
     async fn batch(&self, stmts: Vec<Stmt>) -> Result<Vec<u64>, DbError>;
     /// Runs read statements in order, in one round trip where the database
     /// allows it (a D1 batch), and returns each one's rows. This default
@@ -235,36 +237,45 @@ pub struct Page {
     pub more: bool,
 }
 
-/// One page of a resource table (alias `r`), and the number of rows
-/// matching: `base` is the tenant condition. Rows come in the sort order,
-/// then insertion order, which keeps pages stable.
+/// A resource table as pages read it: its name, the condition (over alias
+/// `r`, one parameter: the tenant) of the rows a page may hold, and the
+/// column of `tenants` that keeps the number of those rows, where one does
+/// (see the second migration).
+#[derive(Debug, Clone, Copy)]
+pub struct Source {
+    pub table: &'static str,
+    pub base: &'static str,
+    pub counted: Option<&'static str>,
+}
+
+/// One page of a resource table, and the number of rows matching. Rows
+/// come in the sort order, then insertion order, which keeps pages stable.
 pub async fn page<D: SqlExecutor>(
     db: &D,
-    table: &str,
-    base: &str,
+    source: &Source,
     tenant: &str,
     spec: &PageSpec<'_>,
     columns: &str,
 ) -> Result<Page, DbError> {
-    let (_, page) = page_after(db, Vec::new(), table, base, tenant, spec, columns).await?;
+    let (_, page) = page_after(db, Vec::new(), source, tenant, spec, columns).await?;
     Ok(page)
 }
 
 /// [`page`], with the read statements `leading` sent in the same round
 /// trip, before the page's own; returns their rows as well. The page's
 /// statements in that round trip are its rows and, when the rows cannot
-/// tell the total, its count; a count that the rows turn out not to tell
-/// (a full page) follows in a second round trip.
+/// tell the total or the tenant row keeps it, its count; a count that the
+/// rows turn out not to tell (a full, filtered page) follows in a second
+/// round trip.
 pub async fn page_after<D: SqlExecutor>(
     db: &D,
     leading: Vec<Stmt>,
-    table: &str,
-    base: &str,
+    source: &Source,
     tenant: &str,
     spec: &PageSpec<'_>,
     columns: &str,
 ) -> Result<(Vec<Vec<Row>>, Page), DbError> {
-    let mut plan = PagePlan::new(table, base, tenant, spec, columns);
+    let mut plan = PagePlan::new(source, tenant, spec, columns);
     let lead = leading.len();
     let mut stmts = leading;
     stmts.extend(plan.rows.take());
@@ -285,9 +296,11 @@ struct PagePlan {
     /// The page's rows; none when the page is empty by its limit. Taken
     /// when sent.
     rows: Option<Stmt>,
-    /// The count's statement, built on demand.
+    /// The count's statement, built on demand, and whether it reads the
+    /// tenant's kept count (one row) rather than counting the matches.
     count_sql: String,
-    params: Vec<SqlValue>,
+    count_params: Vec<SqlValue>,
+    kept_count: bool,
     offset: u64,
     limit: u64,
     keyset: Option<Keyset>,
@@ -300,7 +313,12 @@ fn count_of(rows: &[Row]) -> u64 {
 }
 
 impl PagePlan {
-    fn new(table: &str, base: &str, tenant: &str, spec: &PageSpec<'_>, columns: &str) -> Self {
+    fn new(source: &Source, tenant: &str, spec: &PageSpec<'_>, columns: &str) -> Self {
+        let Source {
+            table,
+            base,
+            counted,
+        } = *source;
         let PageSpec {
             clause,
             sort,
@@ -362,24 +380,41 @@ impl PagePlan {
                 page_params,
             ))
         };
+        // Without a filter the tenant row tells the total: one row read
+        // instead of a count over every live resource of the tenant.
+        let (count_sql, count_params, kept_count) = match (clause, counted) {
+            (None, Some(column)) => (
+                format!("SELECT {column} AS n FROM tenants WHERE id = ?"),
+                vec![tenant.into()],
+                true,
+            ),
+            _ => (
+                format!("SELECT count(*) AS n FROM {table} r WHERE {where_sql}"),
+                params,
+                false,
+            ),
+        };
         PagePlan {
             rows,
-            count_sql: format!("SELECT count(*) AS n FROM {table} r WHERE {where_sql}"),
-            params,
+            count_sql,
+            count_params,
+            kept_count,
             offset,
             limit,
             keyset,
         }
     }
 
-    /// Whether the total needs the count whatever rows come back: an empty
-    /// page by its limit, or a keyset page other than the first.
+    /// Whether the count goes along with the rows: when the total needs it
+    /// whatever rows come back (an empty page by its limit, or a keyset page
+    /// other than the first), or when it is the tenant's kept count, which
+    /// costs one row.
     fn count_needed(&self) -> bool {
-        self.limit == 0 || self.keyset.is_some_and(|k| k != Keyset::After(0))
+        self.kept_count || self.limit == 0 || self.keyset.is_some_and(|k| k != Keyset::After(0))
     }
 
     fn count_stmt(&self) -> Stmt {
-        Stmt::new(self.count_sql.clone(), self.params.clone())
+        Stmt::new(self.count_sql.clone(), self.count_params.clone())
     }
 
     /// The page from the answers to its statements (rows, then the count

@@ -114,7 +114,7 @@ pub async fn update<D: SqlExecutor>(
             vec![name.into(), settings.into(), now.into(), id.into()],
         )])
         .await?;
-    Ok(changes.first().copied().unwrap_or(0) == 1)
+    Ok(changes.first().copied().unwrap_or(0) >= 1)
 }
 
 /// Deletes a tenant and everything it owns. Returns false when there is no

@@ -252,8 +252,11 @@ pub async fn list_any<D: SqlExecutor>(
 ) -> Result<super::Listed<StoredUser>, DbError> {
     super::page(
         db,
-        "users",
-        "r.tenant_id = ?",
+        &super::Source {
+            table: "users",
+            base: "r.tenant_id = ?",
+            counted: None,
+        },
         tenant,
         spec,
         &select_columns(false),
@@ -285,7 +288,7 @@ pub async fn set_active<D: SqlExecutor>(
             ],
         )])
         .await?;
-    Ok(changes.first().copied().unwrap_or(0) == 1)
+    Ok(changes.first().copied().unwrap_or(0) >= 1)
 }
 
 /// Brings a retained tombstone back as a live, active user. Its userName
@@ -305,7 +308,7 @@ pub async fn restore<D: SqlExecutor>(
             vec![now.into(), tenant.into(), id.into()],
         )])
         .await?;
-    Ok(changes.first().copied().unwrap_or(0) == 1)
+    Ok(changes.first().copied().unwrap_or(0) >= 1)
 }
 
 /// A page of live users matching `clause` (an SQL condition over alias `r`
@@ -332,8 +335,11 @@ pub async fn list_after<D: SqlExecutor>(
     let (leading_rows, page) = super::page_after(
         db,
         leading,
-        "users",
-        "r.tenant_id = ? AND r.deleted_at IS NULL",
+        &super::Source {
+            table: "users",
+            base: "r.tenant_id = ? AND r.deleted_at IS NULL",
+            counted: Some("user_count"),
+        },
         tenant,
         spec,
         &select_columns(with_groups),

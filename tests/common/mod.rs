@@ -125,6 +125,45 @@ impl App {
         self.request(req)
     }
 
+    /// Creates a user with only a userName; returns its id.
+    pub fn named_user(&self, creds: &Creds, user_name: &str) -> String {
+        let r = self.call(
+            creds,
+            "POST",
+            "/Users",
+            Some(serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": user_name,
+            })),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["id"].as_str().expect("created id").to_owned()
+    }
+
+    /// Creates a tenant and a SCIM token through the admin API, as an
+    /// operator does.
+    pub fn provision(&self, id: &str) -> Creds {
+        let admin = self.admin_token(None);
+        let r = self.admin(
+            &admin,
+            "POST",
+            "/tenants",
+            Some(serde_json::json!({"id": id, "name": id})),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        let t = self.admin(
+            &admin,
+            "POST",
+            &format!("/tenants/{id}/tokens"),
+            Some(serde_json::json!({"label": "idp"})),
+        );
+        assert_eq!(t.status, 201, "{}", t.body);
+        Creds {
+            tenant: id.into(),
+            token: t.body["token"].as_str().expect("issued token").to_owned(),
+        }
+    }
+
     /// An admin JWT: `None` for platform scope, `Some(t)` for tenant `t`.
     pub fn admin_token(&self, tenant: Option<&str>) -> String {
         let claims = AdminClaims {
