@@ -5,7 +5,7 @@
 //! measures the served worker end to end.
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use serde_json::{json, Value};
 
 use scim_worker::filter::parse_filter;
@@ -173,16 +173,32 @@ fn resources(c: &mut Criterion) {
     let only = parse_attr_list("userName,externalId,emails", &rt).expect("attribute list");
     let mut g = c.benchmark_group("user_resource");
     g.bench_function("project/default", |b| {
-        b.iter(|| project(&rt, black_box(&full), &none, &none))
+        b.iter_batched(
+            || full.clone(),
+            |v| project(&rt, v, &none, &none),
+            BatchSize::SmallInput,
+        )
     });
     g.bench_function("project/excludedAttributes=groups", |b| {
-        b.iter(|| project(&rt, black_box(&full), &none, &excluded))
+        b.iter_batched(
+            || full.clone(),
+            |v| project(&rt, v, &none, &excluded),
+            BatchSize::SmallInput,
+        )
     });
     g.bench_function("project/attributes=userName,externalId,emails", |b| {
-        b.iter(|| project(&rt, black_box(&full), &only, &none))
+        b.iter_batched(
+            || full.clone(),
+            |v| project(&rt, v, &only, &none),
+            BatchSize::SmallInput,
+        )
     });
     g.bench_function("project+serialize/default", |b| {
-        b.iter(|| serde_json::to_vec(&project(&rt, black_box(&full), &none, &none)))
+        b.iter_batched(
+            || full.clone(),
+            |v| serde_json::to_vec(&project(&rt, v, &none, &none)),
+            BatchSize::SmallInput,
+        )
     });
     let stored = serde_json::to_string(&stored_user()).expect("json");
     g.bench_function("parse_stored_doc", |b| {

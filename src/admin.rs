@@ -511,7 +511,7 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
         rt: &ResourceType,
         u: &user_store::StoredUser,
     ) -> Value {
-        let mut v = crate::resource::project(rt, &users::read_form(ctx, u), &[], &[]);
+        let mut v = crate::resource::project(rt, users::read_form(ctx, u.clone()), &[], &[]);
         if let (Some(o), Some(d)) = (v.as_object_mut(), &u.deleted) {
             o.insert("deleted".into(), Value::String(d.clone()));
         }
@@ -597,7 +597,7 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
         let ctx = self.ctx(tenant);
         let items: Vec<Value> = listed
             .items
-            .iter()
+            .into_iter()
             .map(|g| groups::read_form(&ctx, g))
             .collect();
         Ok(json_response(
@@ -613,7 +613,7 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
             .map_err(db_error)?
             .ok_or_else(|| ScimError::not_found(format!("Group {id} not found.")))?;
         let ctx = self.ctx(tenant);
-        let mut v = groups::read_form(&ctx, &g);
+        let mut v = groups::read_form(&ctx, g.clone());
         // The application sees member names too.
         if let (Some(o), Some(members)) = (v.as_object_mut(), &g.members) {
             let list: Vec<Value> = members

@@ -131,7 +131,7 @@ impl Projection {
         }
     }
 
-    pub fn apply(&self, rt: &ResourceType, full: &Value) -> Value {
+    pub fn apply(&self, rt: &ResourceType, full: Value) -> Value {
         project(rt, full, &self.attributes, &self.excluded)
     }
 }

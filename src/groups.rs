@@ -14,7 +14,7 @@ use crate::limits;
 use crate::list::{list_body, Found, ListQuery};
 use crate::patch;
 use crate::query::Resource;
-use crate::resource::normalize;
+use crate::resource::{normalize, resource_head};
 use crate::schema::{group_resource_type, ResourceType};
 use crate::service::Ctx;
 use crate::store::groups::{self as store, Member, Membership, NewMember, StoredGroup};
@@ -98,19 +98,8 @@ fn member_json<D, K>(ctx: &Ctx<'_, D, K>, m: &Member) -> Value {
 }
 
 /// The read form of a stored group.
-pub fn read_form<D, K>(ctx: &Ctx<'_, D, K>, g: &StoredGroup) -> Value {
-    let mut out = Map::new();
-    if let Some(s) = g.doc.get("schemas") {
-        out.insert("schemas".into(), s.clone());
-    }
-    out.insert("id".into(), Value::String(g.id.clone()));
-    if let Some(doc) = g.doc.as_object() {
-        for (k, v) in doc {
-            if k != "schemas" {
-                out.insert(k.clone(), v.clone());
-            }
-        }
-    }
+pub fn read_form<D, K>(ctx: &Ctx<'_, D, K>, g: StoredGroup) -> Value {
+    let mut out = resource_head(g.doc, &g.id);
     if let Some(members) = g.members.as_ref().filter(|m| !m.is_empty()) {
         let list = members.iter().map(|m| member_json(ctx, m)).collect();
         out.insert("members".into(), Value::Array(list));
@@ -158,9 +147,10 @@ pub async fn create<D: SqlExecutor, K: KeyValue>(
         .await
         .map_err(db_error)?;
     let group = reread(ctx, &id, &projection).await?;
-    let body = projection.apply(&rt, &read_form(ctx, &group));
+    let version = group.version;
+    let body = projection.apply(&rt, read_form(ctx, group));
     let location = format!("{}/Groups/{id}", ctx.base_url);
-    Ok(resource_response(201, &body, group.version).with_header("location", location))
+    Ok(resource_response(201, &body, version).with_header("location", location))
 }
 
 pub async fn get<D: SqlExecutor, K: KeyValue>(
@@ -174,8 +164,9 @@ pub async fn get<D: SqlExecutor, K: KeyValue>(
     if let Some(r) = not_modified(req, group.version) {
         return Ok(r);
     }
-    let body = projection.apply(&rt, &read_form(ctx, &group));
-    Ok(resource_response(200, &body, group.version))
+    let version = group.version;
+    let body = projection.apply(&rt, read_form(ctx, group));
+    Ok(resource_response(200, &body, version))
 }
 
 pub async fn replace<D: SqlExecutor, K: KeyValue>(
@@ -210,8 +201,9 @@ pub async fn replace<D: SqlExecutor, K: KeyValue>(
         retry_or_conflict(req, attempt)?;
     }
     let group = reread(ctx, id, &projection).await?;
-    let body = projection.apply(&rt, &read_form(ctx, &group));
-    Ok(resource_response(200, &body, group.version))
+    let version = group.version;
+    let body = projection.apply(&rt, read_form(ctx, group));
+    Ok(resource_response(200, &body, version))
 }
 
 /// Writes a group's new document and membership changes atomically if the
@@ -253,8 +245,9 @@ pub async fn patch<D: SqlExecutor, K: KeyValue>(
         return Ok(Response::empty(204).with_header("etag", etag(version)));
     }
     let group = reread(ctx, id, &projection).await?;
-    let body = projection.apply(&rt, &read_form(ctx, &group));
-    Ok(resource_response(200, &body, group.version))
+    let version = group.version;
+    let body = projection.apply(&rt, read_form(ctx, group));
+    Ok(resource_response(200, &body, version))
 }
 
 /// One attempt at a group PATCH: the version it leaves, or `None` when the
@@ -401,18 +394,9 @@ pub async fn search<D: SqlExecutor, K: KeyValue>(
     let listed = store::list(ctx.db, &ctx.tenant, &spec, projection.wants("members"))
         .await
         .map_err(db_error)?;
-    Ok(Found {
-        total: listed.total,
-        more: listed.more,
-        seq_range: listed
-            .items
-            .first()
-            .zip(listed.items.last())
-            .map(|(f, l)| (f.seq, l.seq)),
-        resources: listed
-            .items
-            .iter()
-            .map(|r| projection.apply(&rt, &read_form(ctx, r)))
-            .collect(),
-    })
+    Ok(Found::of(
+        listed,
+        |g| g.seq,
+        |g| projection.apply(&rt, read_form(ctx, g)),
+    ))
 }

@@ -230,6 +230,29 @@ pub struct Found {
     pub seq_range: Option<(i64, i64)>,
 }
 
+impl Found {
+    /// A page of stored resources turned into their projected read forms
+    /// by `form`, which takes each resource by value; `seq` tells a
+    /// resource's insertion position, for the page's cursors.
+    pub fn of<T>(
+        listed: crate::store::Listed<T>,
+        seq: impl Fn(&T) -> i64,
+        form: impl FnMut(T) -> Value,
+    ) -> Found {
+        let seq_range = listed
+            .items
+            .first()
+            .zip(listed.items.last())
+            .map(|(f, l)| (seq(f), seq(l)));
+        Found {
+            total: listed.total,
+            more: listed.more,
+            seq_range,
+            resources: listed.items.into_iter().map(form).collect(),
+        }
+    }
+}
+
 /// The cursors of a keyset page (RFC 9865): `nextCursor` when rows follow,
 /// `previousCursor` when rows precede.
 pub fn cursor_links(

@@ -631,17 +631,45 @@ struct Projection {
     restrict: bool,
 }
 
+/// The start of a resource's read form: its `schemas`, then `id`, then the
+/// stored document's other members, moved out of `doc`.
+pub fn resource_head(doc: Value, id: &str) -> Map<String, Value> {
+    let doc = match doc {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    let mut out = Map::with_capacity(doc.len() + 4);
+    // Placed first, filled below if the document has schemas.
+    out.insert("schemas".into(), Value::Null);
+    out.insert("id".into(), Value::String(id.to_owned()));
+    // A stored `id` never stands in for the row's; `schemas` fills its
+    // placeholder, keeping its place first.
+    for (k, v) in doc {
+        if k != "id" {
+            out.insert(k, v);
+        }
+    }
+    if out.get("schemas").is_some_and(Value::is_null) {
+        out.shift_remove("schemas");
+    }
+    out
+}
+
 /// Applies `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5) and the
 /// `returned` characteristic (RFC 7643 §2.2) to the full read form of a
 /// resource (stored form plus id, meta, groups...).
+///
+/// Takes the read form by value and moves the values it keeps: a list page
+/// projects every resource, and a copy of each would cost as much again.
 pub fn project(
     rt: &ResourceType,
-    resource: &Value,
+    resource: Value,
     attributes: &[AttrPath],
     excluded: &[AttrPath],
 ) -> Value {
-    let Some(obj) = resource.as_object() else {
-        return resource.clone();
+    let obj = match resource {
+        Value::Object(obj) => obj,
+        other => return other,
     };
     let ctx = Projection {
         inc: attributes
@@ -653,21 +681,35 @@ pub fn project(
     };
     let n = rt.extensions.len() + 1;
     let mut slots: Vec<Map<String, Value>> = vec![Map::new(); n];
-    let mut put = |slot: usize, name: &str, value: &Value| {
+    // `key` is the name as stored; the output spells it as the schema does,
+    // reusing the stored string when it already is (the common case).
+    let mut put = |slot: usize, key: String, value: Value| {
         // Names outside the schema are never output.
-        let Some(attr) = rt.attribute_in(slot, name) else {
+        let Some(attr) = rt.attribute_in(slot, &key) else {
             return;
         };
         if let (Some(v), Some(m)) = (project_attr(&ctx, slot, attr, value), slots.get_mut(slot)) {
-            m.insert(attr.name.clone(), v);
+            let name = if key == attr.name {
+                key
+            } else {
+                attr.name.clone()
+            };
+            m.insert(name, v);
         }
     };
     for (key, value) in obj {
         if key.eq_ignore_ascii_case("schemas") {
             continue;
         }
-        match rt.resolve_urn_index(key) {
-            Some((slot, "")) => {
+        // Only a name with a colon can be a schema URN.
+        let urn = if key.contains(':') {
+            rt.resolve_urn_index(&key)
+                .map(|(slot, rest)| (slot, rest.to_owned()))
+        } else {
+            None
+        };
+        match urn {
+            Some((slot, rest)) if rest.is_empty() => {
                 if let Value::Object(inner) = value {
                     for (k, v) in inner {
                         put(slot, k, v);
@@ -698,7 +740,7 @@ pub fn project(
     Value::Object(out)
 }
 
-fn project_attr(ctx: &Projection, slot: usize, attr: &Attribute, value: &Value) -> Option<Value> {
+fn project_attr(ctx: &Projection, slot: usize, attr: &Attribute, value: Value) -> Option<Value> {
     if value.is_null() {
         return None;
     }
@@ -726,12 +768,12 @@ fn project_attr(ctx: &Projection, slot: usize, attr: &Attribute, value: &Value) 
         }
     };
     if attr.attr_type != AttrType::Complex {
-        return Some(value.clone());
+        return Some(value);
     }
     match value {
         Value::Array(items) => {
             let kept: Vec<Value> = items
-                .iter()
+                .into_iter()
                 .filter_map(|item| project_complex(attr, item, &mode, &excluded_subs))
                 .collect();
             if kept.is_empty() {
@@ -746,21 +788,19 @@ fn project_attr(ctx: &Projection, slot: usize, attr: &Attribute, value: &Value) 
 
 fn project_complex(
     attr: &Attribute,
-    value: &Value,
+    value: Value,
     mode: &SubMode,
     excluded: &[String],
 ) -> Option<Value> {
-    let Value::Object(m) = value else {
-        return if value.is_null() {
-            None
-        } else {
-            Some(value.clone())
-        };
+    let m = match value {
+        Value::Object(m) => m,
+        Value::Null => return None,
+        other => return Some(other),
     };
     let listed = |list: &[String], name: &str| list.iter().any(|s| s.eq_ignore_ascii_case(name));
     let mut out = Map::new();
     for (key, v) in m {
-        let Some(sub) = find_sub(attr, key) else {
+        let Some(sub) = find_sub(attr, &key) else {
             continue;
         };
         if v.is_null() {
@@ -779,7 +819,12 @@ fn project_complex(
             }
         };
         if keep {
-            out.insert(sub.name.clone(), v.clone());
+            let name = if key == sub.name {
+                key
+            } else {
+                sub.name.clone()
+            };
+            out.insert(name, v);
         }
     }
     if out.is_empty() {
@@ -1496,7 +1541,7 @@ mod tests {
             let _ = normalize(&rt, &v, Some(&v));
             let _ = project(
                 &rt,
-                &v,
+                v.clone(),
                 &[p(None, "ü", None)],
                 &[p(Some("urn:x"), "", None)],
             );
@@ -1526,11 +1571,11 @@ mod tests {
     #[test]
     fn default_projection_and_password_never_returned() {
         // RFC 7643 §2.2 returned: never (password) is never output; default ones are.
-        let out = project(&users(), &full_user(), &[], &[]);
+        let out = project(&users(), full_user(), &[], &[]);
         let mut expected = full_user();
         expected.as_object_mut().unwrap().remove("password");
         assert_eq!(out, expected);
-        let out = project(&users(), &full_user(), &[p(None, "password", None)], &[]);
+        let out = project(&users(), full_user(), &[p(None, "password", None)], &[]);
         assert_eq!(out, json!({"schemas": [USER_SCHEMA], "id": "2819c223"}));
     }
 
@@ -1543,7 +1588,7 @@ mod tests {
             p(None, "emails", Some("value")),
             p(None, "meta", Some("lastModified")),
         ];
-        let out = project(&users(), &full_user(), &attrs, &[]);
+        let out = project(&users(), full_user(), &attrs, &[]);
         assert_eq!(
             out,
             json!({"schemas": [USER_SCHEMA], "id": "2819c223",
@@ -1556,13 +1601,13 @@ mod tests {
     #[test]
     fn attributes_parameter_with_extension_urns() {
         // Whole extension, and one extension attribute / sub-attribute.
-        let out = project(&users(), &full_user(), &[p(Some(ENT), "", None)], &[]);
+        let out = project(&users(), full_user(), &[p(Some(ENT), "", None)], &[]);
         assert_eq!(out["schemas"], json!([USER_SCHEMA, ENT]));
         assert_eq!(out[ENT], full_user()[ENT]);
         assert!(out.get("userName").is_none());
         let out = project(
             &users(),
-            &full_user(),
+            full_user(),
             &[
                 p(Some(ENT), "department", None),
                 p(Some(ENT), "manager", Some("value")),
@@ -1575,7 +1620,7 @@ mod tests {
                    ENT: {"department": "Tour Operations", "manager": {"value": "26118915"}}})
         );
         // An extension with nothing left is dropped from schemas.
-        let out = project(&users(), &full_user(), &[p(None, "userName", None)], &[]);
+        let out = project(&users(), full_user(), &[p(None, "userName", None)], &[]);
         assert_eq!(
             out,
             json!({"schemas": [USER_SCHEMA], "id": "2819c223", "userName": "bjensen"})
@@ -1592,7 +1637,7 @@ mod tests {
             p(Some(ENT), "manager", None),
             p(None, "groups", None),
         ];
-        let out = project(&users(), &full_user(), &[], &excl);
+        let out = project(&users(), full_user(), &[], &excl);
         assert_eq!(out["id"], "2819c223");
         assert!(out.get("meta").is_none() && out.get("groups").is_none());
         assert_eq!(
@@ -1603,7 +1648,7 @@ mod tests {
             out[ENT],
             json!({"employeeNumber": "701984", "department": "Tour Operations"})
         );
-        let out = project(&users(), &full_user(), &[], &[p(Some(ENT), "", None)]);
+        let out = project(&users(), full_user(), &[], &[p(Some(ENT), "", None)]);
         assert!(out.get(ENT).is_none());
         assert_eq!(out["schemas"], json!([USER_SCHEMA]));
     }
@@ -1626,9 +1671,12 @@ mod tests {
         };
         let rt = user_resource_type(vec![ext]);
         let r = json!({"schemas": [USER_SCHEMA, urn], "id": "1", "userName": "u", urn: {"secretish": "s", "plain": "p"}});
-        assert_eq!(project(&rt, &r, &[], &[])[urn], json!({"plain": "p"}));
         assert_eq!(
-            project(&rt, &r, &[p(Some(urn), "secretish", None)], &[])[urn],
+            project(&rt, r.clone(), &[], &[])[urn],
+            json!({"plain": "p"})
+        );
+        assert_eq!(
+            project(&rt, r.clone(), &[p(Some(urn), "secretish", None)], &[])[urn],
             json!({"secretish": "s"})
         );
     }
@@ -1638,12 +1686,12 @@ mod tests {
         let g = group_resource_type();
         let r = json!({"schemas": [MS_LEGACY_GROUP_SCHEMA], "id": "g1", "displayName": "Eng",
                        "members": [{"value": "u1", "$ref": "https://x/Users/u1", "display": "Ann", "type": "User"}]});
-        let out = project(&g, &r, &[p(None, "members", Some("value"))], &[]);
+        let out = project(&g, r.clone(), &[p(None, "members", Some("value"))], &[]);
         assert_eq!(
             out,
             json!({"schemas": [GROUP_SCHEMA], "id": "g1", "members": [{"value": "u1"}]})
         );
-        let out = project(&g, &r, &[], &[p(None, "members", None)]);
+        let out = project(&g, r.clone(), &[], &[p(None, "members", None)]);
         assert_eq!(
             out,
             json!({"schemas": [GROUP_SCHEMA], "id": "g1", "displayName": "Eng"})
@@ -1708,7 +1756,7 @@ mod tests {
             &rt,
         )
         .unwrap();
-        let out = project(&rt, &full_user(), &attrs, &[]);
+        let out = project(&rt, full_user(), &attrs, &[]);
         assert_eq!(
             out,
             json!({"schemas": [USER_SCHEMA, ENT], "id": "2819c223",

@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::endpoint::{
     check_if_match, delete_answer, etag, filter_condition, not_modified, resource_response,
@@ -15,7 +15,7 @@ use crate::limits;
 use crate::list::{list_body, Found, ListQuery};
 use crate::patch;
 use crate::query::{Resource, SqlCondition};
-use crate::resource::normalize;
+use crate::resource::{normalize, resource_head};
 use crate::schema::{user_resource_type, ResourceType, ENTERPRISE_USER_SCHEMA};
 use crate::service::Ctx;
 use crate::store::tenants::{self, DeletePolicy};
@@ -37,20 +37,10 @@ fn db_error(e: DbError) -> ScimError {
 }
 
 /// The read form of a stored user: `schemas`, `id`, the document, the
-/// computed `groups`, and `meta`.
-pub fn read_form<D, K>(ctx: &Ctx<'_, D, K>, u: &StoredUser) -> Value {
-    let mut out = Map::new();
-    if let Some(s) = u.doc.get("schemas") {
-        out.insert("schemas".into(), s.clone());
-    }
-    out.insert("id".into(), Value::String(u.id.clone()));
-    if let Some(doc) = u.doc.as_object() {
-        for (k, v) in doc {
-            if k != "schemas" {
-                out.insert(k.clone(), v.clone());
-            }
-        }
-    }
+/// computed `groups`, and `meta`. Takes the user by value: its document's
+/// values move into the read form.
+pub fn read_form<D, K>(ctx: &Ctx<'_, D, K>, u: StoredUser) -> Value {
+    let mut out = resource_head(u.doc, &u.id);
     // manager.$ref is the URI of the manager's resource (RFC 7643 §4.3),
     // derived from its id rather than stored.
     if let Some(manager) = out
@@ -63,7 +53,7 @@ pub fn read_form<D, K>(ctx: &Ctx<'_, D, K>, u: &StoredUser) -> Value {
             manager.insert("$ref".into(), Value::String(uri));
         }
     }
-    if let Some(groups) = u.groups.as_ref().filter(|g| !g.is_empty()) {
+    if let Some(groups) = u.groups.filter(|g| !g.is_empty()) {
         let list = groups
             .iter()
             .map(|(id, display)| {
@@ -209,9 +199,8 @@ pub async fn create<D: SqlExecutor, K: KeyValue>(
         groups: Some(Vec::new()),
         deleted: None,
     };
-    let full = read_form(ctx, &stored);
-    let body = Projection::of(req, rt)?.apply(rt, &full);
     let location = format!("{}/Users/{}", ctx.base_url, stored.id);
+    let body = Projection::of(req, rt)?.apply(rt, read_form(ctx, stored));
     Ok(resource_response(201, &body, 1).with_header("location", location))
 }
 
@@ -273,8 +262,9 @@ fn answer_get<D, K>(
     if let Some(r) = not_modified(req, user.version) {
         return Ok(r);
     }
-    let body = projection.apply(rt, &read_form(ctx, &user));
-    Ok(resource_response(200, &body, user.version))
+    let version = user.version;
+    let body = projection.apply(rt, read_form(ctx, user));
+    Ok(resource_response(200, &body, version))
 }
 
 fn not_found(id: &str) -> ScimError {
@@ -305,8 +295,9 @@ pub async fn replace<D: SqlExecutor, K: KeyValue>(
         }
         retry_or_conflict(req, attempt)?;
     };
-    let body = projection.apply(rt, &read_form(ctx, &stored));
-    Ok(resource_response(200, &body, stored.version))
+    let version = stored.version;
+    let body = projection.apply(rt, read_form(ctx, stored));
+    Ok(resource_response(200, &body, version))
 }
 
 /// `PATCH /Users/{id}` (RFC 7644 §3.5.2): every operation applies, or none.
@@ -337,8 +328,9 @@ pub async fn patch<D: SqlExecutor, K: KeyValue>(
         }
         retry_or_conflict(req, attempt)?;
     };
-    let body = projection.apply(rt, &read_form(ctx, &stored));
-    Ok(resource_response(200, &body, stored.version))
+    let version = stored.version;
+    let body = projection.apply(rt, read_form(ctx, stored));
+    Ok(resource_response(200, &body, version))
 }
 
 pub async fn delete<D: SqlExecutor, K: KeyValue>(
@@ -468,7 +460,7 @@ pub async fn search<D: SqlExecutor, K: KeyValue>(
         let listed = store::list(ctx.db, &ctx.tenant, &spec, reads.projection.wants("groups"))
             .await
             .map_err(db_error)?;
-        return Ok(found(ctx, &rt, &reads.projection, &listed));
+        return Ok(found(ctx, &rt, &reads.projection, listed));
     };
     let spec = core.spec(query, offset, limit, keyset);
     let (leading, listed) = store::list_after(
@@ -482,7 +474,7 @@ pub async fn search<D: SqlExecutor, K: KeyValue>(
     .map_err(db_error)?;
     let defs = extension::from_rows(&next_rows(&mut leading.into_iter()).map_err(db_error)?);
     if defs.is_empty() {
-        return Ok(found(ctx, core_type(), &core.projection, &listed));
+        return Ok(found(ctx, core_type(), &core.projection, listed));
     }
     let rt = TenantUsers::with_defs(ctx, defs).rt;
     let reads = Reads::of(ctx, &rt, query)?;
@@ -494,27 +486,18 @@ pub async fn search<D: SqlExecutor, K: KeyValue>(
             .await
             .map_err(db_error)?
     };
-    Ok(found(ctx, &rt, &reads.projection, &listed))
+    Ok(found(ctx, &rt, &reads.projection, listed))
 }
 
 fn found<D, K>(
     ctx: &Ctx<'_, D, K>,
     rt: &ResourceType,
     projection: &Projection,
-    listed: &Listed<StoredUser>,
+    listed: Listed<StoredUser>,
 ) -> Found {
-    Found {
-        total: listed.total,
-        more: listed.more,
-        seq_range: listed
-            .items
-            .first()
-            .zip(listed.items.last())
-            .map(|(f, l)| (f.seq, l.seq)),
-        resources: listed
-            .items
-            .iter()
-            .map(|r| projection.apply(rt, &read_form(ctx, r)))
-            .collect(),
-    }
+    Found::of(
+        listed,
+        |u| u.seq,
+        |u| projection.apply(rt, read_form(ctx, u)),
+    )
 }

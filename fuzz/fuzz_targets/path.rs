@@ -25,8 +25,8 @@ fuzz_target!(|data: &[u8]| {
     ] {
         let urns = rt.all_schema_urns();
         if let Ok(list) = parse_attr_list(text, rt) {
-            let _ = project(rt, &user_doc, &list, &[]);
-            let _ = project(rt, &user_doc, &[], &list);
+            let _ = project(rt, user_doc.clone(), &list, &[]);
+            let _ = project(rt, user_doc.clone(), &[], &list);
         }
         let Ok(path) = parse_patch_path(text, &urns) else {
             continue;
