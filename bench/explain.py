@@ -37,13 +37,14 @@ def statements(t, m):
          ["work", key, t]),
     ]:
         where = f"{LIVE} AND ({cond})"
-        out.append((f"{label}: count", f"SELECT count(*) AS n FROM users r WHERE {where}", [t] + params))
+        out.append((f"{label}: count (runs only after a full page)", f"SELECT count(*) AS n FROM users r WHERE {where}", [t] + params))
         out.append((f"{label}: page", f"SELECT {cols} FROM users r WHERE {where} ORDER BY r.seq LIMIT ? OFFSET ?",
                     [t] + params + [100, 0]))
     out += [
         ("GET /Users/{id}", f"SELECT {cols} FROM users r WHERE r.tenant_id = ? AND r.id = ? AND r.deleted_at IS NULL",
          [t, uid]),
-        ("list: count (every list page, cursor too)", f"SELECT count(*) AS n FROM users r WHERE {LIVE}", [t]),
+        ("list: total (every unfiltered list page, cursor too; kept by triggers)",
+         "SELECT user_count AS n FROM tenants WHERE id = ?", [t]),
         ("list: startIndex=1", f"SELECT {cols} FROM users r WHERE {LIVE} ORDER BY r.seq LIMIT ? OFFSET ?", [t, 100, 0]),
         ("list: last page by startIndex",
          f"SELECT {cols} FROM users r WHERE {LIVE} ORDER BY r.seq LIMIT ? OFFSET ?", [t, 100, n - 100]),

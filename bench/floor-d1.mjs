@@ -1,9 +1,11 @@
 // The storage floor: what the worker's `userName eq` lookup costs in storage
 // calls alone, on the same bindings (local KV and D1). A plain JS worker does
 // the same I/O as scim-worker for `GET /Users?filter=userName eq "..."`:
-// hash the bearer token and read its KV record, then the two D1 statements
-// (count, page) scim-worker runs, and answers the ListResponse. The gap to
-// scim-worker is the Rust/wasm worker's own cost.
+// hash the bearer token and read its KV record, then one D1 batch of the two
+// statements scim-worker sends in one round trip (the tenant's attribute
+// definitions and the page; a page shorter than its limit tells the total,
+// so no count runs), and answers the ListResponse. The gap to scim-worker is
+// the Rust/wasm worker's own cost.
 const COLUMNS =
   "r.seq, r.id, r.created_at, r.last_modified, r.version, r.doc, " +
   "(SELECT json_group_array(json_array(g.id, g.display_name)) FROM group_members m " +
@@ -26,9 +28,13 @@ export default {
     const m = /^userName eq "(.*)"$/.exec(url.searchParams.get("filter") ?? "");
     if (!m) return new Response("only userName eq", { status: 400 });
     const key = m[1].toLowerCase();
-    const n = await env.DB.prepare(`SELECT count(*) AS n FROM users r WHERE ${WHERE}`).bind(tenant, key).first("n");
-    const { results } = await env.DB.prepare(`SELECT ${COLUMNS} FROM users r WHERE ${WHERE} ORDER BY r.seq LIMIT ? OFFSET ?`)
-      .bind(tenant, key, 100, 0).all();
+    const [defs, page] = await env.DB.batch([
+      env.DB.prepare("SELECT definition FROM tenant_attributes WHERE tenant_id = ? ORDER BY created_at, name").bind(tenant),
+      env.DB.prepare(`SELECT ${COLUMNS} FROM users r WHERE ${WHERE} ORDER BY r.seq LIMIT ? OFFSET ?`).bind(tenant, key, 100, 0),
+    ]);
+    if (defs.results.length > 0) return new Response("the floor has no custom attributes", { status: 500 });
+    const results = page.results;
+    const n = results.length;
     const base = `${url.origin}/scim/v2/${tenant}`;
     const resources = results.map((r) => {
       const doc = JSON.parse(r.doc);

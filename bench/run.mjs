@@ -570,7 +570,7 @@ async function main() {
       "peer req/s", "peer p50", "vs peer"]));
     const sf = worker.storageFloor;
     if (sf && worker.results.userName) {
-      say(`storage floor (bench/floor-d1.mjs: a JS worker doing the same KV read and 2 D1 statements for userName eq): ` +
+      say(`storage floor (bench/floor-d1.mjs: a JS worker doing the same KV read and one D1 batch (definitions + page) for userName eq): ` +
         `${f0(sf.rps)} req/s, p50 ${ms(sf.p50)} ms, ${f2(sf.cpu_ms)} ms CPU/req; ` +
         `scim-worker's userName eq is ${ratio(worker.results.userName.rps, sf.rps)} of it`);
     }
