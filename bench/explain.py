@@ -38,7 +38,10 @@ def statements(t, m):
     ]:
         where = f"{LIVE} AND ({cond})"
         out.append((f"{label}: count (runs only after a full page)", f"SELECT count(*) AS n FROM users r WHERE {where}", [t] + params))
-        out.append((f"{label}: page", f"SELECT {cols} FROM users r WHERE {where} ORDER BY r.seq LIMIT ? OFFSET ?",
+        # As src/store/mod.rs: an index-table filter orders by `+r.seq`, so
+        # that the lookup, not the seq index, drives the query.
+        seq = "+r.seq" if "r.id IN (" in cond else "r.seq"
+        out.append((f"{label}: page", f"SELECT {cols} FROM users r WHERE {where} ORDER BY {seq} LIMIT ? OFFSET ?",
                     [t] + params + [100, 0]))
     out += [
         ("GET /Users/{id}", f"SELECT {cols} FROM users r WHERE r.tenant_id = ? AND r.id = ? AND r.deleted_at IS NULL",
