@@ -23,7 +23,7 @@ use crate::schema::ResourceType;
 use crate::service::{valid_tenant_id, Ctx, SCIM_PREFIX};
 use crate::store::tenants::{self, Settings};
 use crate::store::{
-    groups as group_store, users as user_store, DbError, KeyValue, PageSpec, SqlExecutor,
+    groups as group_store, users as user_store, DbError, KeyValue, Listed, PageSpec, SqlExecutor,
 };
 use crate::{groups, openapi, tokens, users};
 
@@ -509,38 +509,40 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
         &self,
         ctx: &Ctx<'_, D, K>,
         rt: &ResourceType,
-        u: &user_store::StoredUser,
+        u: user_store::StoredUser,
     ) -> Value {
-        let mut v = crate::resource::project(rt, users::read_form(ctx, u.clone()), &[], &[]);
-        if let (Some(o), Some(d)) = (v.as_object_mut(), &u.deleted) {
-            o.insert("deleted".into(), Value::String(d.clone()));
+        let deleted = u.deleted.clone();
+        let mut v = crate::resource::project(rt, users::read_form(ctx, u), &[], &[]);
+        if let (Some(o), Some(d)) = (v.as_object_mut(), deleted) {
+            o.insert("deleted".into(), Value::String(d));
         }
         v
     }
 
-    async fn list_users(&self, tenant: &str) -> ScimResult<Response> {
-        self.tenant(tenant).await?;
+    /// The page a list request asks for (`startIndex`, `count`), and its
+    /// window for the store.
+    fn page(&self) -> ScimResult<(Paging, PageSpec<'static>)> {
         let paging = Paging::of(self.req, self.config.limits.max_results)?;
         let spec = PageSpec {
             offset: paging.offset(),
             limit: paging.count,
             ..PageSpec::default()
         };
+        Ok((paging, spec))
+    }
+
+    async fn list_users(&self, tenant: &str) -> ScimResult<Response> {
+        self.tenant(tenant).await?;
+        let (paging, spec) = self.page()?;
         let listed = user_store::list_any(self.db, tenant, &spec)
             .await
             .map_err(db_error)?;
         // One definition load for the page, not one per user.
         let ctx = self.ctx(tenant);
         let rt = users::resource_type(&ctx).await?;
-        let items: Vec<Value> = listed
-            .items
-            .iter()
-            .map(|u| self.user_json(&ctx, &rt, u))
-            .collect();
-        Ok(json_response(
-            200,
-            &json!({"totalResults": listed.total, "startIndex": paging.start_index, "users": items}),
-        ))
+        Ok(page_response(&paging, "users", listed, |u| {
+            self.user_json(&ctx, &rt, u)
+        }))
     }
 
     async fn get_user(&self, tenant: &str, id: &str) -> ScimResult<Response> {
@@ -551,7 +553,7 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
             .ok_or_else(|| ScimError::not_found(format!("User {id} not found.")))?;
         let ctx = self.ctx(tenant);
         let rt = users::resource_type(&ctx).await?;
-        Ok(json_response(200, &self.user_json(&ctx, &rt, &u)))
+        Ok(json_response(200, &self.user_json(&ctx, &rt, u)))
     }
 
     async fn user_action(&self, tenant: &str, id: &str, action: &str) -> ScimResult<Response> {
@@ -585,25 +587,14 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
 
     async fn list_groups(&self, tenant: &str) -> ScimResult<Response> {
         self.tenant(tenant).await?;
-        let paging = Paging::of(self.req, self.config.limits.max_results)?;
-        let spec = PageSpec {
-            offset: paging.offset(),
-            limit: paging.count,
-            ..PageSpec::default()
-        };
+        let (paging, spec) = self.page()?;
         let listed = group_store::list(self.db, tenant, &spec, false)
             .await
             .map_err(db_error)?;
         let ctx = self.ctx(tenant);
-        let items: Vec<Value> = listed
-            .items
-            .into_iter()
-            .map(|g| groups::read_form(&ctx, g))
-            .collect();
-        Ok(json_response(
-            200,
-            &json!({"totalResults": listed.total, "startIndex": paging.start_index, "groups": items}),
-        ))
+        Ok(page_response(&paging, "groups", listed, |g| {
+            groups::read_form(&ctx, g)
+        }))
     }
 
     async fn get_group(&self, tenant: &str, id: &str) -> ScimResult<Response> {
@@ -613,9 +604,10 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
             .map_err(db_error)?
             .ok_or_else(|| ScimError::not_found(format!("Group {id} not found.")))?;
         let ctx = self.ctx(tenant);
-        let mut v = groups::read_form(&ctx, g.clone());
+        let members = g.members.clone();
+        let mut v = groups::read_form(&ctx, g);
         // The application sees member names too.
-        if let (Some(o), Some(members)) = (v.as_object_mut(), &g.members) {
+        if let (Some(o), Some(members)) = (v.as_object_mut(), &members) {
             let list: Vec<Value> = members
                 .iter()
                 .map(|m| {
@@ -632,6 +624,22 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
         }
         Ok(json_response(200, &v))
     }
+}
+
+/// A list answer of the admin API: `{totalResults, startIndex, <key>: [...]}`
+/// with each listed resource as `item` gives it.
+fn page_response<T>(
+    paging: &Paging,
+    key: &str,
+    listed: Listed<T>,
+    item: impl FnMut(T) -> Value,
+) -> Response {
+    let items: Vec<Value> = listed.items.into_iter().map(item).collect();
+    let mut body = Map::new();
+    body.insert("totalResults".into(), json!(listed.total));
+    body.insert("startIndex".into(), json!(paging.start_index));
+    body.insert(key.into(), Value::Array(items));
+    json_response(200, &Value::Object(body))
 }
 
 #[cfg(test)]

@@ -134,6 +134,12 @@ impl Projection {
     pub fn apply(&self, rt: &ResourceType, full: Value) -> Value {
         project(rt, full, &self.attributes, &self.excluded)
     }
+
+    /// The response carrying one resource: its read form `full` projected,
+    /// with the ETag of `version`.
+    pub fn respond(&self, rt: &ResourceType, status: u16, version: i64, full: Value) -> Response {
+        resource_response(status, &self.apply(rt, full), version)
+    }
 }
 
 /// The SQL sort expression for a query's `sortBy`, if it names a known

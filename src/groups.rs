@@ -5,8 +5,8 @@
 use serde_json::{json, Map, Value};
 
 use crate::endpoint::{
-    check_if_match, delete_answer, etag, filter_condition, not_modified, resource_response,
-    retry_or_conflict, sort_by, Projection,
+    check_if_match, delete_answer, etag, filter_condition, not_modified, retry_or_conflict,
+    sort_by, Projection,
 };
 use crate::error::{ScimError, ScimResult};
 use crate::http::{Request, Response};
@@ -147,10 +147,10 @@ pub async fn create<D: SqlExecutor, K: KeyValue>(
         .await
         .map_err(db_error)?;
     let group = reread(ctx, &id, &projection).await?;
-    let version = group.version;
-    let body = projection.apply(&rt, read_form(ctx, group));
     let location = format!("{}/Groups/{id}", ctx.base_url);
-    Ok(resource_response(201, &body, version).with_header("location", location))
+    Ok(projection
+        .respond(&rt, 201, group.version, read_form(ctx, group))
+        .with_header("location", location))
 }
 
 pub async fn get<D: SqlExecutor, K: KeyValue>(
@@ -164,9 +164,7 @@ pub async fn get<D: SqlExecutor, K: KeyValue>(
     if let Some(r) = not_modified(req, group.version) {
         return Ok(r);
     }
-    let version = group.version;
-    let body = projection.apply(&rt, read_form(ctx, group));
-    Ok(resource_response(200, &body, version))
+    Ok(projection.respond(&rt, 200, group.version, read_form(ctx, group)))
 }
 
 pub async fn replace<D: SqlExecutor, K: KeyValue>(
@@ -201,9 +199,7 @@ pub async fn replace<D: SqlExecutor, K: KeyValue>(
         retry_or_conflict(req, attempt)?;
     }
     let group = reread(ctx, id, &projection).await?;
-    let version = group.version;
-    let body = projection.apply(&rt, read_form(ctx, group));
-    Ok(resource_response(200, &body, version))
+    Ok(projection.respond(&rt, 200, group.version, read_form(ctx, group)))
 }
 
 /// Writes a group's new document and membership changes atomically if the
@@ -245,9 +241,7 @@ pub async fn patch<D: SqlExecutor, K: KeyValue>(
         return Ok(Response::empty(204).with_header("etag", etag(version)));
     }
     let group = reread(ctx, id, &projection).await?;
-    let version = group.version;
-    let body = projection.apply(&rt, read_form(ctx, group));
-    Ok(resource_response(200, &body, version))
+    Ok(projection.respond(&rt, 200, group.version, read_form(ctx, group)))
 }
 
 /// One attempt at a group PATCH: the version it leaves, or `None` when the

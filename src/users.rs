@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 use serde_json::{json, Value};
 
 use crate::endpoint::{
-    check_if_match, delete_answer, etag, filter_condition, not_modified, resource_response,
-    retry_or_conflict, sort_by, Projection,
+    check_if_match, delete_answer, etag, filter_condition, not_modified, retry_or_conflict,
+    sort_by, Projection,
 };
 use crate::error::{ScimError, ScimResult};
 use crate::extension::{self, AttributeDef};
@@ -200,8 +200,9 @@ pub async fn create<D: SqlExecutor, K: KeyValue>(
         deleted: None,
     };
     let location = format!("{}/Users/{}", ctx.base_url, stored.id);
-    let body = Projection::of(req, rt)?.apply(rt, read_form(ctx, stored));
-    Ok(resource_response(201, &body, 1).with_header("location", location))
+    Ok(Projection::of(req, rt)?
+        .respond(rt, 201, stored.version, read_form(ctx, stored))
+        .with_header("location", location))
 }
 
 pub async fn get<D: SqlExecutor, K: KeyValue>(
@@ -262,9 +263,7 @@ fn answer_get<D, K>(
     if let Some(r) = not_modified(req, user.version) {
         return Ok(r);
     }
-    let version = user.version;
-    let body = projection.apply(rt, read_form(ctx, user));
-    Ok(resource_response(200, &body, version))
+    Ok(projection.respond(rt, 200, user.version, read_form(ctx, user)))
 }
 
 fn not_found(id: &str) -> ScimError {
@@ -295,9 +294,7 @@ pub async fn replace<D: SqlExecutor, K: KeyValue>(
         }
         retry_or_conflict(req, attempt)?;
     };
-    let version = stored.version;
-    let body = projection.apply(rt, read_form(ctx, stored));
-    Ok(resource_response(200, &body, version))
+    Ok(projection.respond(rt, 200, stored.version, read_form(ctx, stored)))
 }
 
 /// `PATCH /Users/{id}` (RFC 7644 §3.5.2): every operation applies, or none.
@@ -328,9 +325,7 @@ pub async fn patch<D: SqlExecutor, K: KeyValue>(
         }
         retry_or_conflict(req, attempt)?;
     };
-    let version = stored.version;
-    let body = projection.apply(rt, read_form(ctx, stored));
-    Ok(resource_response(200, &body, version))
+    Ok(projection.respond(rt, 200, stored.version, read_form(ctx, stored)))
 }
 
 pub async fn delete<D: SqlExecutor, K: KeyValue>(
