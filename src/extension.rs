@@ -253,14 +253,15 @@ pub async fn put<D: SqlExecutor>(
 /// Removes a definition. Stored values stay in the documents, hidden: they
 /// are neither returned nor accepted until the attribute is defined again.
 pub async fn remove<D: SqlExecutor>(db: &D, tenant: &str, name: &str) -> ScimResult<bool> {
-    let changes = db
-        .batch(vec![Stmt::new(
+    crate::store::write_one(
+        db,
+        Stmt::new(
             "DELETE FROM tenant_attributes WHERE tenant_id = ? AND name = ?",
             vec![tenant.into(), name.into()],
-        )])
-        .await
-        .map_err(db_error)?;
-    Ok(changes.first().copied().unwrap_or(0) >= 1)
+        ),
+    )
+    .await
+    .map_err(db_error)
 }
 
 /// Splits the values of undefined (removed) attributes out of the tenant's

@@ -117,7 +117,8 @@ pub trait SqlExecutor {
     /// Runs the statements in order, atomically: all of them or none.
     /// Returns the number of rows each statement changed. D1 counts the
     /// rows its triggers and cascades changed as well, SQLite does not: so
-    /// callers ask only whether a statement changed something (`>= 1`).
+    /// callers ask only whether a statement changed something
+    /// ([`write_one`]).
     async fn batch(&self, stmts: Vec<Stmt>) -> Result<Vec<u64>, DbError>;
     /// Runs read statements in order, in one round trip where the database
     /// allows it (a D1 batch), and returns each one's rows. This default
@@ -163,6 +164,14 @@ pub trait KeyValue {
     async fn delete(&self, key: &str) -> Result<(), DbError>;
     /// Every key starting with `prefix`.
     async fn list(&self, prefix: &str) -> Result<Vec<String>, DbError>;
+}
+
+/// Runs one write statement; whether it changed any row. D1 counts the rows
+/// its triggers changed too (see [`SqlExecutor::batch`]), so "any", not
+/// "one".
+pub async fn write_one<D: SqlExecutor>(db: &D, stmt: Stmt) -> Result<bool, DbError> {
+    let changes = db.batch(vec![stmt]).await?;
+    Ok(changes.first().copied().unwrap_or(0) >= 1)
 }
 
 /// A statement that aborts its batch when the statement before it changed

@@ -108,13 +108,14 @@ pub async fn update<D: SqlExecutor>(
     now: &str,
 ) -> Result<bool, DbError> {
     let settings = serde_json::to_string(settings).map_err(|e| DbError::Other(e.to_string()))?;
-    let changes = db
-        .batch(vec![Stmt::new(
+    super::write_one(
+        db,
+        Stmt::new(
             "UPDATE tenants SET name = ?, settings = ?, updated_at = ? WHERE id = ?",
             vec![name.into(), settings.into(), now.into(), id.into()],
-        )])
-        .await?;
-    Ok(changes.first().copied().unwrap_or(0) >= 1)
+        ),
+    )
+    .await
 }
 
 /// Deletes a tenant and everything it owns. Returns false when there is no

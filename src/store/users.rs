@@ -274,8 +274,9 @@ pub async fn set_active<D: SqlExecutor>(
     active: bool,
     now: &str,
 ) -> Result<bool, DbError> {
-    let changes = db
-        .batch(vec![Stmt::new(
+    super::write_one(
+        db,
+        Stmt::new(
             "UPDATE users SET active = ?, doc = json_set(doc, '$.active', json(?)), \
              last_modified = ?, version = version + 1 \
              WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL",
@@ -286,9 +287,9 @@ pub async fn set_active<D: SqlExecutor>(
                 tenant.into(),
                 id.into(),
             ],
-        )])
-        .await?;
-    Ok(changes.first().copied().unwrap_or(0) >= 1)
+        ),
+    )
+    .await
 }
 
 /// Brings a retained tombstone back as a live, active user. Its userName
@@ -300,15 +301,16 @@ pub async fn restore<D: SqlExecutor>(
     id: &str,
     now: &str,
 ) -> Result<bool, DbError> {
-    let changes = db
-        .batch(vec![Stmt::new(
+    super::write_one(
+        db,
+        Stmt::new(
             "UPDATE users SET deleted_at = NULL, active = 1, doc = json_set(doc, '$.active', json('true')), \
              last_modified = ?, version = version + 1 \
              WHERE tenant_id = ? AND id = ? AND deleted_at IS NOT NULL",
             vec![now.into(), tenant.into(), id.into()],
-        )])
-        .await?;
-    Ok(changes.first().copied().unwrap_or(0) >= 1)
+        ),
+    )
+    .await
 }
 
 /// A page of live users matching `clause` (an SQL condition over alias `r`
