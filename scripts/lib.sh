@@ -43,9 +43,9 @@ ensure_npm_packages() {
   want=$(sha256sum package-lock.json | cut -d' ' -f1)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     log "installing npm packages (wrangler, miniflare, esbuild, binaryen, node 22)"
-    # `npm ci` rejects this lockfile (npm drops the other platforms' optional
-    # workerd packages from it); `npm install` honours the same pins.
-    npm install --no-audit --no-fund >&2
+    # The lockfile holds every platform's optional workerd package, so
+    # `npm ci` installs exactly its pins and never rewrites it.
+    npm ci --no-audit --no-fund >&2
     printf '%s\n' "$want" > "$stamp"
   fi
   # Node 22 from npm comes first on PATH: wrangler and miniflare need it.
