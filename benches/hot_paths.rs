@@ -8,14 +8,14 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use serde_json::{json, Value};
 
-use scim_worker::filter::parse_filter;
-use scim_worker::patch::{self, PATCH_OP_SCHEMA};
+use scim_worker::proto::filter::parse_filter;
+use scim_worker::proto::patch::{self, PATCH_OP_SCHEMA};
 
 /// The default limit of operations per PATCH.
 const MAX_OPERATIONS: usize = 1000;
-use scim_worker::query::{condition, Resource};
-use scim_worker::resource::{normalize, parse_attr_list, project};
-use scim_worker::schema::{group_resource_type, user_resource_type};
+use scim_worker::proto::resource::{normalize, parse_attr_list, project};
+use scim_worker::proto::schema::{group_resource_type, user_resource_type};
+use scim_worker::store::query::{condition, Resource};
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 

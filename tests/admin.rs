@@ -77,8 +77,8 @@ fn admin_tokens_are_checked_for_signature_expiry_and_scope() {
         app.admin(&a_only, "GET", "/tenants/b/users", None).status,
         403
     );
-    let forged = scim_worker::admin::sign(
-        scim_worker::admin::AdminClaims {
+    let forged = scim_worker::server::admin::sign(
+        scim_worker::server::admin::AdminClaims {
             scope: "platform".into(),
             tenant: None,
         },
@@ -104,22 +104,22 @@ fn admin_tokens_are_checked_for_signature_expiry_and_scope() {
     };
     assert_eq!(app.call(&as_scim, "GET", "/Users", None).status, 401);
     // The OpenAPI document needs no token.
-    let doc = app.request(scim_worker::http::Request::new(
-        scim_worker::http::Method::Get,
+    let doc = app.request(scim_worker::server::http::Request::new(
+        scim_worker::server::http::Method::Get,
         "/admin/v1/openapi.json",
     ));
     assert_eq!(doc.status, 200);
     assert_eq!(doc.body["openapi"], "3.1.0");
     // Nor does the SCIM API's (issue 7), which is the same for every tenant.
-    let scim_doc = app.request(scim_worker::http::Request::new(
-        scim_worker::http::Method::Get,
+    let scim_doc = app.request(scim_worker::server::http::Request::new(
+        scim_worker::server::http::Method::Get,
         "/scim/v2/openapi.json",
     ));
     assert_eq!(scim_doc.status, 200);
     assert_eq!(scim_doc.body["openapi"], "3.1.0");
     assert!(scim_doc.body["paths"]["/Users/{id}"]["patch"].is_object());
-    let post = app.request(scim_worker::http::Request::new(
-        scim_worker::http::Method::Post,
+    let post = app.request(scim_worker::server::http::Request::new(
+        scim_worker::server::http::Method::Post,
         "/scim/v2/openapi.json",
     ));
     assert_eq!(post.status, 405);

@@ -69,8 +69,8 @@ fn every_write_path_keeps_the_tenant_counts() {
     );
     assert_eq!(dup.status, 409, "{}", dup.body);
     let stale = app.request(
-        scim_worker::http::Request::new(
-            scim_worker::http::Method::parse("DELETE"),
+        scim_worker::server::http::Request::new(
+            scim_worker::server::http::Method::parse("DELETE"),
             &format!("/scim/v2/acme/Users/{ann}"),
         )
         .with_header("Authorization", &format!("Bearer {}", c.token))

@@ -11,7 +11,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{App, Creds, Reply};
-use scim_worker::http::{Method, Request};
+use scim_worker::server::http::{Method, Request};
 use serde_json::{json, Value};
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";

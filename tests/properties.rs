@@ -15,11 +15,11 @@ mod common;
 
 use common::{App, Creds};
 use proptest::prelude::*;
-use scim_worker::filter::{
+use scim_worker::proto::filter::{
     parse_filter, AttrPath, CompValue, CompareOp, Filter, MAX_FILTER_DEPTH, MAX_FILTER_LEN,
 };
-use scim_worker::path::{parse_patch_path, PatchPath};
-use scim_worker::schema::user_resource_type;
+use scim_worker::proto::path::{parse_patch_path, PatchPath};
+use scim_worker::proto::schema::user_resource_type;
 use serde_json::{json, Map, Number, Value};
 
 const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";

@@ -11,8 +11,8 @@ mod common;
 use std::cell::RefCell;
 
 use common::{App, Creds};
-use scim_worker::http::{Method, Request};
-use scim_worker::service;
+use scim_worker::server::http::{Method, Request};
+use scim_worker::server::service;
 use scim_worker::store::sqlite::SqliteExecutor;
 use scim_worker::store::{DbError, Row, SqlExecutor, Stmt};
 use serde_json::{json, Value};

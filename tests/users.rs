@@ -221,8 +221,8 @@ fn wrong_missing_or_foreign_tokens_are_401_with_bearer_challenge() {
         assert_eq!(r.body["status"], "401");
         assert_eq!(r.body["detail"], "Authentication failed.");
     }
-    let no_auth = app.request(scim_worker::http::Request::new(
-        scim_worker::http::Method::Get,
+    let no_auth = app.request(scim_worker::server::http::Request::new(
+        scim_worker::server::http::Method::Get,
         "/scim/v2/acme/Users",
     ));
     assert_eq!(no_auth.status, 401);
@@ -241,8 +241,8 @@ fn unknown_endpoints_are_404_scim_errors() {
             "urn:ietf:params:scim:api:messages:2.0:Error"
         );
     }
-    let r = app.request(scim_worker::http::Request::new(
-        scim_worker::http::Method::Get,
+    let r = app.request(scim_worker::server::http::Request::new(
+        scim_worker::server::http::Method::Get,
         "/elsewhere",
     ));
     assert_eq!(r.status, 404);
@@ -335,7 +335,7 @@ fn over_the_rate_limit_is_429_with_integer_retry_after() {
     // idp-behaviour.md, both clients: under overload answer 429 with an
     // integer-seconds Retry-After.
     let mut app = App::new();
-    app.limiter = scim_worker::limits::Budget::new(2);
+    app.limiter = scim_worker::server::limits::Budget::new(2);
     let acme = app.tenant("acme");
     assert_eq!(app.call(&acme, "GET", "/Users", None).status, 200);
     assert_eq!(app.call(&acme, "GET", "/Users", None).status, 200);

@@ -4,9 +4,9 @@
 mod common;
 
 use common::App;
-use scim_worker::filter::parse_filter;
-use scim_worker::query::{condition, Resource};
-use scim_worker::schema::{group_resource_type, user_resource_type};
+use scim_worker::proto::filter::parse_filter;
+use scim_worker::proto::schema::{group_resource_type, user_resource_type};
+use scim_worker::store::query::{condition, Resource};
 use scim_worker::store::{SqlValue, Stmt};
 use serde_json::json;
 
@@ -37,9 +37,12 @@ fn wrong_types_unknown_attributes_and_two_primaries_are_400() {
         );
     }
     let r = app.request(
-        scim_worker::http::Request::new(scim_worker::http::Method::Post, "/scim/v2/acme/Users")
-            .with_header("Authorization", &format!("Bearer {}", c.token))
-            .with_body("{not json"),
+        scim_worker::server::http::Request::new(
+            scim_worker::server::http::Method::Post,
+            "/scim/v2/acme/Users",
+        )
+        .with_header("Authorization", &format!("Bearer {}", c.token))
+        .with_body("{not json"),
     );
     assert_eq!(r.status, 400);
     assert_eq!(r.body["scimType"], "invalidSyntax");
@@ -160,7 +163,7 @@ fn identity_provider_lookups_use_indexes_not_scans() {
 fn bodies_over_the_limit_are_413_before_anything_is_parsed() {
     let app = App::new();
     let c = app.tenant("acme");
-    let big = json!({"schemas": [USER], "userName": "x".repeat(scim_worker::config::Limits::default().max_request_bytes)});
+    let big = json!({"schemas": [USER], "userName": "x".repeat(scim_worker::server::config::Limits::default().max_request_bytes)});
     let r = app.call(&c, "POST", "/Users", Some(big));
     assert_eq!(r.status, 413);
     assert_eq!(r.body["status"], "413");
@@ -175,7 +178,7 @@ fn configured_limits_are_advertised_and_enforced_with_scim_errors_changing_nothi
     // Issue 7: every limit is configurable (SCIM_MAX_* variables); those SCIM
     // has a place for are advertised (RFC 7643 §5 ServiceProviderConfig).
     let mut app = App::new();
-    app.config.limits = scim_worker::config::Limits {
+    app.config.limits = scim_worker::server::config::Limits {
         max_request_bytes: 4000,
         max_results: 3,
         max_patch_operations: 2,

@@ -6,9 +6,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use scim_fuzz::{seed_users, App, TENANT};
-use scim_worker::filter::parse_filter;
-use scim_worker::filter::MAX_FILTER_LEN;
-use scim_worker::query::{condition, Resource};
+use scim_worker::proto::filter::parse_filter;
+use scim_worker::proto::filter::MAX_FILTER_LEN;
+use scim_worker::store::query::{condition, Resource};
 use scim_worker::store::{groups, users, PageSpec};
 use serde_json::json;
 

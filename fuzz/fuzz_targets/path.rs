@@ -7,10 +7,10 @@
 
 use libfuzzer_sys::fuzz_target;
 use scim_fuzz::{seed_users, App, TENANT};
-use scim_worker::filter::MAX_FILTER_LEN;
-use scim_worker::path::parse_patch_path;
-use scim_worker::query::{sort_expression, Resource};
-use scim_worker::resource::{parse_attr_list, project};
+use scim_worker::proto::filter::MAX_FILTER_LEN;
+use scim_worker::proto::path::parse_patch_path;
+use scim_worker::store::query::{sort_expression, Resource};
+use scim_worker::proto::resource::{parse_attr_list, project};
 use scim_worker::store::{groups, users, PageSpec};
 
 fuzz_target!(|data: &[u8]| {

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 pub mod groups;
 pub mod memory_kv;
+pub mod query;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod sqlite;
 pub mod tenants;

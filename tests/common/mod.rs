@@ -5,12 +5,12 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use scim_worker::admin::{self, AdminClaims};
-use scim_worker::auth::{token_hash, token_key, TokenRecord};
-use scim_worker::config::Config;
-use scim_worker::http::{Method, Request, Response};
-use scim_worker::limits::Budget;
-use scim_worker::service;
+use scim_worker::server::admin::{self, AdminClaims};
+use scim_worker::server::auth::{token_hash, token_key, TokenRecord};
+use scim_worker::server::config::Config;
+use scim_worker::server::http::{Method, Request, Response};
+use scim_worker::server::limits::Budget;
+use scim_worker::server::service;
 use scim_worker::store::memory_kv::MemoryKv;
 use scim_worker::store::sqlite::SqliteExecutor;
 use scim_worker::store::{KeyValue, Row, Stmt};

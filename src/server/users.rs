@@ -4,20 +4,20 @@ use std::sync::OnceLock;
 
 use serde_json::{json, Value};
 
-use crate::endpoint::{
+use crate::proto::error::{ScimError, ScimResult};
+use crate::proto::patch;
+use crate::proto::resource::{normalize, resource_head};
+use crate::proto::schema::{user_resource_type, ResourceType, ENTERPRISE_USER_SCHEMA};
+use crate::server::endpoint::{
     check_if_match, delete_answer, etag, filter_condition, not_modified, retry_or_conflict,
     sort_by, Projection,
 };
-use crate::error::{ScimError, ScimResult};
-use crate::extension::{self, AttributeDef};
-use crate::http::{Request, Response};
-use crate::limits;
-use crate::list::{list_body, Found, ListQuery};
-use crate::patch;
-use crate::query::{Resource, SqlCondition};
-use crate::resource::{normalize, resource_head};
-use crate::schema::{user_resource_type, ResourceType, ENTERPRISE_USER_SCHEMA};
-use crate::service::Ctx;
+use crate::server::extension::{self, AttributeDef};
+use crate::server::http::{Request, Response};
+use crate::server::limits;
+use crate::server::list::{list_body, Found, ListQuery};
+use crate::server::service::Ctx;
+use crate::store::query::{Resource, SqlCondition};
 use crate::store::tenants::{self, DeletePolicy};
 use crate::store::users::{self as store, StoredUser};
 use crate::store::{

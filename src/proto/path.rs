@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::filter::{AttrPath, Filter, FilterError, Parser};
+use crate::proto::filter::{AttrPath, Filter, FilterError, Parser};
 
 /// A parsed PATCH `path`. `attr.name` is empty for a bare extension URN
 /// (the whole extension object).
@@ -50,7 +50,7 @@ impl fmt::Display for PatchPath {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::filter::{CompValue, CompareOp};
+    use crate::proto::filter::{CompValue, CompareOp};
 
     const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
     const URNS: &[&str] = &["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE];

@@ -14,18 +14,18 @@ use jwt_simple::prelude::{Duration, HS256Key, MACLike, UnixTimeStamp, Verificati
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::config::Config;
-use crate::error::{ScimError, ScimResult};
-use crate::extension::{self, AttributeDef};
-use crate::http::{Method, Request, Response};
-use crate::list::Paging;
-use crate::schema::ResourceType;
-use crate::service::{valid_tenant_id, Ctx, SCIM_PREFIX};
+use crate::proto::error::{ScimError, ScimResult};
+use crate::proto::schema::ResourceType;
+use crate::server::config::Config;
+use crate::server::extension::{self, AttributeDef};
+use crate::server::http::{Method, Request, Response};
+use crate::server::list::Paging;
+use crate::server::service::{valid_tenant_id, Ctx, SCIM_PREFIX};
 use crate::store::tenants::{self, Settings};
 use crate::store::{
     groups as group_store, users as user_store, DbError, KeyValue, Listed, PageSpec, SqlExecutor,
 };
-use crate::{groups, openapi, tokens, users};
+use crate::{server::groups, server::openapi, server::tokens, server::users};
 
 pub const ADMIN_PREFIX: &str = "/admin/v1";
 
@@ -157,7 +157,7 @@ async fn route<D: SqlExecutor, K: KeyValue>(
         .trim_matches('/')
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(crate::service::decode_segment)
+        .map(crate::server::service::decode_segment)
         .collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     if let (["openapi.json"], Method::Get) = (segments.as_slice(), req.method) {
@@ -174,14 +174,14 @@ async fn route<D: SqlExecutor, K: KeyValue>(
                 "The admin API is disabled: ADMIN_JWT_SECRET is not set.",
             )
         })?;
-    let token = crate::auth::bearer_token(req).ok_or_else(ScimError::unauthorized)?;
+    let token = crate::server::auth::bearer_token(req).ok_or_else(ScimError::unauthorized)?;
     let scope = verify(token, secret, now)?;
     let a = Admin {
         db,
         kv,
         config,
         req,
-        now: crate::query::timestamp(now),
+        now: crate::store::query::timestamp(now),
         scope,
     };
     use Method::{Delete, Get, Patch, Post, Put};
@@ -275,7 +275,7 @@ fn parse_body_or_default<T: for<'de> Deserialize<'de> + Default>(req: &Request) 
 
 fn check_expiry(expires: &str) -> ScimResult<String> {
     DateTime::parse_from_rfc3339(expires)
-        .map(|t| crate::query::timestamp(t.with_timezone(&Utc)))
+        .map(|t| crate::store::query::timestamp(t.with_timezone(&Utc)))
         .map_err(|_| {
             ScimError::invalid_value(format!("expires must be RFC 3339, not '{expires}'."))
         })
@@ -388,7 +388,7 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
             (None, Some(days)) => DateTime::parse_from_rfc3339(&self.now)
                 .ok()
                 .map(|n| n + chrono::Duration::days(i64::from(days)))
-                .map(|t| crate::query::timestamp(t.with_timezone(&Utc))),
+                .map(|t| crate::store::query::timestamp(t.with_timezone(&Utc))),
             (None, None) => None,
         };
         let label = body.label.unwrap_or_default();
@@ -400,7 +400,7 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
         &self,
         tenant: &str,
         token: &str,
-        record: &crate::auth::TokenRecord,
+        record: &crate::server::auth::TokenRecord,
     ) -> ScimResult<Response> {
         let base_url = self.base_url(tenant);
         let download = self
@@ -512,7 +512,7 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
         u: user_store::StoredUser,
     ) -> Value {
         let deleted = u.deleted.clone();
-        let mut v = crate::resource::project(rt, users::read_form(ctx, u), &[], &[]);
+        let mut v = crate::proto::resource::project(rt, users::read_form(ctx, u), &[], &[]);
         if let (Some(o), Some(d)) = (v.as_object_mut(), deleted) {
             o.insert("deleted".into(), Value::String(d));
         }

@@ -7,9 +7,9 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Number;
 
-use crate::error::{ScimError, ScimResult};
-use crate::filter::{AttrPath, CompValue, CompareOp, Filter};
-use crate::schema::{AttrType, Attribute, ResourceType};
+use crate::proto::error::{ScimError, ScimResult};
+use crate::proto::filter::{AttrPath, CompValue, CompareOp, Filter};
+use crate::proto::schema::{AttrType, Attribute, ResourceType};
 use crate::store::users::fold;
 use crate::store::SqlValue;
 
@@ -650,8 +650,8 @@ fn number_value(n: &Number) -> SqlValue {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::filter::parse_filter;
-    use crate::schema::user_resource_type;
+    use crate::proto::filter::parse_filter;
+    use crate::proto::schema::user_resource_type;
 
     /// Runs `filter`'s condition over one user row holding `display_name`
     /// and `doc`.

@@ -8,9 +8,9 @@ use std::sync::Mutex;
 
 use serde_json::Value;
 
-use crate::config::Limits;
-use crate::error::{ScimError, ScimResult};
-use crate::http::Response;
+use crate::proto::error::{ScimError, ScimResult};
+use crate::server::config::Limits;
+use crate::server::http::Response;
 
 /// The binding's period: how long until a limited client may retry.
 pub const RETRY_AFTER_SECONDS: u64 = 60;

@@ -8,9 +8,9 @@ use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
-use crate::error::{ScimError, ScimResult};
-use crate::http::{Method, Request, Response};
-use crate::service::{decode_segment, resource, Ctx, SCIM_PREFIX};
+use crate::proto::error::{ScimError, ScimResult};
+use crate::server::http::{Method, Request, Response};
+use crate::server::service::{decode_segment, resource, Ctx, SCIM_PREFIX};
 use crate::store::{KeyValue, SqlExecutor};
 
 pub const BULK_REQUEST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
@@ -217,7 +217,7 @@ pub async fn run<D: SqlExecutor, K: KeyValue>(
             if let Some(r) = unknown {
                 let e = ScimError::new(
                     409,
-                    Some(crate::error::ScimType::InvalidValue),
+                    Some(crate::proto::error::ScimType::InvalidValue),
                     format!("bulkId {r} does not name an operation that succeeded."),
                 );
                 results[i] = Some(error_result(&op.method_name, op.bulk_id.as_deref(), &e));
@@ -260,7 +260,7 @@ pub async fn run<D: SqlExecutor, K: KeyValue>(
                 if let Some(Ok(op)) = parsed.get(i) {
                     let e = ScimError::new(
                         409,
-                        Some(crate::error::ScimType::InvalidValue),
+                        Some(crate::proto::error::ScimType::InvalidValue),
                         "The operation's bulkId references are circular.",
                     );
                     results[i] = Some(error_result(&op.method_name, op.bulk_id.as_deref(), &e));

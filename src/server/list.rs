@@ -2,8 +2,8 @@
 
 use serde_json::{json, Value};
 
-use crate::error::{ScimError, ScimResult, ScimType};
-use crate::http::Request;
+use crate::proto::error::{ScimError, ScimResult, ScimType};
+use crate::server::http::Request;
 use crate::store::Keyset;
 
 pub const LIST_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
@@ -178,7 +178,7 @@ impl ListQuery {
     /// for, so that it cannot be replayed against another query.
     pub fn fingerprint(&self, resource: &str) -> String {
         let seed = format!("{resource}\n{}", self.filter.as_deref().unwrap_or(""));
-        let mut hex = crate::auth::sha256_hex(seed.as_bytes());
+        let mut hex = crate::server::auth::sha256_hex(seed.as_bytes());
         hex.truncate(12);
         hex
     }
@@ -326,7 +326,7 @@ pub fn list_response(total: u64, start_index: u64, resources: Vec<Value>) -> Val
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::Method;
+    use crate::server::http::Method;
 
     fn paging(q: &str) -> ScimResult<Paging> {
         Paging::of(&Request::new(Method::Get, &format!("/Users?{q}")), 1000)

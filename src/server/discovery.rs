@@ -3,11 +3,11 @@
 
 use serde_json::{json, Value};
 
-use crate::config::Limits;
-use crate::error::{ScimError, ScimResult};
-use crate::http::Response;
-use crate::list::{list_response, DEFAULT_COUNT};
-use crate::schema::{group_resource_type, user_resource_type, ResourceType};
+use crate::proto::error::{ScimError, ScimResult};
+use crate::proto::schema::{group_resource_type, user_resource_type, ResourceType};
+use crate::server::config::Limits;
+use crate::server::http::Response;
+use crate::server::list::{list_response, DEFAULT_COUNT};
 
 pub const SPC_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 

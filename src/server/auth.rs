@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::error::{ScimError, ScimResult};
-use crate::http::Request;
+use crate::proto::error::{ScimError, ScimResult};
+use crate::server::http::Request;
 use crate::store::KeyValue;
 
 pub const TOKEN_KEY_PREFIX: &str = "scim-token:";
@@ -100,7 +100,7 @@ pub async fn authenticate<K: KeyValue>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::Method;
+    use crate::server::http::Method;
     use crate::store::memory_kv::MemoryKv;
 
     fn record(tenant: &str, token: &str, expires: Option<&str>) -> TokenRecord {

@@ -9,9 +9,9 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::ScimError;
-use crate::filter::AttrPath;
-use crate::schema::{
+use crate::proto::error::ScimError;
+use crate::proto::filter::AttrPath;
+use crate::proto::schema::{
     find_sub, AttrType, Attribute, Mutability, ResourceType, Returned, ENTERPRISE_USER_SCHEMA,
 };
 
@@ -912,8 +912,8 @@ pub fn parse_attr_list(param: &str, rt: &ResourceType) -> Result<Vec<AttrPath>, 
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::error::ScimType;
-    use crate::schema::{
+    use crate::proto::error::ScimType;
+    use crate::proto::schema::{
         group_resource_type, user_resource_type, Schema, SchemaExtension, GROUP_SCHEMA,
         MS_LEGACY_GROUP_SCHEMA, USER_SCHEMA,
     };

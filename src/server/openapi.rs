@@ -3,8 +3,8 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::discovery::resource_types;
-use crate::schema::{AttrType, Attribute, Mutability, ResourceType, Returned};
+use crate::proto::schema::{AttrType, Attribute, Mutability, ResourceType, Returned};
+use crate::server::discovery::resource_types;
 
 /// An OpenAPI 3.1 description of the admin API.
 pub fn document(origin: &str) -> Value {

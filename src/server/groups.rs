@@ -4,20 +4,20 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::endpoint::{
+use crate::proto::error::{ScimError, ScimResult};
+use crate::proto::patch;
+use crate::proto::resource::{normalize, resource_head};
+use crate::proto::schema::{group_resource_type, ResourceType};
+use crate::server::endpoint::{
     check_if_match, delete_answer, etag, filter_condition, not_modified, retry_or_conflict,
     sort_by, Projection,
 };
-use crate::error::{ScimError, ScimResult};
-use crate::http::{Request, Response};
-use crate::limits;
-use crate::list::{list_body, Found, ListQuery};
-use crate::patch;
-use crate::query::Resource;
-use crate::resource::{normalize, resource_head};
-use crate::schema::{group_resource_type, ResourceType};
-use crate::service::Ctx;
+use crate::server::http::{Request, Response};
+use crate::server::limits;
+use crate::server::list::{list_body, Found, ListQuery};
+use crate::server::service::Ctx;
 use crate::store::groups::{self as store, Member, Membership, NewMember, StoredGroup};
+use crate::store::query::Resource;
 use crate::store::{DbError, KeyValue, Keyset, PageSpec, SqlExecutor};
 
 fn db_error(e: DbError) -> ScimError {

@@ -4,13 +4,13 @@
 
 use serde_json::Value;
 
-use crate::error::{ScimError, ScimResult};
-use crate::filter::{parse_filter, AttrPath};
-use crate::http::{Request, Response};
-use crate::list::ListQuery;
-use crate::query::{condition, sort_expression, Resource, SqlCondition};
-use crate::resource::{parse_attr_list, project};
-use crate::schema::ResourceType;
+use crate::proto::error::{ScimError, ScimResult};
+use crate::proto::filter::{parse_filter, AttrPath};
+use crate::proto::resource::{parse_attr_list, project};
+use crate::proto::schema::ResourceType;
+use crate::server::http::{Request, Response};
+use crate::server::list::ListQuery;
+use crate::store::query::{condition, sort_expression, Resource, SqlCondition};
 
 /// `W/"<version>"`: the weak entity tag of a stored version.
 pub fn etag(version: i64) -> String {
@@ -172,7 +172,7 @@ pub fn filter_condition(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::Method;
+    use crate::server::http::Method;
 
     #[test]
     fn if_match_compares_weakly_and_accepts_star() {

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::error::ScimError;
+use crate::proto::error::ScimError;
 
 pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
 

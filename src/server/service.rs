@@ -6,23 +6,23 @@ use serde_json::json;
 
 use percent_encoding::percent_decode_str;
 
-use crate::admin;
-use crate::auth;
-use crate::bulk;
-use crate::config::{Config, Limits};
-use crate::discovery;
-use crate::error::{ScimError, ScimResult, ScimType};
-use crate::filter::parse_filter;
-use crate::groups;
-use crate::http::{Method, Request, Response};
-use crate::limits::{self, RateLimit, Unlimited};
-use crate::list::{list_response, Found, ListQuery};
-use crate::openapi;
-use crate::query::timestamp;
-use crate::schema::{group_resource_type, ResourceType};
+use crate::proto::error::{ScimError, ScimResult, ScimType};
+use crate::proto::filter::parse_filter;
+use crate::proto::schema::{group_resource_type, ResourceType};
+use crate::server::admin;
+use crate::server::auth;
+use crate::server::bulk;
+use crate::server::config::{Config, Limits};
+use crate::server::discovery;
+use crate::server::groups;
+use crate::server::http::{Method, Request, Response};
+use crate::server::limits::{self, RateLimit, Unlimited};
+use crate::server::list::{list_response, Found, ListQuery};
+use crate::server::openapi;
+use crate::server::tokens;
+use crate::server::users;
+use crate::store::query::timestamp;
 use crate::store::{KeyValue, SqlExecutor};
-use crate::tokens;
-use crate::users;
 
 /// Where SCIM lives: `/scim/v2/<tenant>/...`.
 pub const SCIM_PREFIX: &str = "/scim/v2/";

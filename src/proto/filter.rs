@@ -317,7 +317,7 @@ fn attr_path(
     })
 }
 
-/// Recursive-descent parser over the token list, shared with `crate::path`.
+/// Recursive-descent parser over the token list, shared with `crate::proto::path`.
 pub(crate) struct Parser<'a> {
     toks: Vec<(Tok<'a>, usize)>,
     pos: usize,

@@ -12,8 +12,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::{ScimError, ScimResult};
-use crate::schema::{AttrType, Attribute, Returned, Schema, SchemaExtension, Uniqueness};
+use crate::proto::error::{ScimError, ScimResult};
+use crate::proto::schema::{AttrType, Attribute, Returned, Schema, SchemaExtension, Uniqueness};
 use crate::store::{col_str, DbError, Row, SqlExecutor, SqlValue, Stmt};
 
 /// The URN of a tenant's extension schema.

@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use wasm_bindgen::JsValue;
 use worker::{event, Context, D1Database, Env, Headers, KvStore};
 
-use crate::config::{Config, Limits, DEFAULT_VENDOR};
-use crate::http::{Method, Request, Response};
-use crate::limits::RateLimit;
-use crate::service;
+use crate::server::config::{Config, Limits, DEFAULT_VENDOR};
+use crate::server::http::{Method, Request, Response};
+use crate::server::limits::RateLimit;
+use crate::server::service;
 use crate::store::{DbError, KeyValue, Row, SqlExecutor, SqlValue, Stmt};
 
 /// The D1 binding name in wrangler.toml.

@@ -11,11 +11,11 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::error::{ScimError, ScimType};
-use crate::filter::{AttrPath, CompValue, CompareOp, Filter};
-use crate::path::{parse_patch_path, PatchPath};
-use crate::resource::normalize;
-use crate::schema::{
+use crate::proto::error::{ScimError, ScimType};
+use crate::proto::filter::{AttrPath, CompValue, CompareOp, Filter};
+use crate::proto::path::{parse_patch_path, PatchPath};
+use crate::proto::resource::normalize;
+use crate::proto::schema::{
     find_sub, AttrType, Attribute, Mutability, ResourceType, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA,
 };
 
@@ -1035,7 +1035,7 @@ pub fn apply(
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::schema::{
+    use crate::proto::schema::{
         group_resource_type, user_resource_type, Schema, SchemaExtension, USER_SCHEMA,
     };
     use serde_json::json;

@@ -8,8 +8,8 @@
 
 use serde::Serialize;
 
-use crate::auth::{hex, token_hash, token_key, TokenRecord};
-use crate::error::{ScimError, ScimResult};
+use crate::proto::error::{ScimError, ScimResult};
+use crate::server::auth::{hex, token_hash, token_key, TokenRecord};
 use crate::store::KeyValue;
 
 const INDEX_PREFIX: &str = "tenant-token:";

@@ -1,0 +1,8 @@
+//! The RFC 7643/7644 core: pure, synchronous, no I/O and no SQL.
+
+pub mod error;
+pub mod filter;
+pub mod patch;
+pub mod path;
+pub mod resource;
+pub mod schema;
