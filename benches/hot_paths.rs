@@ -8,16 +8,15 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use serde_json::{json, Value};
 
-use scim_worker::proto::filter::parse_filter;
-use scim_worker::proto::patch::{self, PATCH_OP_SCHEMA};
+use scim_worker::testing::proto::{
+    group_resource_type, normalize, parse_attr_list, parse_filter, patch, project,
+    user_resource_type, PATCH_OP_SCHEMA,
+};
+use scim_worker::testing::sql::{condition, Resource};
+use scim_worker::testing::urn::ENTERPRISE;
 
 /// The default limit of operations per PATCH.
 const MAX_OPERATIONS: usize = 1000;
-use scim_worker::proto::resource::{normalize, parse_attr_list, project};
-use scim_worker::proto::schema::{group_resource_type, user_resource_type};
-use scim_worker::store::query::{condition, Resource};
-
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 const FILTERS: &[(&str, &str)] = &[
     ("userName_eq", r#"userName eq "Barbara.Jensen@Example.com""#),

@@ -1,13 +1,11 @@
 //! The admin API, SCIM tokens, tenant isolation and custom extensions
 //! (issue 5), through the whole service over real SQLite.
 
-mod common;
-
-use common::{App, Creds};
+use scim_worker::testing::{
+    urn::{PATCH_OP as PATCH, USER},
+    App, Creds,
+};
 use serde_json::{json, Value};
-
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// Creates a tenant through the admin API and issues it a SCIM token.
 
@@ -77,8 +75,8 @@ fn admin_tokens_are_checked_for_signature_expiry_and_scope() {
         app.admin(&a_only, "GET", "/tenants/b/users", None).status,
         403
     );
-    let forged = scim_worker::server::admin::sign(
-        scim_worker::server::admin::AdminClaims {
+    let forged = scim_worker::testing::sign(
+        scim_worker::testing::AdminClaims {
             scope: "platform".into(),
             tenant: None,
         },
@@ -104,22 +102,22 @@ fn admin_tokens_are_checked_for_signature_expiry_and_scope() {
     };
     assert_eq!(app.call(&as_scim, "GET", "/Users", None).status, 401);
     // The OpenAPI document needs no token.
-    let doc = app.request(scim_worker::server::http::Request::new(
-        scim_worker::server::http::Method::Get,
+    let doc = app.request(scim_worker::Request::new(
+        scim_worker::Method::Get,
         "/admin/v1/openapi.json",
     ));
     assert_eq!(doc.status, 200);
     assert_eq!(doc.body["openapi"], "3.1.0");
     // Nor does the SCIM API's (issue 7), which is the same for every tenant.
-    let scim_doc = app.request(scim_worker::server::http::Request::new(
-        scim_worker::server::http::Method::Get,
+    let scim_doc = app.request(scim_worker::Request::new(
+        scim_worker::Method::Get,
         "/scim/v2/openapi.json",
     ));
     assert_eq!(scim_doc.status, 200);
     assert_eq!(scim_doc.body["openapi"], "3.1.0");
     assert!(scim_doc.body["paths"]["/Users/{id}"]["patch"].is_object());
-    let post = app.request(scim_worker::server::http::Request::new(
-        scim_worker::server::http::Method::Post,
+    let post = app.request(scim_worker::Request::new(
+        scim_worker::Method::Post,
         "/scim/v2/openapi.json",
     ));
     assert_eq!(post.status, 405);
@@ -347,7 +345,7 @@ fn a_token_of_tenant_a_reaches_nothing_of_tenant_b_on_any_endpoint() {
     assert_eq!(state(&app), before, "nothing of B's changed");
 }
 
-fn define(app: &App, tenant: &str, name: &str, def: Value) -> common::Reply {
+fn define(app: &App, tenant: &str, name: &str, def: Value) -> scim_worker::testing::Reply {
     app.admin(
         &app.admin_token(Some(tenant)),
         "PUT",

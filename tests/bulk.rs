@@ -1,13 +1,10 @@
 //! Bulk (RFC 7644 §3.7) over real SQLite.
 
-mod common;
-
-use common::App;
+use scim_worker::testing::{
+    urn::{BULK_REQUEST as BULK, GROUP, USER},
+    App,
+};
 use serde_json::{json, Value};
-
-const BULK: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
 fn statuses(body: &Value) -> Vec<String> {
     body["Operations"]

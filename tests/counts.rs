@@ -3,15 +3,12 @@
 //! triggers. Every write path must keep it equal to what counting the rows
 //! gives, and a rejected write must leave it alone.
 
-mod common;
-
-use common::{App, Creds};
-use scim_worker::store::SqlValue;
+use scim_worker::testing::{
+    urn::{BULK_REQUEST as BULK, GROUP, USER},
+    App, Creds,
+};
+use scim_worker::SqlValue;
 use serde_json::json;
-
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-const BULK: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 
 /// The totals an unfiltered list answers, and the rows counted directly.
 fn totals(app: &App, c: &Creds) -> (u64, u64) {
@@ -69,8 +66,8 @@ fn every_write_path_keeps_the_tenant_counts() {
     );
     assert_eq!(dup.status, 409, "{}", dup.body);
     let stale = app.request(
-        scim_worker::server::http::Request::new(
-            scim_worker::server::http::Method::parse("DELETE"),
+        scim_worker::Request::new(
+            scim_worker::Method::parse("DELETE"),
             &format!("/scim/v2/acme/Users/{ann}"),
         )
         .with_header("Authorization", &format!("Bearer {}", c.token))

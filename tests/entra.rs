@@ -6,20 +6,15 @@
 //! endpoint", "Known issues and resolutions with SCIM 2.0 protocol
 //! compliance", and the SCIM Validator.
 
-mod common;
-
+use scim_worker::testing::{
+    urn::{ENTERPRISE as ENT, ERROR, GROUP, LIST_RESPONSE as LIST, PATCH_OP as PATCH, USER},
+    App, Creds, Reply,
+};
 use std::time::{Duration, Instant};
 
-use common::{App, Creds, Reply};
-use scim_worker::server::http::{Method, Request};
+use scim_worker::{Method, Request};
 use serde_json::{json, Value};
 
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-const ENT: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 const MS_GROUP: &str = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
 
 fn ops(list: Value) -> Value {

@@ -1,11 +1,7 @@
 //! Native integration tests of /Groups and membership over real SQLite.
 
-mod common;
-
-use common::{App, Creds};
+use scim_worker::testing::{urn::GROUP, App, Creds};
 use serde_json::{json, Value};
-
-const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
 fn new_group(app: &App, c: &Creds, name: &str, members: &[&str]) -> Value {
     let members: Vec<Value> = members.iter().map(|m| json!({"value": m})).collect();

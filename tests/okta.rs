@@ -5,17 +5,11 @@
 //! Okta sources named there: "SCIM 2.0 protocol reference", "Build your SCIM
 //! API service", and the OIN SCIM test plan (Runscope/Okta SCIM spec tests).
 
-mod common;
-
-use common::{App, Creds, Reply};
+use scim_worker::testing::{
+    urn::{ENTERPRISE as ENT, ERROR, GROUP, LIST_RESPONSE as LIST, PATCH_OP as PATCH, USER},
+    App, Creds, Reply,
+};
 use serde_json::{json, Value};
-
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-const ENT: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 
 fn ops(list: Value) -> Value {
     json!({"schemas": [PATCH], "Operations": list})

@@ -2,15 +2,11 @@
 //! including the dialects of Okta and Microsoft Entra ID
 //! (shared/docs/idp-behaviour.md).
 
-mod common;
-
-use common::{App, Creds};
+use scim_worker::testing::{
+    urn::{ENTERPRISE, GROUP, PATCH_OP as PATCH, USER},
+    App, Creds,
+};
 use serde_json::{json, Value};
-
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 fn ops(list: Value) -> Value {
     json!({"schemas": [PATCH], "Operations": list})

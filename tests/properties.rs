@@ -11,20 +11,18 @@
 //!   model; rejected requests change nothing; `meta.version` moves iff the
 //!   resource changed.
 
-mod common;
-
-use common::{App, Creds};
 use proptest::prelude::*;
-use scim_worker::proto::filter::{
+use scim_worker::testing::proto::user_resource_type;
+use scim_worker::testing::proto::{
     parse_filter, AttrPath, CompValue, CompareOp, Filter, MAX_FILTER_DEPTH, MAX_FILTER_LEN,
 };
-use scim_worker::proto::path::{parse_patch_path, PatchPath};
-use scim_worker::proto::schema::user_resource_type;
+use scim_worker::testing::proto::{parse_patch_path, PatchPath};
+use scim_worker::testing::{
+    urn::{ENTERPRISE, PATCH_OP, USER as CORE},
+    App, Creds,
+};
 use serde_json::{json, Map, Number, Value};
 
-const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const URNS: &[&str] = &[CORE, ENTERPRISE];
 
 /// `cases` cases; failures are saved beside this file, in

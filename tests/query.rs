@@ -1,12 +1,10 @@
 //! Filters, sorting, projection and search over real SQLite (RFC 7644 §3.4).
 
-mod common;
-
-use common::{App, Creds};
+use scim_worker::testing::{
+    urn::{ENTERPRISE, USER},
+    App, Creds,
+};
 use serde_json::{json, Value};
-
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 fn seed(app: &App) -> Creds {
     let acme = app.tenant("acme");
@@ -217,8 +215,8 @@ fn etag_if_none_match_and_if_match() {
     let get = app.call(&c, "GET", &format!("/Users/{id}"), None);
     let tag = get.header("etag").unwrap().to_owned();
     assert_eq!(get.body["meta"]["version"], tag.as_str());
-    let mut req = scim_worker::server::http::Request::new(
-        scim_worker::server::http::Method::Get,
+    let mut req = scim_worker::Request::new(
+        scim_worker::Method::Get,
         &format!("/scim/v2/acme/Users/{id}"),
     )
     .with_header("Authorization", &format!("Bearer {}", c.token))
@@ -226,7 +224,7 @@ fn etag_if_none_match_and_if_match() {
     assert_eq!(app.request(req.clone()).status, 304);
     let put_body = json!({"schemas": [USER], "userName": "Zed", "title": "New"}).to_string();
     req = req.with_body(put_body.clone());
-    req.method = scim_worker::server::http::Method::Put;
+    req.method = scim_worker::Method::Put;
     req.headers.retain(|(k, _)| k != "if-none-match");
     let stale = req.clone().with_header("If-Match", "W/\"99\"");
     let r = app.request(stale);

@@ -4,20 +4,16 @@
 //! user. Without If-Match the loser is redone on the new state; with a stale
 //! If-Match it is 412 and writes nothing (RFC 7644 §3.14).
 
-mod common;
-
+use scim_worker::testing::{
+    urn::{GROUP, PATCH_OP, USER},
+    App, Creds,
+};
 use std::cell::RefCell;
 
-use common::{App, Creds};
-use scim_worker::server::http::{Method, Request, Response};
-use scim_worker::server::service;
-use scim_worker::store::sqlite::SqliteExecutor;
-use scim_worker::store::{DbError, Row, SqlExecutor, Stmt};
+use scim_worker::testing::SqliteExecutor;
+use scim_worker::{Method, Request, Response};
+use scim_worker::{Row, SqlExecutor, Stmt, StoreError, Written};
 use serde_json::{json, Value};
-
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// SQLite, but the first write batch is preceded by `interleave`: another
 /// request's write landing between this request's reads and its write.
@@ -27,11 +23,11 @@ struct Interleaved<'a> {
 }
 
 impl SqlExecutor for Interleaved<'_> {
-    async fn query(&self, stmt: Stmt) -> Result<Vec<Row>, DbError> {
+    async fn query(&self, stmt: Stmt) -> Result<Vec<Row>, StoreError> {
         self.inner.query(stmt).await
     }
 
-    async fn batch(&self, stmts: Vec<Stmt>) -> Result<Vec<u64>, DbError> {
+    async fn batch(&self, stmts: Vec<Stmt>) -> Result<Vec<Written>, StoreError> {
         let other = self.interleave.borrow_mut().take();
         if let Some(other) = other {
             self.inner.batch(other).await?;
@@ -76,14 +72,7 @@ fn patch_with_race(
         inner: &app.db,
         interleave: RefCell::new(Some(interleave)),
     };
-    pollster::block_on(service::handle_with(
-        &app.config,
-        &db,
-        &app.kv,
-        &app.limiter,
-        &req,
-        app.now,
-    ))
+    app.request_with(&db, req).response
 }
 
 fn members(app: &App, c: &Creds, group: &str) -> Vec<String> {
@@ -200,14 +189,7 @@ fn user_write_with_race(
         inner: &app.db,
         interleave: RefCell::new(Some(concurrent_user_write(&c.tenant, user))),
     };
-    pollster::block_on(service::handle_with(
-        &app.config,
-        &db,
-        &app.kv,
-        &app.limiter,
-        &req,
-        app.now,
-    ))
+    app.request_with(&db, req).response
 }
 
 #[test]

@@ -6,19 +6,17 @@
 //! names a custom attribute reads the definitions first, as before, and
 //! gets the same answer.
 
-mod common;
-
+use scim_worker::testing::{
+    urn::{GROUP, USER},
+    App, Creds,
+};
 use std::cell::RefCell;
 
-use common::{App, Creds};
-use scim_worker::server::http::{Method, Request};
-use scim_worker::server::service;
-use scim_worker::store::sqlite::SqliteExecutor;
-use scim_worker::store::{DbError, Row, SqlExecutor, Stmt};
+use scim_worker::testing::SqliteExecutor;
+use scim_worker::{Method, Request};
+use scim_worker::{Row, SqlExecutor, Stmt, StoreError, Written};
 use serde_json::{json, Value};
 
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const URN: &str = "urn:acme-vendor:scim:schemas:extension:acme:2:User";
 
 /// SQLite, recording every call the service makes: each is one round trip.
@@ -28,12 +26,12 @@ struct Counting<'a> {
 }
 
 impl SqlExecutor for Counting<'_> {
-    async fn query(&self, stmt: Stmt) -> Result<Vec<Row>, DbError> {
+    async fn query(&self, stmt: Stmt) -> Result<Vec<Row>, StoreError> {
         self.calls.borrow_mut().push(format!("query: {}", stmt.sql));
         self.inner.query(stmt).await
     }
 
-    async fn query_all(&self, stmts: Vec<Stmt>) -> Result<Vec<Vec<Row>>, DbError> {
+    async fn query_all(&self, stmts: Vec<Stmt>) -> Result<Vec<Vec<Row>>, StoreError> {
         let sql: Vec<&str> = stmts.iter().map(|s| s.sql.as_str()).collect();
         self.calls
             .borrow_mut()
@@ -41,7 +39,7 @@ impl SqlExecutor for Counting<'_> {
         self.inner.query_all(stmts).await
     }
 
-    async fn batch(&self, stmts: Vec<Stmt>) -> Result<Vec<u64>, DbError> {
+    async fn batch(&self, stmts: Vec<Stmt>) -> Result<Vec<Written>, StoreError> {
         self.calls
             .borrow_mut()
             .push(format!("batch of {}", stmts.len()));
@@ -68,14 +66,7 @@ fn counted_with(app: &App, c: &Creds, path: &str, headers: &[(&str, &str)]) -> C
     for (k, v) in headers {
         req = req.with_header(k, v);
     }
-    let response = pollster::block_on(service::handle_with(
-        &app.config,
-        &db,
-        &app.kv,
-        &app.limiter,
-        &req,
-        app.now,
-    ));
+    let response = app.request_with(&db, req).response;
     Counted {
         status: response.status,
         body: response.json_body().unwrap_or(Value::Null),

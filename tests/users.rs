@@ -1,11 +1,7 @@
 //! Native integration tests of the /Users slice over real SQLite.
 
-mod common;
-
-use common::App;
+use scim_worker::testing::{urn::USER, App};
 use serde_json::json;
-
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 
 fn user(user_name: &str) -> serde_json::Value {
     json!({"schemas": [USER], "userName": user_name})
@@ -206,11 +202,11 @@ fn wrong_missing_or_foreign_tokens_are_401_with_bearer_challenge() {
     let app = App::new();
     let acme = app.tenant("acme");
     let other = app.tenant("other");
-    let wrong = common::Creds {
+    let wrong = scim_worker::testing::Creds {
         tenant: "acme".into(),
         token: "not-a-token".into(),
     };
-    let foreign = common::Creds {
+    let foreign = scim_worker::testing::Creds {
         tenant: "acme".into(),
         token: other.token.clone(),
     };
@@ -221,8 +217,8 @@ fn wrong_missing_or_foreign_tokens_are_401_with_bearer_challenge() {
         assert_eq!(r.body["status"], "401");
         assert_eq!(r.body["detail"], "Authentication failed.");
     }
-    let no_auth = app.request(scim_worker::server::http::Request::new(
-        scim_worker::server::http::Method::Get,
+    let no_auth = app.request(scim_worker::Request::new(
+        scim_worker::Method::Get,
         "/scim/v2/acme/Users",
     ));
     assert_eq!(no_auth.status, 401);
@@ -241,8 +237,8 @@ fn unknown_endpoints_are_404_scim_errors() {
             "urn:ietf:params:scim:api:messages:2.0:Error"
         );
     }
-    let r = app.request(scim_worker::server::http::Request::new(
-        scim_worker::server::http::Method::Get,
+    let r = app.request(scim_worker::Request::new(
+        scim_worker::Method::Get,
         "/elsewhere",
     ));
     assert_eq!(r.status, 404);
@@ -335,7 +331,7 @@ fn over_the_rate_limit_is_429_with_integer_retry_after() {
     // idp-behaviour.md, both clients: under overload answer 429 with an
     // integer-seconds Retry-After.
     let mut app = App::new();
-    app.limiter = scim_worker::server::limits::Budget::new(2);
+    app.limiter = scim_worker::testing::Budget::new(2);
     let acme = app.tenant("acme");
     assert_eq!(app.call(&acme, "GET", "/Users", None).status, 200);
     assert_eq!(app.call(&acme, "GET", "/Users", None).status, 200);

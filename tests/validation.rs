@@ -1,16 +1,12 @@
 //! Schema-driven input validation (RFC 7643 §2, §7) and index use by the
 //! filters identity providers send (issue 3: no full scans for them).
 
-mod common;
-
-use common::App;
-use scim_worker::proto::filter::parse_filter;
-use scim_worker::proto::schema::{group_resource_type, user_resource_type};
-use scim_worker::store::query::{condition, Resource};
-use scim_worker::store::{SqlValue, Stmt};
+use scim_worker::testing::proto::parse_filter;
+use scim_worker::testing::proto::{group_resource_type, user_resource_type};
+use scim_worker::testing::sql::{condition, Resource};
+use scim_worker::testing::{urn::USER, App};
+use scim_worker::{SqlValue, Stmt};
 use serde_json::json;
-
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 
 #[test]
 fn wrong_types_unknown_attributes_and_two_primaries_are_400() {
@@ -37,12 +33,9 @@ fn wrong_types_unknown_attributes_and_two_primaries_are_400() {
         );
     }
     let r = app.request(
-        scim_worker::server::http::Request::new(
-            scim_worker::server::http::Method::Post,
-            "/scim/v2/acme/Users",
-        )
-        .with_header("Authorization", &format!("Bearer {}", c.token))
-        .with_body("{not json"),
+        scim_worker::Request::new(scim_worker::Method::Post, "/scim/v2/acme/Users")
+            .with_header("Authorization", &format!("Bearer {}", c.token))
+            .with_body("{not json"),
     );
     assert_eq!(r.status, 400);
     assert_eq!(r.body["scimType"], "invalidSyntax");
@@ -163,7 +156,7 @@ fn identity_provider_lookups_use_indexes_not_scans() {
 fn bodies_over_the_limit_are_413_before_anything_is_parsed() {
     let app = App::new();
     let c = app.tenant("acme");
-    let big = json!({"schemas": [USER], "userName": "x".repeat(scim_worker::server::config::Limits::default().max_request_bytes)});
+    let big = json!({"schemas": [USER], "userName": "x".repeat(scim_worker::Limits::default().max_request_bytes)});
     let r = app.call(&c, "POST", "/Users", Some(big));
     assert_eq!(r.status, 413);
     assert_eq!(r.body["status"], "413");
@@ -178,7 +171,7 @@ fn configured_limits_are_advertised_and_enforced_with_scim_errors_changing_nothi
     // Issue 7: every limit is configurable (SCIM_MAX_* variables); those SCIM
     // has a place for are advertised (RFC 7643 §5 ServiceProviderConfig).
     let mut app = App::new();
-    app.config.limits = scim_worker::server::config::Limits {
+    app.config.limits = scim_worker::Limits {
         max_request_bytes: 4000,
         max_results: 3,
         max_patch_operations: 2,

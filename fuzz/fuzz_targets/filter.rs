@@ -6,10 +6,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use scim_fuzz::{seed_users, App, TENANT};
-use scim_worker::proto::filter::parse_filter;
-use scim_worker::proto::filter::MAX_FILTER_LEN;
-use scim_worker::store::query::{condition, Resource};
-use scim_worker::store::{groups, users, PageSpec};
+use scim_worker::testing::proto::{parse_filter, MAX_FILTER_LEN};
+use scim_worker::testing::sql::{condition, run_page, Resource};
 use serde_json::json;
 
 fuzz_target!(|data: &[u8]| {
@@ -53,21 +51,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = filter.matches(doc, &|_| true);
         match condition(rt, kind, TENANT, &filter) {
             Ok(c) => {
-                let spec = PageSpec {
-                    clause: Some((c.sql.as_str(), c.params.as_slice())),
-                    sort: None,
-                    offset: 0,
-                    limit: 2,
-                    keyset: None,
-                };
-                let run = match kind {
-                    Resource::User => pollster::block_on(users::list(&app.db, TENANT, &spec, true))
-                        .map(|l| l.total),
-                    Resource::Group => {
-                        pollster::block_on(groups::list(&app.db, TENANT, &spec, true))
-                            .map(|l| l.total)
-                    }
-                };
+                let run = run_page(&app.db, kind, TENANT, Some(&c), None);
                 if let Err(e) = run {
                     panic!(
                         "filter {text:?} became SQL that fails ({e}):\n{}\n{:?}",

@@ -12,7 +12,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use scim_fuzz::*;
-use scim_worker::server::http::Method;
+use scim_worker::Method;
 use serde_json::{json, Map, Value};
 
 /// Attribute names, sub-attributes and path-shaped keys (Entra sends

@@ -7,11 +7,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use scim_fuzz::{seed_users, App, TENANT};
-use scim_worker::proto::filter::MAX_FILTER_LEN;
-use scim_worker::proto::path::parse_patch_path;
-use scim_worker::store::query::{sort_expression, Resource};
-use scim_worker::proto::resource::{parse_attr_list, project};
-use scim_worker::store::{groups, users, PageSpec};
+use scim_worker::testing::proto::{parse_attr_list, parse_patch_path, project, MAX_FILTER_LEN};
+use scim_worker::testing::sql::{run_page, sort_expression, Resource};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -51,23 +48,13 @@ fuzz_target!(|data: &[u8]| {
         }
         if let Some(sort) = sort_expression(rt, kind, &path.attr) {
             for descending in [false, true] {
-                let spec = PageSpec {
-                    clause: None,
-                    sort: Some((sort.as_str(), descending)),
-                    offset: 0,
-                    limit: 2,
-                    keyset: None,
-                };
-                let run = match kind {
-                    Resource::User => {
-                        pollster::block_on(users::list(&app.db, TENANT, &spec, false))
-                            .map(|l| l.total)
-                    }
-                    Resource::Group => {
-                        pollster::block_on(groups::list(&app.db, TENANT, &spec, false))
-                            .map(|l| l.total)
-                    }
-                };
+                let run = run_page(
+                    &app.db,
+                    kind,
+                    TENANT,
+                    None,
+                    Some((sort.as_str(), descending)),
+                );
                 if let Err(e) = run {
                     panic!("sortBy {text:?} became SQL that fails ({e}): {sort}");
                 }

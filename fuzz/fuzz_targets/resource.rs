@@ -8,7 +8,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use scim_fuzz::{location_path, App, GROUP_ID, USER_ID};
-use scim_worker::server::http::Method;
+use scim_worker::Method;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&sel, body)) = data.split_first() else {

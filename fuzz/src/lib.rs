@@ -8,37 +8,26 @@
 //! byte of any table (checked), and after one it accepts the harness puts
 //! the snapshot back (`App::after`).
 
-use std::path::Path;
+use std::ops::Deref;
 use std::sync::OnceLock;
 
-use chrono::{DateTime, TimeZone, Utc};
-use scim_worker::server::auth::{token_hash, token_key, TokenRecord};
-use scim_worker::server::config::Config;
-use scim_worker::server::extension::{self, AttributeDef};
-use scim_worker::server::http::{Method, Request, Response};
-use scim_worker::server::limits::Budget;
-use scim_worker::proto::resource::normalize;
-use scim_worker::proto::schema::{group_resource_type, user_resource_type, ResourceType};
-use scim_worker::server::service;
-use scim_worker::store::groups::{self as group_store, Membership, NewMember};
-use scim_worker::store::memory_kv::MemoryKv;
-use scim_worker::store::sqlite::SqliteExecutor;
-use scim_worker::store::users as user_store;
-use scim_worker::store::{KeyValue, Row, SqlValue, Stmt};
+use chrono::{TimeZone, Utc};
+use scim_worker::testing::proto::{group_resource_type, ResourceType};
+use scim_worker::testing::{self, AttributeDef};
+use scim_worker::{Method, Request, Response};
 use serde_json::{json, Value};
 
 pub const TENANT: &str = "acme";
 /// A second tenant whose rows reuse the first tenant's ids: a request to
 /// `acme` must never touch them.
 pub const OTHER_TENANT: &str = "other";
-pub const VENDOR: &str = "acme-vendor";
+pub const VENDOR: &str = testing::VENDOR;
 pub const TOKEN: &str = "fuzz-token-of-acme";
 pub const OTHER_TOKEN: &str = "fuzz-token-of-other";
 
-pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+pub use scim_worker::testing::urn::{
+    ENTERPRISE, GROUP as GROUP_SCHEMA, PATCH_OP, USER as USER_SCHEMA,
+};
 /// The custom extension of tenant `acme`.
 pub const CUSTOM: &str = "urn:acme-vendor:scim:schemas:extension:acme:2:User";
 
@@ -75,11 +64,8 @@ const TABLES: &[(&str, &str)] = &[
 const RESTORED: &[&str] = &["users", "user_emails", "groups", "group_members"];
 
 pub struct App {
-    pub db: SqliteExecutor,
-    pub kv: MemoryKv,
-    pub config: Config,
-    pub limiter: Budget,
-    pub now: DateTime<Utc>,
+    /// The service over SQLite, shared with the native tests.
+    pub app: testing::App,
     /// Every row of every table, as it must be before each input.
     pub baseline: String,
     pub user_rt: ResourceType,
@@ -220,8 +206,12 @@ pub fn seed_users() -> Vec<(&'static str, Value)> {
     ]
 }
 
-fn block<F: std::future::Future>(f: F) -> F::Output {
-    pollster::block_on(f)
+impl Deref for App {
+    type Target = testing::App;
+
+    fn deref(&self) -> &testing::App {
+        &self.app
+    }
 }
 
 impl App {
@@ -231,70 +221,33 @@ impl App {
     }
 
     fn build() -> App {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
-        let db = SqliteExecutor::open_in_memory(&dir).expect("migrations apply");
-        let kv = MemoryKv::default();
-        let now = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
-        let stamp = "2026-01-01T00:00:00.000Z";
-        for (tenant, token) in [(TENANT, TOKEN), (OTHER_TENANT, OTHER_TOKEN)] {
-            db.query_sync(Stmt::new(
-                "INSERT INTO tenants (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
-                vec![tenant.into(), tenant.into(), stamp.into(), stamp.into()],
-            ))
-            .unwrap();
-            let record = TokenRecord {
-                tenant: tenant.into(),
-                id: format!("token-id-{tenant}"),
-                label: "fuzz".into(),
-                hash: token_hash(token),
-                created: stamp.into(),
-                expires: None,
-                last_used: None,
-            };
-            block(kv.put(
-                &token_key(&record.hash),
-                &serde_json::to_string(&record).unwrap(),
-                None,
-            ))
-            .unwrap();
-        }
+        let mut app = testing::App::new();
+        app.now = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        app.config.admin_jwt_secret = Some("fuzz-admin-secret-0123456789abcdef".into());
+        app.tenant_with_token(TENANT, TOKEN);
+        app.tenant_with_token(OTHER_TENANT, OTHER_TOKEN);
         // Tenant `acme` retains deleted users as tombstones.
-        db.query_sync(Stmt::new(
+        app.rows(
             "UPDATE tenants SET settings = ? WHERE id = ?",
             vec![r#"{"deletePolicy":"retain"}"#.into(), TENANT.into()],
-        ))
-        .unwrap();
-        let defs = custom_defs();
-        for d in &defs {
-            block(extension::put(&db, VENDOR, TENANT, d, stamp)).unwrap();
+        );
+        for d in &custom_defs() {
+            app.define(TENANT, d);
         }
-        let ext = extension::schema(VENDOR, TENANT, &defs);
-        let full_rt = user_resource_type(ext.into_iter().collect());
         for tenant in [TENANT, OTHER_TENANT] {
             for (id, input) in seed_users() {
-                let rt = if tenant == TENANT {
-                    full_rt.clone()
-                } else {
-                    user_resource_type(Vec::new())
-                };
                 let input = if tenant == TENANT {
                     input
                 } else {
                     json!({"schemas": [USER_SCHEMA], "userName": input["userName"]})
                 };
-                let doc = normalize(&rt, &input, None)
-                    .unwrap_or_else(|e| panic!("seed user {id}: {}", e.detail));
-                block(user_store::insert(&db, tenant, id, stamp, &doc, Vec::new())).unwrap();
+                app.seed_user(tenant, id, &input);
             }
-            assert!(block(user_store::delete(
-                &db, tenant, DELETED_ID, true, stamp, None
-            ))
-            .unwrap());
+            app.tombstone_user(tenant, DELETED_ID);
         }
         // `legacy` now has a value but no definition: a hidden value that
         // every write must keep.
-        assert!(block(extension::remove(&db, TENANT, "legacy")).unwrap());
-        let group_rt = group_resource_type();
+        app.undefine(TENANT, "legacy");
         let groups = [
             (
                 SUBGROUP_ID,
@@ -313,54 +266,22 @@ impl App {
         ];
         for tenant in [TENANT, OTHER_TENANT] {
             for (id, input, members) in &groups {
-                let doc = normalize(&group_rt, input, None).unwrap();
-                let membership = Membership {
-                    add: members
-                        .iter()
-                        .map(|(m, k)| NewMember {
-                            id: (*m).into(),
-                            kind: Some((*k).into()),
-                        })
-                        .collect(),
-                    ..Membership::default()
-                };
-                block(group_store::insert(
-                    &db,
-                    tenant,
-                    id,
-                    stamp,
-                    &doc,
-                    &membership,
-                ))
-                .unwrap();
+                app.seed_group(tenant, id, input, members);
             }
         }
         // The snapshot a successful request is rolled back to.
         for t in RESTORED {
-            db.query_sync(Stmt::new(
-                format!("CREATE TEMP TABLE snap_{t} AS SELECT * FROM main.{t}"),
+            app.rows(
+                &format!("CREATE TEMP TABLE snap_{t} AS SELECT * FROM main.{t}"),
                 Vec::new(),
-            ))
-            .unwrap();
+            );
         }
-        let user_rt = user_resource_type(
-            extension::schema(VENDOR, TENANT, &custom_defs()[..10])
-                .into_iter()
-                .collect(),
-        );
+        let user_rt = app.user_type(TENANT);
         let mut app = App {
-            db,
-            kv,
-            config: Config {
-                admin_jwt_secret: Some("fuzz-admin-secret-0123456789abcdef".into()),
-                vendor: VENDOR.into(),
-                ..Config::default()
-            },
-            limiter: Budget::new(u64::MAX),
-            now,
+            app,
             baseline: String::new(),
             user_rt,
-            group_rt,
+            group_rt: group_resource_type(),
         };
         app.baseline = app.dump();
         // The seeded resources must read back.
@@ -369,10 +290,6 @@ impl App {
             assert_eq!(r.status, 200, "GET {path}: {}", r.body_text());
         }
         app
-    }
-
-    pub fn rows(&self, sql: &str, params: Vec<SqlValue>) -> Vec<Row> {
-        self.db.query_sync(Stmt::new(sql, params)).unwrap()
     }
 
     /// Every row of every table, in a fixed order, as text.
@@ -406,15 +323,8 @@ impl App {
     }
 
     /// Serves one request.
-    pub fn request(&self, req: &Request) -> Reply {
-        let response = block(service::handle_with(
-            &self.config,
-            &self.db,
-            &self.kv,
-            &self.limiter,
-            req,
-            self.now,
-        ));
+    pub fn request(&self, req: Request) -> Reply {
+        let response = self.app.request(req).response;
         Reply {
             status: response.status,
             response,
@@ -439,7 +349,7 @@ impl App {
         for (k, v) in headers {
             req = req.with_header(k, v);
         }
-        self.request(&req)
+        self.request(req)
     }
 
     /// The checks after a write: no 5xx; a rejected write changed nothing;

@@ -1,5 +1,6 @@
 //! The wasm32-only glue: workerd's fetch event to the plain service and back,
-//! D1 behind [`SqlExecutor`] and Workers KV behind [`KeyValue`].
+//! D1 behind [`SqlExecutor`], Workers KV behind [`KeyValue`], the rate
+//! limiter behind [`RateLimit`] and the Workers console behind [`Log`].
 
 use chrono::{DateTime, Utc};
 use wasm_bindgen::JsValue;
@@ -8,8 +9,9 @@ use worker::{event, Context, D1Database, Env, Headers, KvStore};
 use crate::server::config::{Config, Limits, DEFAULT_VENDOR};
 use crate::server::http::{Method, Request, Response};
 use crate::server::limits::RateLimit;
-use crate::server::service;
-use crate::store::{DbError, KeyValue, Row, SqlExecutor, SqlValue, Stmt};
+use crate::server::log::Log;
+use crate::server::Service;
+use crate::store::{KeyValue, KvError, Row, SqlExecutor, SqlValue, Stmt, StoreError, Written};
 
 /// The D1 binding name in wrangler.toml.
 pub const DB_BINDING: &str = "DB";
@@ -20,12 +22,13 @@ pub const RATE_LIMITER_BINDING: &str = "SCIM_RATE_LIMITER";
 
 struct D1(D1Database);
 
-fn d1_error(e: worker::Error) -> DbError {
-    let msg = match &e {
-        worker::Error::D1(d1) => d1.cause(),
-        other => other.to_string(),
-    };
-    DbError::from_message(msg)
+/// D1's own answers are classified by the store; anything else means the
+/// binding could not be used.
+fn d1_error(e: worker::Error) -> StoreError {
+    match &e {
+        worker::Error::D1(d1) => StoreError::from_driver(d1.cause()),
+        other => StoreError::Unavailable(other.to_string()),
+    }
 }
 
 fn js(v: &SqlValue) -> JsValue {
@@ -39,7 +42,7 @@ fn js(v: &SqlValue) -> JsValue {
 }
 
 impl D1 {
-    fn prepare(&self, stmt: &Stmt) -> Result<worker::D1PreparedStatement, DbError> {
+    fn prepare(&self, stmt: &Stmt) -> Result<worker::D1PreparedStatement, StoreError> {
         let params: Vec<JsValue> = stmt.params.iter().map(js).collect();
         self.0
             .prepare(stmt.sql.as_str())
@@ -49,20 +52,20 @@ impl D1 {
 }
 
 impl SqlExecutor for D1 {
-    async fn query(&self, stmt: Stmt) -> Result<Vec<Row>, DbError> {
+    async fn query(&self, stmt: Stmt) -> Result<Vec<Row>, StoreError> {
         let result = self.prepare(&stmt)?.all().await.map_err(d1_error)?;
         result.results::<Row>().map_err(d1_error)
     }
 
     /// One D1 batch: one round trip, one `D1Result` per statement, in order.
-    async fn query_all(&self, stmts: Vec<Stmt>) -> Result<Vec<Vec<Row>>, DbError> {
+    async fn query_all(&self, stmts: Vec<Stmt>) -> Result<Vec<Vec<Row>>, StoreError> {
         let prepared = stmts
             .iter()
             .map(|s| self.prepare(s))
             .collect::<Result<Vec<_>, _>>()?;
         let results = self.0.batch(prepared).await.map_err(d1_error)?;
         if results.len() != stmts.len() {
-            return Err(DbError::Other(format!(
+            return Err(StoreError::Other(format!(
                 "D1 answered {} of {} statements",
                 results.len(),
                 stmts.len()
@@ -74,7 +77,8 @@ impl SqlExecutor for D1 {
             .collect()
     }
 
-    async fn batch(&self, stmts: Vec<Stmt>) -> Result<Vec<u64>, DbError> {
+    /// One D1 batch, atomic: each statement's changes and rows.
+    async fn batch(&self, stmts: Vec<Stmt>) -> Result<Vec<Written>, StoreError> {
         let prepared = stmts
             .iter()
             .map(|s| self.prepare(s))
@@ -84,7 +88,10 @@ impl SqlExecutor for D1 {
             .iter()
             .map(|r| {
                 let meta = r.meta().map_err(d1_error)?;
-                Ok(meta.and_then(|m| m.changes).unwrap_or(0) as u64)
+                Ok(Written {
+                    changes: meta.and_then(|m| m.changes).unwrap_or(0) as u64,
+                    rows: r.results::<Row>().map_err(d1_error)?,
+                })
             })
             .collect()
     }
@@ -92,16 +99,16 @@ impl SqlExecutor for D1 {
 
 struct Kv(KvStore);
 
-fn kv_error(e: worker::kv::KvError) -> DbError {
-    DbError::Other(format!("KV: {e}"))
+fn kv_error(e: worker::kv::KvError) -> KvError {
+    KvError(e.to_string())
 }
 
 impl KeyValue for Kv {
-    async fn get(&self, key: &str) -> Result<Option<String>, DbError> {
+    async fn get(&self, key: &str) -> Result<Option<String>, KvError> {
         self.0.get(key).text().await.map_err(kv_error)
     }
 
-    async fn put(&self, key: &str, value: &str, ttl: Option<u64>) -> Result<(), DbError> {
+    async fn put(&self, key: &str, value: &str, ttl: Option<u64>) -> Result<(), KvError> {
         let mut put = self.0.put(key, value).map_err(kv_error)?;
         if let Some(ttl) = ttl {
             put = put.expiration_ttl(ttl.max(60));
@@ -109,11 +116,11 @@ impl KeyValue for Kv {
         put.execute().await.map_err(kv_error)
     }
 
-    async fn delete(&self, key: &str) -> Result<(), DbError> {
+    async fn delete(&self, key: &str) -> Result<(), KvError> {
         self.0.delete(key).await.map_err(kv_error)
     }
 
-    async fn list(&self, prefix: &str) -> Result<Vec<String>, DbError> {
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, KvError> {
         let mut keys = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -196,12 +203,33 @@ fn config(env: &Env) -> Config {
     }
 }
 
+/// Structured lines to the Workers console, which Workers Logs keeps
+/// (`[observability]` in wrangler.toml).
+struct Console;
+
+impl Log for Console {
+    fn line(&self, line: &str) {
+        worker::console_log!("{line}");
+    }
+
+    fn millis(&self) -> f64 {
+        worker::Date::now().as_millis() as f64
+    }
+}
+
 #[event(fetch)]
 async fn fetch(req: worker::Request, env: Env, _ctx: Context) -> worker::Result<worker::Response> {
     let request = plain_request(req).await?;
     let db = D1(env.d1(DB_BINDING)?);
     let kv = Kv(env.kv(TOKENS_BINDING)?);
     let limiter = Limiter(env.rate_limiter(RATE_LIMITER_BINDING).ok());
-    let response = service::handle_with(&config(&env), &db, &kv, &limiter, &request, now()).await;
-    worker_response(response)
+    let config = config(&env);
+    let service = Service {
+        config: &config,
+        db: &db,
+        kv: &kv,
+        limiter: &limiter,
+        log: &Console,
+    };
+    worker_response(service.handle(&request, now()).await)
 }

@@ -52,6 +52,7 @@ impl AttrType {
     }
 
     /// Parses the RFC 7643 §7 spelling (case-insensitively).
+    #[cfg(test)]
     pub fn parse(s: &str) -> Option<Self> {
         [
             AttrType::String,
@@ -87,6 +88,7 @@ impl Mutability {
         }
     }
 
+    #[cfg(test)]
     pub fn parse(s: &str) -> Option<Self> {
         [
             Mutability::ReadOnly,
@@ -118,6 +120,7 @@ impl Returned {
         }
     }
 
+    #[cfg(test)]
     pub fn parse(s: &str) -> Option<Self> {
         [
             Returned::Always,
@@ -135,6 +138,8 @@ impl Returned {
 pub enum Uniqueness {
     None,
     Server,
+    /// RFC 7643 §2.2 defines it; no schema this server serves uses it.
+    #[allow(dead_code)]
     Global,
 }
 
@@ -147,6 +152,7 @@ impl Uniqueness {
         }
     }
 
+    #[cfg(test)]
     pub fn parse(s: &str) -> Option<Self> {
         [Uniqueness::None, Uniqueness::Server, Uniqueness::Global]
             .into_iter()
@@ -272,6 +278,7 @@ impl Attribute {
     }
 
     /// The sub-attribute `name`, case-insensitively (RFC 7643 §2.1).
+    #[cfg(test)]
     pub fn sub(&self, name: &str) -> Option<&Attribute> {
         find_sub(self, name)
     }
@@ -418,6 +425,7 @@ impl ResourceType {
     }
 
     /// The core schema or extension schema named `urn` (case-insensitively).
+    #[cfg(test)]
     pub fn schema_by_urn(&self, urn: &str) -> Option<&Schema> {
         self.schema_index(urn).and_then(|i| self.schema_at(i))
     }
@@ -479,6 +487,7 @@ impl ResourceType {
     }
 
     /// Like `resolve_urn_index`, returning the schema itself.
+    #[cfg(test)]
     pub fn resolve_urn<'a>(&self, s: &'a str) -> Option<(&Schema, &'a str)> {
         let (slot, rest) = self.resolve_urn_index(s)?;
         self.schema_at(slot).map(|sc| (sc, rest))
@@ -571,6 +580,7 @@ fn common() -> &'static [Attribute] {
 /// `externalId`, `meta`. They are not listed in the `/Schemas` entries
 /// (as in RFC 7643 §8.7.1) but `ResourceType::find` treats them as part of
 /// every resource's core schema.
+#[cfg(test)]
 pub fn common_attributes() -> Vec<Attribute> {
     common().to_vec()
 }

@@ -6,32 +6,14 @@
 //! the same 401, so a guesser learns nothing.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::proto::error::{ScimError, ScimResult};
+use crate::proto::error::ScimError;
+use crate::server::error::Result;
 use crate::server::http::Request;
+use crate::store::tokens::{self, TokenRecord};
 use crate::store::KeyValue;
-
-pub const TOKEN_KEY_PREFIX: &str = "scim-token:";
-
-/// What KV stores for one SCIM token.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct TokenRecord {
-    pub tenant: String,
-    pub id: String,
-    #[serde(default)]
-    pub label: String,
-    /// SHA-256 of the token, lowercase hex.
-    pub hash: String,
-    pub created: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_used: Option<String>,
-}
 
 /// SHA-256 of a token as lowercase hex.
 pub fn token_hash(token: &str) -> String {
@@ -39,28 +21,12 @@ pub fn token_hash(token: &str) -> String {
 }
 
 /// SHA-256 as lowercase hex.
-pub fn sha256_hex(data: &[u8]) -> String {
-    hex(&Sha256::digest(data))
-}
-
-/// Bytes as lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(HEX[usize::from(b >> 4)]));
-        s.push(char::from(HEX[usize::from(b & 0x0f)]));
-    }
-    s
-}
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-pub fn token_key(hash: &str) -> String {
-    format!("{TOKEN_KEY_PREFIX}{hash}")
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
+    base16ct::lower::encode_string(&Sha256::digest(data))
 }
 
 /// The bearer token of a request, if it has one.
-pub fn bearer_token(req: &Request) -> Option<&str> {
+pub(crate) fn bearer_token(req: &Request) -> Option<&str> {
     let value = req.header("authorization")?.trim();
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
@@ -69,21 +35,19 @@ pub fn bearer_token(req: &Request) -> Option<&str> {
 
 /// Authenticates a request for `tenant`: the token must exist, belong to the
 /// tenant and not be expired.
-pub async fn authenticate<K: KeyValue>(
+pub(crate) async fn authenticate<K: KeyValue>(
     kv: &K,
     req: &Request,
     tenant: &str,
     now: DateTime<Utc>,
-) -> ScimResult<TokenRecord> {
+) -> Result<TokenRecord> {
     let token = bearer_token(req).ok_or_else(ScimError::unauthorized)?;
     let hash = token_hash(token);
-    let stored = kv
-        .get(&token_key(&hash))
-        .await
-        .map_err(|_| ScimError::internal("The token store is unavailable."))?
+    // A lookup that could not be made is a fault (500, logged); a token
+    // that is not there is 401.
+    let record = tokens::by_hash(kv, &hash)
+        .await?
         .ok_or_else(ScimError::unauthorized)?;
-    let record: TokenRecord =
-        serde_json::from_str(&stored).map_err(|_| ScimError::unauthorized())?;
     let hash_ok: bool = record.hash.as_bytes().ct_eq(hash.as_bytes()).into();
     let tenant_ok = record.tenant == tenant;
     let live = match &record.expires {
@@ -93,7 +57,7 @@ pub async fn authenticate<K: KeyValue>(
     if hash_ok && tenant_ok && live {
         Ok(record)
     } else {
-        Err(ScimError::unauthorized())
+        Err(ScimError::unauthorized().into())
     }
 }
 
@@ -101,7 +65,8 @@ pub async fn authenticate<K: KeyValue>(
 mod tests {
     use super::*;
     use crate::server::http::Method;
-    use crate::store::memory_kv::MemoryKv;
+    use crate::store::tokens::token_key;
+    use crate::testing::MemoryKv;
 
     fn record(tenant: &str, token: &str, expires: Option<&str>) -> TokenRecord {
         TokenRecord {
@@ -180,7 +145,8 @@ mod tests {
             ] {
                 let e = authenticate(&kv, &req(auth), tenant, now)
                     .await
-                    .unwrap_err();
+                    .unwrap_err()
+                    .scim();
                 assert_eq!(e.status, 401, "{auth:?} for {tenant}");
                 assert_eq!(e.detail, "Authentication failed.");
             }

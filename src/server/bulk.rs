@@ -8,10 +8,16 @@ use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
+use crate::server::op::etag;
+
 use crate::proto::error::{ScimError, ScimResult};
-use crate::server::http::{Method, Request, Response};
-use crate::server::service::{decode_segment, resource, Ctx, SCIM_PREFIX};
-use crate::store::{KeyValue, SqlExecutor};
+use crate::server::ctx::Ctx;
+use crate::server::error::{Error, Result};
+use crate::server::http::{Method, Query, Request};
+use crate::server::op::{Outcome, Precondition};
+use crate::server::resources;
+use crate::server::router::{resource_op, segments};
+use crate::store::SqlExecutor;
 
 pub const BULK_REQUEST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 pub const BULK_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
@@ -134,15 +140,14 @@ fn error_result(op_method: &str, bulk_id: Option<&str>, e: &ScimError) -> Value 
     r
 }
 
-pub async fn run<D: SqlExecutor, K: KeyValue>(
-    ctx: &Ctx<'_, D, K>,
-    req: &Request,
-) -> ScimResult<Response> {
+/// `POST /Bulk`: the BulkResponse.
+pub(crate) async fn run<D: SqlExecutor>(ctx: &Ctx<'_, D>, req: &Request) -> Result<Value> {
     let max_payload = ctx.limits.max_request_bytes;
     if req.body.len() > max_payload {
         return Err(ScimError::payload_too_large(format!(
             "The bulk request is larger than maxPayloadSize ({max_payload} bytes)."
-        )));
+        ))
+        .into());
     }
     let body = req.json()?;
     let obj = body
@@ -154,7 +159,8 @@ pub async fn run<D: SqlExecutor, K: KeyValue>(
     if !schemas_ok {
         return Err(ScimError::invalid_syntax(format!(
             "A BulkRequest must list \"{BULK_REQUEST_SCHEMA}\" in schemas."
-        )));
+        ))
+        .into());
     }
     let ops = field(obj, "Operations")
         .and_then(Value::as_array)
@@ -164,7 +170,8 @@ pub async fn run<D: SqlExecutor, K: KeyValue>(
         return Err(ScimError::payload_too_large(format!(
             "The bulk request has {} operations; maxOperations is {max_ops}.",
             ops.len()
-        )));
+        ))
+        .into());
     }
     let fail_on_errors =
         match field(obj, "failOnErrors") {
@@ -233,7 +240,7 @@ pub async fn run<D: SqlExecutor, K: KeyValue>(
                 continue;
             }
             progressed = true;
-            let result = execute(ctx, req, op, &ids).await;
+            let result = execute(ctx, op, &ids).await?;
             let ok = result
                 .get("status")
                 .and_then(Value::as_str)
@@ -271,64 +278,85 @@ pub async fn run<D: SqlExecutor, K: KeyValue>(
         pending = still;
     }
     let operations: Vec<Value> = results.into_iter().flatten().collect();
-    Ok(Response::scim(
-        200,
-        &json!({"schemas": [BULK_RESPONSE_SCHEMA], "Operations": operations}),
-    ))
+    Ok(json!({"schemas": [BULK_RESPONSE_SCHEMA], "Operations": operations}))
 }
 
-/// Runs one operation through the resource endpoints.
-async fn execute<D: SqlExecutor, K: KeyValue>(
-    ctx: &Ctx<'_, D, K>,
-    outer: &Request,
+/// Runs one operation through the resource pipeline, as the same request
+/// would run on its own, and reports its outcome (RFC 7644 §3.7.3).
+async fn execute<D: SqlExecutor>(
+    ctx: &Ctx<'_, D>,
     op: &Operation,
     ids: &HashMap<String, String>,
-) -> Value {
+) -> Result<Value> {
     let path = substitute_str(&op.path, ids);
     let data = op.data.as_ref().map(|d| substitute(d, ids));
     let (path_only, query) = path.split_once('?').unwrap_or((path.as_str(), ""));
-    let mut req = Request {
-        method: op.method,
-        origin: outer.origin.clone(),
-        path: format!("{SCIM_PREFIX}{}{path_only}", ctx.tenant),
-        query: query.to_owned(),
-        headers: vec![("content-type".into(), "application/scim+json".into())],
-        body: data.map(|d| d.to_string().into_bytes()).unwrap_or_default(),
+    let precondition = Precondition {
+        if_match: op.version.clone(),
+        if_none_match: None,
     };
-    if let Some(v) = &op.version {
-        req.headers.push(("if-match".into(), v.clone()));
-    }
-    let segments: Vec<String> = path_only
-        .trim_start_matches('/')
-        .split('/')
-        .map(decode_segment)
-        .collect();
+    let segments = segments(path_only.trim_start_matches('/'));
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let response = match resource(ctx, &req, &segments).await {
-        Some(Ok(r)) => r,
-        Some(Err(e)) => Response::from(e),
-        None => Response::from(ScimError::not_found(format!("No endpoint at {path_only}."))),
+    let body = || {
+        data.clone()
+            .ok_or_else(|| ScimError::invalid_syntax("The request body is empty."))
+    };
+    let outcome = match resource_op(
+        op.method,
+        &segments,
+        &Query::parse(query),
+        body,
+        precondition,
+        ctx.limits.max_results,
+    ) {
+        Some(Ok(parsed)) => resources::run(ctx, parsed).await,
+        Some(Err(e)) => Err(e),
+        None => Err(ScimError::not_found(format!("No endpoint at {path_only}.")).into()),
     };
     let mut result = Map::new();
-    let location = response
-        .header("location")
-        .map(str::to_owned)
-        .or_else(|| (op.method != Method::Post).then(|| format!("{}{path_only}", ctx.base_url)));
-    if let Some(l) = location.filter(|_| response.status < 300) {
+    let (status, version, location, error) = match outcome {
+        Ok(o) => {
+            let location = match &o {
+                Outcome::Resource {
+                    location: Some(l), ..
+                } => Some(l.clone()),
+                _ if op.method != Method::Post => Some(format!("{}{path_only}", ctx.base_url)),
+                _ => None,
+            };
+            (o.status(), o.version(), location, None)
+        }
+        Err(e) => {
+            let e = operation_error(e)?;
+            (e.status, None, None, Some(e))
+        }
+    };
+    if let Some(l) = location {
         result.insert("location".into(), Value::String(l));
     }
     result.insert("method".into(), Value::String(op.method_name.clone()));
     if let Some(b) = &op.bulk_id {
         result.insert("bulkId".into(), Value::String(b.clone()));
     }
-    if let Some(v) = response.header("etag") {
-        result.insert("version".into(), Value::String(v.to_owned()));
+    if let Some(v) = version {
+        result.insert("version".into(), Value::String(etag(v)));
     }
-    result.insert("status".into(), Value::String(response.status.to_string()));
-    if response.status >= 400 {
-        if let Some(body) = response.json_body() {
-            result.insert("response".into(), body);
-        }
+    result.insert("status".into(), Value::String(status.to_string()));
+    if let Some(e) = error {
+        result.insert("response".into(), e.to_json());
     }
-    Value::Object(result)
+    Ok(Value::Object(result))
+}
+
+/// The SCIM error an operation's failure is reported as. A fault of the
+/// server is no answer to the operation: it stops the whole request, which
+/// is then logged and answered 500 (the operations before it stay done, as
+/// RFC 7644 §3.7 allows).
+fn operation_error(e: Error) -> Result<ScimError> {
+    match e {
+        Error::Scim(e) => Ok(e),
+        Error::MethodNotAllowed { allow } => Ok(ScimError::method_not_allowed(format!(
+            "This endpoint supports {allow}."
+        ))),
+        other => Err(other),
+    }
 }

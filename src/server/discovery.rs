@@ -6,7 +6,6 @@ use serde_json::{json, Value};
 use crate::proto::error::{ScimError, ScimResult};
 use crate::proto::schema::{group_resource_type, user_resource_type, ResourceType};
 use crate::server::config::Limits;
-use crate::server::http::Response;
 use crate::server::list::{list_response, DEFAULT_COUNT};
 
 pub const SPC_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
@@ -28,13 +27,13 @@ pub const FEATURES: Features = Features {
 };
 
 /// The resource types without any tenant's custom extension.
-pub fn resource_types() -> Vec<ResourceType> {
+pub(crate) fn core_types() -> Vec<ResourceType> {
     vec![user_resource_type(Vec::new()), group_resource_type()]
 }
 
 /// `GET /ServiceProviderConfig` (RFC 7643 §5).
 /// The limits are the deployment's (`SCIM_MAX_*` variables).
-pub fn service_provider_config(base_url: &str, limits: &Limits) -> Value {
+pub(crate) fn service_provider_config(base_url: &str, limits: &Limits) -> Value {
     let (bulk_supported, max_ops, max_payload) = match FEATURES.bulk {
         true => (true, limits.max_bulk_operations, limits.max_request_bytes),
         false => (false, 0, 0),
@@ -87,39 +86,33 @@ fn all_schemas(types: &[ResourceType], base_url: &str) -> Vec<Value> {
 }
 
 /// `GET /Schemas` and `GET /Schemas/{id}` (RFC 7644 §4).
-pub fn schemas(types: &[ResourceType], base_url: &str, id: Option<&str>) -> ScimResult<Response> {
-    let list = all_schemas(types, base_url);
+pub(crate) fn schemas(
+    types: &[ResourceType],
+    base_url: &str,
+    id: Option<&str>,
+) -> ScimResult<Value> {
+    one_or_all(all_schemas(types, base_url), id, "Schema")
+}
+
+/// The whole list as a ListResponse, or the entry whose `id` is `id`.
+fn one_or_all(list: Vec<Value>, id: Option<&str>, what: &str) -> ScimResult<Value> {
     match id {
-        None => Ok(Response::scim(
-            200,
-            &list_response(list.len() as u64, 1, list),
-        )),
+        None => Ok(list_response(list.len() as u64, 1, list)),
         Some(id) => list
             .into_iter()
             .find(|s| s["id"].as_str().is_some_and(|s| s.eq_ignore_ascii_case(id)))
-            .map(|s| Response::scim(200, &s))
-            .ok_or_else(|| ScimError::not_found(format!("Schema {id} not found."))),
+            .ok_or_else(|| ScimError::not_found(format!("{what} {id} not found."))),
     }
 }
 
 /// `GET /ResourceTypes` and `GET /ResourceTypes/{id}` (RFC 7644 §4).
-pub fn resource_type_list(
+pub(crate) fn resource_types(
     types: &[ResourceType],
     base_url: &str,
     id: Option<&str>,
-) -> ScimResult<Response> {
-    let list: Vec<Value> = types.iter().map(|rt| rt.to_json(base_url)).collect();
-    match id {
-        None => Ok(Response::scim(
-            200,
-            &list_response(list.len() as u64, 1, list),
-        )),
-        Some(id) => list
-            .into_iter()
-            .find(|r| r["id"].as_str().is_some_and(|r| r.eq_ignore_ascii_case(id)))
-            .map(|r| Response::scim(200, &r))
-            .ok_or_else(|| ScimError::not_found(format!("ResourceType {id} not found."))),
-    }
+) -> ScimResult<Value> {
+    let list = types.iter().map(|rt| rt.to_json(base_url)).collect();
+    one_or_all(list, id, "ResourceType")
 }
 
 #[cfg(test)]
@@ -157,7 +150,7 @@ mod tests {
 
     #[test]
     fn schemas_list_user_group_and_enterprise_once_each() {
-        let list = all_schemas(&resource_types(), "https://x");
+        let list = all_schemas(&core_types(), "https://x");
         let ids: Vec<&str> = list.iter().filter_map(|s| s["id"].as_str()).collect();
         assert_eq!(
             ids,
@@ -170,16 +163,15 @@ mod tests {
         assert!(list.iter().all(no_nulls));
         assert_eq!(
             schemas(
-                &resource_types(),
+                &core_types(),
                 "https://x",
                 Some("urn:ietf:params:scim:schemas:core:2.0:group")
             )
-            .unwrap()
-            .status,
-            200
+            .unwrap()["id"],
+            "urn:ietf:params:scim:schemas:core:2.0:Group"
         );
         assert_eq!(
-            schemas(&resource_types(), "https://x", Some("nope"))
+            schemas(&core_types(), "https://x", Some("nope"))
                 .unwrap_err()
                 .status,
             404

@@ -14,7 +14,8 @@ use serde_json::Value;
 
 use crate::proto::error::{ScimError, ScimResult};
 use crate::proto::schema::{AttrType, Attribute, Returned, Schema, SchemaExtension, Uniqueness};
-use crate::store::{col_str, DbError, Row, SqlExecutor, SqlValue, Stmt};
+use crate::server::error::Result;
+use crate::store::{attributes, users, SqlExecutor, Stmt};
 
 /// The URN of a tenant's extension schema.
 pub fn urn(vendor: &str, tenant: &str) -> String {
@@ -159,63 +160,25 @@ pub fn schema(vendor: &str, tenant: &str, defs: &[AttributeDef]) -> Option<Schem
     })
 }
 
-fn db_error(e: DbError) -> ScimError {
-    ScimError::internal(format!("Storage error: {e}"))
-}
-
-/// The tenant's attribute definitions, in the order they were created.
-pub async fn load<D: SqlExecutor>(db: &D, tenant: &str) -> ScimResult<Vec<AttributeDef>> {
-    let rows = db.query(load_stmt(tenant)).await.map_err(db_error)?;
-    Ok(from_rows(&rows))
-}
-
-/// The statement [`load`] runs, to send along with others in one round trip.
-pub fn load_stmt(tenant: &str) -> Stmt {
-    Stmt::new(
-        "SELECT definition FROM tenant_attributes WHERE tenant_id = ? ORDER BY created_at, name",
-        vec![tenant.into()],
-    )
-}
-
-/// The definitions in the rows of a [`load_stmt`].
-pub fn from_rows(rows: &[Row]) -> Vec<AttributeDef> {
-    rows.iter()
-        .filter_map(|r| serde_json::from_str(col_str(r, "definition")?).ok())
-        .collect()
-}
-
-/// Whether any user of the tenant (tombstones included) holds a value for
-/// the attribute.
-async fn has_values<D: SqlExecutor>(
-    db: &D,
-    vendor: &str,
-    tenant: &str,
-    name: &str,
-) -> ScimResult<bool> {
-    let path = format!("$.\"{}\".\"{name}\"", urn(vendor, tenant));
-    let rows = db
-        .query(Stmt::new(
-            "SELECT 1 AS x FROM users WHERE tenant_id = ? AND json_type(doc, ?) IS NOT NULL LIMIT 1",
-            vec![tenant.into(), path.into()],
-        ))
-        .await
-        .map_err(db_error)?;
-    Ok(!rows.is_empty())
+/// The JSON path of attribute `name` of the tenant's extension in a stored
+/// document.
+fn value_path(urn: &str, name: &str) -> String {
+    format!("$.\"{urn}\".\"{name}\"")
 }
 
 /// Creates or updates a definition. Adding is free; changing the type or
 /// multiplicity is refused (409) while users hold values for it, so that a
 /// definition change never makes stored users invalid. Returns whether it
 /// was created.
-pub async fn put<D: SqlExecutor>(
+pub(crate) async fn put<D: SqlExecutor>(
     db: &D,
     vendor: &str,
     tenant: &str,
     def: &AttributeDef,
     now: &str,
-) -> ScimResult<bool> {
+) -> Result<bool> {
     def.validate()?;
-    let defs = load(db, tenant).await?;
+    let defs: Vec<AttributeDef> = attributes::load(db, tenant).await?;
     if let Some(other) = defs
         .iter()
         .find(|d| d.name != def.name && d.name.eq_ignore_ascii_case(&def.name))
@@ -223,12 +186,14 @@ pub async fn put<D: SqlExecutor>(
         return Err(ScimError::uniqueness(format!(
             "Attribute names are case-insensitive in SCIM: '{}' already exists.",
             other.name
-        )));
+        ))
+        .into());
     }
     let existing = defs.iter().find(|d| d.name == def.name);
     if let Some(old) = existing {
         let reshaped = old.field_type != def.field_type || old.multi_valued != def.multi_valued;
-        if reshaped && has_values(db, vendor, tenant, &def.name).await? {
+        let path = value_path(&urn(vendor, tenant), &def.name);
+        if reshaped && attributes::has_values(db, tenant, &path).await? {
             return Err(ScimError::new(
                 409,
                 None,
@@ -236,38 +201,24 @@ pub async fn put<D: SqlExecutor>(
                     "Users hold values for '{}': its type cannot change until they are removed.",
                     def.name
                 ),
-            ));
+            )
+            .into());
         }
     }
-    let json = serde_json::to_string(def).map_err(|e| ScimError::internal(e.to_string()))?;
-    db.batch(vec![Stmt::new(
-        "INSERT INTO tenant_attributes (tenant_id, name, definition, created_at) VALUES (?, ?, ?, ?) \
-         ON CONFLICT (tenant_id, name) DO UPDATE SET definition = excluded.definition",
-        vec![tenant.into(), def.name.clone().into(), json.into(), now.into()],
-    )])
-    .await
-    .map_err(db_error)?;
+    attributes::put(db, tenant, &def.name, def, now).await?;
     Ok(existing.is_none())
 }
 
 /// Removes a definition. Stored values stay in the documents, hidden: they
 /// are neither returned nor accepted until the attribute is defined again.
-pub async fn remove<D: SqlExecutor>(db: &D, tenant: &str, name: &str) -> ScimResult<bool> {
-    crate::store::write_one(
-        db,
-        Stmt::new(
-            "DELETE FROM tenant_attributes WHERE tenant_id = ? AND name = ?",
-            vec![tenant.into(), name.into()],
-        ),
-    )
-    .await
-    .map_err(db_error)
+pub(crate) async fn remove<D: SqlExecutor>(db: &D, tenant: &str, name: &str) -> Result<bool> {
+    Ok(attributes::remove(db, tenant, name).await?)
 }
 
 /// Splits the values of undefined (removed) attributes out of the tenant's
 /// extension object of a stored document, so that a write neither rejects
 /// nor loses them; [`restore_hidden`] puts them back.
-pub fn take_hidden(
+pub(crate) fn take_hidden(
     urn: &str,
     defs: &[AttributeDef],
     doc: &mut Value,
@@ -294,7 +245,7 @@ pub fn take_hidden(
     hidden
 }
 
-pub fn restore_hidden(urn: &str, doc: &mut Value, hidden: serde_json::Map<String, Value>) {
+pub(crate) fn restore_hidden(urn: &str, doc: &mut Value, hidden: serde_json::Map<String, Value>) {
     if hidden.is_empty() {
         return;
     }
@@ -321,14 +272,14 @@ fn values_of<'a>(ext: &'a Value, def: &AttributeDef) -> Vec<&'a Value> {
 /// The checks SCIM types cannot express, on a normalized document: dates,
 /// currency codes, user references (to live users of the tenant) and unique
 /// numbers. Returns the statements that guard uniqueness inside the write.
-pub async fn check<D: SqlExecutor>(
+pub(crate) async fn check<D: SqlExecutor>(
     db: &D,
     vendor: &str,
     tenant: &str,
     own_id: &str,
     defs: &[AttributeDef],
     doc: &Value,
-) -> ScimResult<Vec<Stmt>> {
+) -> Result<Vec<Stmt>> {
     let urn = urn(vendor, tenant);
     let mut guards = Vec::new();
     let Some(ext) = doc.get(&urn) else {
@@ -345,7 +296,8 @@ pub async fn check<D: SqlExecutor>(
                         return Err(ScimError::invalid_value(format!(
                             "{} must be a date like 2026-01-31.",
                             def.name
-                        )));
+                        ))
+                        .into());
                     }
                 }
                 FieldType::Currency => {
@@ -354,35 +306,28 @@ pub async fn check<D: SqlExecutor>(
                         return Err(ScimError::invalid_value(format!(
                             "{}.currency must be a three-letter ISO 4217 code like EUR.",
                             def.name
-                        )));
+                        ))
+                        .into());
                     }
                 }
                 FieldType::UserReference => {
                     let id = v.get("value").and_then(Value::as_str).unwrap_or("");
-                    let rows = db
-                        .query(Stmt::new(
-                            "SELECT 1 AS x FROM users WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL",
-                            vec![tenant.into(), id.into()],
-                        ))
-                        .await
-                        .map_err(db_error)?;
-                    if rows.is_empty() {
+                    if !users::exists(db, tenant, id).await? {
                         return Err(ScimError::invalid_value(format!(
                             "{}: user {id} does not exist in this tenant.",
                             def.name
-                        )));
+                        ))
+                        .into());
                     }
                 }
                 FieldType::UniqueNumber => {
-                    let path = format!("$.\"{urn}\".\"{}\"", def.name);
-                    let n = v.as_i64().map_or(SqlValue::Null, SqlValue::Int);
                     // Inside the write batch: fails (and rolls the write
                     // back) if another live user holds the same number.
-                    guards.push(Stmt::new(
-                        "INSERT INTO unique_guard (duplicate) SELECT 1 WHERE EXISTS (\
-                         SELECT 1 FROM users WHERE tenant_id = ? AND id <> ? AND deleted_at IS NULL \
-                         AND json_extract(doc, ?) = ?)",
-                        vec![tenant.into(), own_id.into(), path.into(), n],
+                    guards.push(attributes::unique_number_guard(
+                        tenant,
+                        own_id,
+                        &value_path(&urn, &def.name),
+                        v.as_i64(),
                     ));
                 }
                 _ => {}

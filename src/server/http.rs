@@ -20,6 +20,19 @@ pub enum Method {
 }
 
 impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+            Method::Head => "HEAD",
+            Method::Options => "OPTIONS",
+            Method::Other => "OTHER",
+        }
+    }
+
     pub fn parse(s: &str) -> Method {
         match s.to_ascii_uppercase().as_str() {
             "GET" => Method::Get,
@@ -82,20 +95,14 @@ impl Request {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Decoded query parameters; `+` and `%20` both decode to a space.
-    pub fn query_pairs(&self) -> Vec<(String, String)> {
-        form_urlencoded::parse(self.query.as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect()
+    /// The decoded query parameters.
+    pub fn params(&self) -> Query {
+        Query::parse(&self.query)
     }
 
-    /// The first value of a query parameter; names match case-insensitively
-    /// (IdPs differ in `startIndex`/`startindex`).
+    /// The first value of a query parameter (see [`Query::get`]).
     pub fn query_param(&self, name: &str) -> Option<String> {
-        self.query_pairs()
-            .into_iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        self.params().get(name)
     }
 
     /// The body as JSON. Bodies arrive as `application/scim+json` or
@@ -108,6 +115,30 @@ impl Request {
         serde_json::from_slice(&self.body).map_err(|e| {
             ScimError::invalid_syntax(format!("The request body is not valid JSON: {e}"))
         })
+    }
+}
+
+/// Decoded query parameters; `+` and `%20` both decode to a space.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query(Vec<(String, String)>);
+
+impl Query {
+    /// Parses a raw query string (without `?`).
+    pub fn parse(raw: &str) -> Query {
+        Query(
+            form_urlencoded::parse(raw.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    /// The first value of a parameter; names match case-insensitively
+    /// (IdPs differ in `startIndex`/`startindex`).
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
     }
 }
 
@@ -137,7 +168,7 @@ impl Response {
         Self::json_with_type(status, body, "application/json")
     }
 
-    fn json_with_type(status: u16, body: &Value, content_type: &str) -> Response {
+    pub(crate) fn json_with_type(status: u16, body: &Value, content_type: &str) -> Response {
         let mut r = Response::empty(status);
         r.headers.push((
             "content-type".into(),
@@ -164,18 +195,6 @@ impl Response {
     }
 }
 
-impl From<ScimError> for Response {
-    /// The one place a protocol error becomes a response (RFC 7644 §3.12).
-    fn from(e: ScimError) -> Response {
-        let r = Response::scim(e.status, &e.to_json());
-        if e.status == 401 {
-            r.with_header("www-authenticate", "Bearer")
-        } else {
-            r
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,16 +209,5 @@ mod tests {
             Some("userName eq \"a\"")
         );
         assert_eq!(a.query_param("filter"), b.query_param("filter"));
-    }
-
-    #[test]
-    fn errors_are_scim_json_and_401_asks_for_bearer() {
-        let r: Response = ScimError::unauthorized().into();
-        assert_eq!(r.status, 401);
-        assert_eq!(r.header("www-authenticate"), Some("Bearer"));
-        assert!(r
-            .header("content-type")
-            .unwrap()
-            .starts_with(SCIM_CONTENT_TYPE));
     }
 }

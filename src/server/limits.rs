@@ -3,14 +3,10 @@
 //! request over the limit gets 429 with an integer-seconds `Retry-After`
 //! and a SCIM error body, as Okta and Entra expect under overload.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use serde_json::Value;
 
 use crate::proto::error::{ScimError, ScimResult};
 use crate::server::config::Limits;
-use crate::server::http::Response;
 
 /// The binding's period: how long until a limited client may retry.
 pub const RETRY_AFTER_SECONDS: u64 = 60;
@@ -30,47 +26,11 @@ impl RateLimit for Unlimited {
     }
 }
 
-/// A fixed budget of requests per key, for tests.
-pub struct Budget {
-    limit: u64,
-    used: Mutex<HashMap<String, u64>>,
-}
-
-impl Budget {
-    pub fn new(limit: u64) -> Self {
-        Budget {
-            limit,
-            used: Mutex::new(HashMap::new()),
-        }
-    }
-}
-
-impl RateLimit for Budget {
-    async fn allow(&self, key: &str) -> bool {
-        let Ok(mut used) = self.used.lock() else {
-            return true;
-        };
-        let n = used.entry(key.to_owned()).or_insert(0);
-        *n += 1;
-        *n <= self.limit
-    }
-}
-
-/// The 429 answer.
-pub fn too_many_requests() -> Response {
-    Response::from(ScimError::new(
-        429,
-        None,
-        format!("Too many requests for this token; retry after {RETRY_AFTER_SECONDS} seconds."),
-    ))
-    .with_header("retry-after", RETRY_AFTER_SECONDS.to_string())
-}
-
 /// Checks a resource document before it is stored: no string value longer
 /// than `max_value_bytes`, and the whole document no larger than
 /// `max_request_bytes` (PATCH adds could otherwise grow it past what one D1
 /// row holds). Both are 400 invalidValue and nothing is written.
-pub fn check_document(doc: &Value, limits: &Limits) -> ScimResult<()> {
+pub(crate) fn check_document(doc: &Value, limits: &Limits) -> ScimResult<()> {
     fn walk(v: &Value, path: &mut Vec<String>, max: usize) -> ScimResult<()> {
         match v {
             Value::String(s) if s.len() > max => Err(ScimError::invalid_value(format!(

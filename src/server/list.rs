@@ -3,8 +3,8 @@
 use serde_json::{json, Value};
 
 use crate::proto::error::{ScimError, ScimResult, ScimType};
-use crate::server::http::Request;
-use crate::store::Keyset;
+use crate::server::http::Query;
+use crate::store::page::Keyset;
 
 pub const LIST_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 
@@ -22,9 +22,9 @@ pub struct Paging {
 
 impl Paging {
     /// From `startIndex` and `count` query parameters; `max` is maxResults.
-    pub fn of(req: &Request, max: u64) -> ScimResult<Paging> {
+    pub fn of(params: &Query, max: u64) -> ScimResult<Paging> {
         let int = |name: &str| -> ScimResult<Option<i64>> {
-            match req.query_param(name) {
+            match params.get(name) {
                 None => Ok(None),
                 Some(v) if v.trim().is_empty() => Ok(None),
                 Some(v) => v.trim().parse::<i64>().map(Some).map_err(|_| {
@@ -78,17 +78,17 @@ fn descending(order: Option<&str>) -> ScimResult<bool> {
 impl ListQuery {
     /// From the query string of `GET /Users` or `GET /Groups`; `max` is
     /// maxResults.
-    pub fn from_query(req: &Request, max: u64) -> ScimResult<ListQuery> {
+    pub fn from_query(params: &Query, max: u64) -> ScimResult<ListQuery> {
         ListQuery {
-            filter: req.query_param("filter"),
-            sort_by: req.query_param("sortBy"),
-            descending: descending(req.query_param("sortOrder").as_deref())?,
-            paging: Paging::of(req, max)?,
-            attributes: req.query_param("attributes"),
-            excluded_attributes: req.query_param("excludedAttributes"),
-            cursor: req.query_param("cursor"),
+            filter: params.get("filter"),
+            sort_by: params.get("sortBy"),
+            descending: descending(params.get("sortOrder").as_deref())?,
+            paging: Paging::of(params, max)?,
+            attributes: params.get("attributes"),
+            excluded_attributes: params.get("excludedAttributes"),
+            cursor: params.get("cursor"),
         }
-        .checked(req.query_param("startIndex").is_some())
+        .checked(params.get("startIndex").is_some())
     }
 
     /// From a SearchRequest body (`POST .../.search`, RFC 7644 §3.4.3).
@@ -235,7 +235,7 @@ impl Found {
     /// by `form`, which takes each resource by value; `seq` tells a
     /// resource's insertion position, for the page's cursors.
     pub fn of<T>(
-        listed: crate::store::Listed<T>,
+        listed: crate::store::page::Listed<T>,
         seq: impl Fn(&T) -> i64,
         form: impl FnMut(T) -> Value,
     ) -> Found {
@@ -326,10 +326,9 @@ pub fn list_response(total: u64, start_index: u64, resources: Vec<Value>) -> Val
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::http::Method;
 
     fn paging(q: &str) -> ScimResult<Paging> {
-        Paging::of(&Request::new(Method::Get, &format!("/Users?{q}")), 1000)
+        Paging::of(&Query::parse(q), 1000)
     }
 
     #[test]

@@ -1,18 +1,194 @@
-//! The service: routing, authentication and the resource endpoints, generic
-//! over storage.
+//! The service, generic over storage: [`Service::handle`] takes a plain
+//! [`Request`] and gives a plain [`Response`]. It routes SCIM requests
+//! (`router`) into typed operations (`op`) carried out by the resource
+//! pipeline (`resources`), serves the admin API (`admin`), and renders
+//! every error in one place ([`Service::render_error`]): a fault is logged
+//! once and answered without its detail.
 
-pub mod admin;
-pub mod auth;
-pub mod bulk;
+use chrono::{DateTime, Utc};
+
+use crate::proto::error::ScimError;
+use crate::store::{KeyValue, SqlExecutor};
+
+pub(crate) mod admin;
+pub(crate) mod auth;
+pub(crate) mod bulk;
 pub mod config;
-pub mod discovery;
-pub mod endpoint;
-pub mod extension;
-pub mod groups;
+pub(crate) mod ctx;
+pub(crate) mod discovery;
+pub(crate) mod error;
+pub(crate) mod extension;
 pub mod http;
 pub mod limits;
-pub mod list;
-pub mod openapi;
-pub mod service;
-pub mod tokens;
-pub mod users;
+pub(crate) mod list;
+pub mod log;
+pub(crate) mod op;
+pub(crate) mod openapi;
+pub(crate) mod resources;
+pub(crate) mod router;
+pub(crate) mod schema;
+pub(crate) mod tokens;
+
+use config::Config;
+use error::Error;
+use http::{Request, Response, SCIM_CONTENT_TYPE};
+use limits::{RateLimit, RETRY_AFTER_SECONDS};
+use log::{Exchange, Log};
+
+/// The header every response carries the request id in.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// One deployment of the service: its configuration and what the platform
+/// gives it (storage, the rate limiter, the log).
+pub struct Service<'a, D, K, L> {
+    pub config: &'a Config,
+    pub db: &'a D,
+    pub kv: &'a K,
+    pub limiter: &'a L,
+    pub log: &'a dyn Log,
+}
+
+/// Which error body a failed request gets: SCIM's, or the admin API's (the
+/// same fields as `application/json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flavour {
+    Scim,
+    Admin,
+}
+
+/// The request id: Cloudflare's `cf-ray` when there is one, else a new id.
+fn request_id(req: &Request) -> String {
+    match req.header("cf-ray") {
+        Some(ray) if !ray.trim().is_empty() => ray.trim().to_owned(),
+        _ => uuid::Uuid::new_v4().simple().to_string(),
+    }
+}
+
+/// The tenant a request's path names, for the log.
+fn tenant_of(path: &str) -> Option<&str> {
+    let rest = path
+        .strip_prefix(router::SCIM_PREFIX)
+        .or_else(|| path.strip_prefix(admin::TENANTS_PREFIX))?;
+    let tenant = rest.split('/').next()?;
+    router::valid_tenant_id(tenant).then_some(tenant)
+}
+
+impl<D: SqlExecutor, K: KeyValue, L: RateLimit> Service<'_, D, K, L> {
+    /// Serves one request at time `now`.
+    pub async fn handle(&self, req: &Request, now: DateTime<Utc>) -> Response {
+        let started = self.log.millis();
+        let request_id = request_id(req);
+        let path = req.path.trim_end_matches('/');
+        let max_bytes = self.config.limits.max_request_bytes;
+        let (result, flavour) = if req.body.len() > max_bytes {
+            let e = ScimError::payload_too_large(format!(
+                "The request body is larger than {max_bytes} bytes."
+            ));
+            (Err(e.into()), Flavour::Scim)
+        } else {
+            match admin::route_of(path) {
+                Some(rest) => (admin::handle(self, req, now, rest).await, Flavour::Admin),
+                None => (router::route(self, req, now).await, Flavour::Scim),
+            }
+        };
+        let response = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let exchange = Exchange {
+                    request_id: &request_id,
+                    tenant: tenant_of(path),
+                    method: req.method.as_str(),
+                    path,
+                };
+                self.render_error(e, flavour, &exchange, started)
+            }
+        };
+        response.with_header(REQUEST_ID_HEADER, request_id)
+    }
+
+    /// The one place an error becomes a response (RFC 7644 §3.12). A 5xx
+    /// is logged once; a fault is answered with a generic detail that
+    /// names the request id, never with its cause.
+    fn render_error(
+        &self,
+        e: Error,
+        flavour: Flavour,
+        exchange: &Exchange<'_>,
+        started: f64,
+    ) -> Response {
+        let (scim, header, logged) = match e {
+            Error::Scim(e) => {
+                let logged = (e.status >= 500).then(|| ("protocol", e.detail.clone()));
+                (e, None, logged)
+            }
+            Error::MethodNotAllowed { allow } => (
+                ScimError::method_not_allowed(format!("This endpoint supports {allow}.")),
+                Some(("allow", allow.to_owned())),
+                None,
+            ),
+            Error::TooManyRequests => (
+                ScimError::new(
+                    429,
+                    None,
+                    format!(
+                        "Too many requests for this token; retry after {RETRY_AFTER_SECONDS} seconds."
+                    ),
+                ),
+                Some(("retry-after", RETRY_AFTER_SECONDS.to_string())),
+                None,
+            ),
+            Error::Fault { kind, cause } => (
+                ScimError::new(
+                    500,
+                    None,
+                    format!(
+                        "The server could not complete this request; it logged the failure as request {}.",
+                        exchange.request_id
+                    ),
+                ),
+                None,
+                Some((kind, cause)),
+            ),
+        };
+        if let Some((kind, cause)) = logged {
+            let duration = self.log.millis() - started;
+            self.log
+                .line(&log::failure(exchange, scim.status, kind, &cause, duration));
+        }
+        let body = scim.to_json();
+        let mut r = match flavour {
+            Flavour::Scim => Response::json_with_type(scim.status, &body, SCIM_CONTENT_TYPE),
+            Flavour::Admin => Response::json(scim.status, &body),
+        };
+        if scim.status == 401 {
+            r = r.with_header("www-authenticate", "Bearer");
+        }
+        match header {
+            Some((name, value)) => r.with_header(name, value),
+            None => r,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenants_are_read_from_scim_and_admin_paths() {
+        assert_eq!(tenant_of("/scim/v2/acme/Users/1"), Some("acme"));
+        assert_eq!(tenant_of("/admin/v1/tenants/acme/tokens"), Some("acme"));
+        assert_eq!(tenant_of("/admin/v1/tenants"), None);
+        assert_eq!(tenant_of("/scim/v2/Bad_Id/Users"), None);
+    }
+
+    #[test]
+    fn request_ids_come_from_cf_ray_or_are_made() {
+        let r = Request::new(http::Method::Get, "/").with_header("CF-Ray", "8f1a2b3c4d5e6f70-AMS");
+        assert_eq!(request_id(&r), "8f1a2b3c4d5e6f70-AMS");
+        let a = request_id(&Request::new(http::Method::Get, "/"));
+        let b = request_id(&Request::new(http::Method::Get, "/"));
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, b);
+    }
+}

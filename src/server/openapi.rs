@@ -4,7 +4,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::proto::schema::{AttrType, Attribute, Mutability, ResourceType, Returned};
-use crate::server::discovery::resource_types;
+use crate::server::discovery::core_types;
 
 /// An OpenAPI 3.1 description of the admin API.
 pub fn document(origin: &str) -> Value {
@@ -250,7 +250,7 @@ fn resource_schema(rt: &ResourceType, response: bool) -> Value {
 /// An OpenAPI 3.1 description of the SCIM API of every tenant (RFC 7644),
 /// generated from the same schema definitions that validate requests.
 pub fn scim_document(origin: &str) -> Value {
-    let types = resource_types();
+    let types = core_types();
     let mut schemas = Map::new();
     for rt in &types {
         schemas.insert(rt.name.clone(), resource_schema(rt, true));

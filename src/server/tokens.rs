@@ -8,26 +8,17 @@
 
 use serde::Serialize;
 
-use crate::proto::error::{ScimError, ScimResult};
-use crate::server::auth::{hex, token_hash, token_key, TokenRecord};
+use crate::server::auth::token_hash;
+use crate::server::error::{Error, Result};
+use crate::store::tokens::{self, TokenRecord};
 use crate::store::KeyValue;
 
-const INDEX_PREFIX: &str = "tenant-token:";
-
-fn index_key(tenant: &str, id: &str) -> String {
-    format!("{INDEX_PREFIX}{tenant}:{id}")
-}
-
-fn kv_error(e: crate::store::DbError) -> ScimError {
-    ScimError::internal(format!("Token store error: {e}"))
-}
-
 /// A new random token: `swt_` and 64 hex digits (256 bits of CSPRNG output).
-pub fn random_token() -> ScimResult<String> {
+pub(crate) fn random_token() -> Result<String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)
-        .map_err(|e| ScimError::internal(format!("No randomness available: {e}")))?;
-    Ok(format!("swt_{}", hex(&bytes)))
+        .map_err(|e| Error::internal(format!("No randomness available: {e}")))?;
+    Ok(format!("swt_{}", base16ct::lower::encode_string(&bytes)))
 }
 
 /// A token id: public, short, derived from nothing secret.
@@ -63,24 +54,14 @@ impl From<&TokenRecord> for TokenInfo {
     }
 }
 
-async fn save<K: KeyValue>(kv: &K, r: &TokenRecord) -> ScimResult<()> {
-    let json = serde_json::to_string(r).map_err(|e| ScimError::internal(e.to_string()))?;
-    kv.put(&token_key(&r.hash), &json, None)
-        .await
-        .map_err(kv_error)?;
-    kv.put(&index_key(&r.tenant, &r.id), &json, None)
-        .await
-        .map_err(kv_error)
-}
-
 /// Issues a token for a tenant; returns the token (shown once) and its record.
-pub async fn issue<K: KeyValue>(
+pub(crate) async fn issue<K: KeyValue>(
     kv: &K,
     tenant: &str,
     label: &str,
     expires: Option<String>,
     now: &str,
-) -> ScimResult<(String, TokenRecord)> {
+) -> Result<(String, TokenRecord)> {
     let token = random_token()?;
     let record = TokenRecord {
         tenant: tenant.to_owned(),
@@ -91,67 +72,48 @@ pub async fn issue<K: KeyValue>(
         expires,
         last_used: None,
     };
-    save(kv, &record).await?;
+    tokens::save(kv, &record).await?;
     Ok((token, record))
 }
 
 /// The tenant's tokens (metadata only), oldest first.
-pub async fn list<K: KeyValue>(kv: &K, tenant: &str) -> ScimResult<Vec<TokenRecord>> {
-    let keys = kv
-        .list(&format!("{INDEX_PREFIX}{tenant}:"))
-        .await
-        .map_err(kv_error)?;
-    let mut out = Vec::new();
-    for key in keys {
-        if let Some(v) = kv.get(&key).await.map_err(kv_error)? {
-            if let Ok(r) = serde_json::from_str::<TokenRecord>(&v) {
-                out.push(r);
-            }
-        }
-    }
-    out.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
-    Ok(out)
-}
-
-pub async fn get<K: KeyValue>(kv: &K, tenant: &str, id: &str) -> ScimResult<Option<TokenRecord>> {
-    let v = kv.get(&index_key(tenant, id)).await.map_err(kv_error)?;
-    Ok(v.and_then(|v| serde_json::from_str(&v).ok()))
+pub(crate) async fn list<K: KeyValue>(kv: &K, tenant: &str) -> Result<Vec<TokenRecord>> {
+    Ok(tokens::list(kv, tenant).await?)
 }
 
 /// Revokes a token: both keys go. Returns false when there is no such token.
-pub async fn revoke<K: KeyValue>(kv: &K, tenant: &str, id: &str) -> ScimResult<bool> {
-    let Some(r) = get(kv, tenant, id).await? else {
+pub(crate) async fn revoke<K: KeyValue>(kv: &K, tenant: &str, id: &str) -> Result<bool> {
+    let Some(r) = tokens::get(kv, tenant, id).await? else {
         return Ok(false);
     };
-    kv.delete(&token_key(&r.hash)).await.map_err(kv_error)?;
-    kv.delete(&index_key(tenant, id)).await.map_err(kv_error)?;
+    tokens::delete(kv, &r).await?;
     Ok(true)
 }
 
 /// Sets (or clears) a token's expiry.
-pub async fn set_expiry<K: KeyValue>(
+pub(crate) async fn set_expiry<K: KeyValue>(
     kv: &K,
     tenant: &str,
     id: &str,
     expires: Option<String>,
-) -> ScimResult<Option<TokenRecord>> {
-    let Some(mut r) = get(kv, tenant, id).await? else {
+) -> Result<Option<TokenRecord>> {
+    let Some(mut r) = tokens::get(kv, tenant, id).await? else {
         return Ok(None);
     };
     r.expires = expires;
-    save(kv, &r).await?;
+    tokens::save(kv, &r).await?;
     Ok(Some(r))
 }
 
 /// Rotates a token: a new one with the same label replaces it, and the old
 /// one is revoked.
-pub async fn rotate<K: KeyValue>(
+pub(crate) async fn rotate<K: KeyValue>(
     kv: &K,
     tenant: &str,
     id: &str,
     now: &str,
-) -> ScimResult<Option<(String, TokenRecord)>> {
-    let Some(old) = get(kv, tenant, id).await? else {
+) -> Result<Option<(String, TokenRecord)>> {
+    let Some(old) = tokens::get(kv, tenant, id).await? else {
         return Ok(None);
     };
     let issued = issue(kv, tenant, &old.label, old.expires.clone(), now).await?;
@@ -160,16 +122,16 @@ pub async fn rotate<K: KeyValue>(
 }
 
 /// Revokes every token of a tenant (when the tenant is deleted).
-pub async fn revoke_all<K: KeyValue>(kv: &K, tenant: &str) -> ScimResult<()> {
-    for r in list(kv, tenant).await? {
-        revoke(kv, tenant, &r.id).await?;
+pub(crate) async fn revoke_all<K: KeyValue>(kv: &K, tenant: &str) -> Result<()> {
+    for r in tokens::list(kv, tenant).await? {
+        tokens::delete(kv, &r).await?;
     }
     Ok(())
 }
 
 /// Records that a token was used, at most once an hour per token (KV allows
 /// about one write per second per key, and a write per request would cost).
-pub async fn touch<K: KeyValue>(kv: &K, r: &TokenRecord, now: &str) -> ScimResult<()> {
+pub(crate) async fn touch<K: KeyValue>(kv: &K, r: &TokenRecord, now: &str) -> Result<()> {
     let stale = r
         .last_used
         .as_deref()
@@ -177,7 +139,7 @@ pub async fn touch<K: KeyValue>(kv: &K, r: &TokenRecord, now: &str) -> ScimResul
     if stale {
         let mut updated = r.clone();
         updated.last_used = Some(now.to_owned());
-        save(kv, &updated).await?;
+        tokens::save(kv, &updated).await?;
     }
     Ok(())
 }
@@ -185,7 +147,8 @@ pub async fn touch<K: KeyValue>(kv: &K, r: &TokenRecord, now: &str) -> ScimResul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::memory_kv::MemoryKv;
+    use crate::store::tokens::token_key;
+    use crate::testing::MemoryKv;
 
     #[test]
     fn tokens_are_256_bit_and_distinct() {

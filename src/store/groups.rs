@@ -1,19 +1,19 @@
-//! Groups in D1/SQLite. The `groups` row holds the document without members;
-//! membership is one `group_members` row per member, so adding or removing a
-//! member is one row and never rewrites the group or its other members.
+//! The `groups` table: displayName and externalId as indexed columns, the
+//! document without members, and membership as one `group_members` row per
+//! member, so adding or removing a member is one row and never rewrites the
+//! group or its other members.
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::users::fold;
-use super::{
-    col_i64, col_str, guard_previous_changed, guarded_batch, DbError, Row, SqlExecutor, SqlValue,
-    Stmt,
-};
+use super::{col_str, SqlExecutor, SqlValue, Stmt, StoreError};
 
 /// D1 binds at most 100 parameters per statement.
 const IN_CHUNK: usize = 90;
 
-#[derive(Debug, Clone, PartialEq)]
+/// A member of a group, from the computed column.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Member {
     pub id: String,
     /// `User` or `Group`.
@@ -21,18 +21,13 @@ pub struct Member {
     pub display: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredGroup {
-    /// The insertion position: the default order and the cursor keyset.
-    pub seq: i64,
-    pub id: String,
-    pub created: String,
-    pub last_modified: String,
-    pub version: i64,
-    pub doc: Value,
-    /// Present when members were read.
-    pub members: Option<Vec<Member>>,
-}
+/// The members of group `r`, as `[[id, type, display], ...]`.
+pub(crate) const MEMBERS_COLUMN: &str =
+    "(SELECT json_group_array(json_array(gm.member_id, gm.member_type, \
+     coalesce(mu.display_name, mu.user_name, mg.display_name))) FROM group_members gm \
+     LEFT JOIN users mu ON gm.member_type = 'User' AND mu.tenant_id = gm.tenant_id AND mu.id = gm.member_id \
+     LEFT JOIN groups mg ON gm.member_type = 'Group' AND mg.tenant_id = gm.tenant_id AND mg.id = gm.member_id \
+     WHERE gm.tenant_id = r.tenant_id AND gm.group_id = r.id)";
 
 /// A member to add: its id and, when the client named it, its type.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,18 +51,25 @@ impl Membership {
     }
 }
 
-fn text(doc: &Value, k: &str) -> Option<String> {
-    doc.get(k).and_then(Value::as_str).map(str::to_owned)
+/// The indexed columns of a group document.
+pub(crate) fn indexed(doc: &Value) -> Vec<(&'static str, SqlValue)> {
+    let text = |k: &str| doc.get(k).and_then(Value::as_str).map(str::to_owned);
+    let display = text("displayName").unwrap_or_default();
+    vec![
+        ("display_name_key", fold(&display).into()),
+        ("display_name", display.into()),
+        ("external_id", text("externalId").into()),
+    ]
 }
 
 /// The ids among `ids` that are not live users or groups of the tenant (the
 /// group itself excluded: a group cannot contain itself).
-pub async fn missing_members<D: SqlExecutor>(
+pub(crate) async fn missing_members<D: SqlExecutor>(
     db: &D,
     tenant: &str,
     group_id: &str,
     ids: &[&str],
-) -> Result<Vec<String>, DbError> {
+) -> Result<Vec<String>, StoreError> {
     let mut found = std::collections::HashSet::new();
     for chunk in ids.chunks(IN_CHUNK / 2) {
         let marks = vec!["?"; chunk.len()].join(", ");
@@ -100,7 +102,7 @@ pub async fn missing_members<D: SqlExecutor>(
 /// from the database inside the statement: a member that does not exist (or
 /// vanished since it was checked) makes the type NULL, which fails the NOT
 /// NULL constraint and so aborts the whole batch. Re-adding is a no-op.
-fn membership_stmts(tenant: &str, id: &str, m: &Membership) -> Vec<Stmt> {
+pub(crate) fn membership_stmts(tenant: &str, id: &str, m: &Membership) -> Vec<Stmt> {
     let mut stmts = Vec::new();
     if m.remove_all {
         stmts.push(Stmt::new(
@@ -159,203 +161,4 @@ fn membership_stmts(tenant: &str, id: &str, m: &Membership) -> Vec<Stmt> {
         ));
     }
     stmts
-}
-
-/// Inserts a group and its members atomically.
-pub async fn insert<D: SqlExecutor>(
-    db: &D,
-    tenant: &str,
-    id: &str,
-    now: &str,
-    doc: &Value,
-    members: &Membership,
-) -> Result<(), DbError> {
-    let display = text(doc, "displayName").unwrap_or_default();
-    let mut stmts = vec![Stmt::new(
-        "INSERT INTO groups (tenant_id, id, display_name, display_name_key, external_id, \
-         created_at, last_modified, version, doc) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
-        vec![
-            tenant.into(),
-            id.into(),
-            display.clone().into(),
-            fold(&display).into(),
-            text(doc, "externalId").into(),
-            now.into(),
-            now.into(),
-            doc.to_string().into(),
-        ],
-    )];
-    stmts.extend(membership_stmts(tenant, id, members));
-    db.batch(stmts).await.map(|_| ())
-}
-
-/// Writes a new document (when `doc` is given) and membership changes as one
-/// atomic batch, bumping the version, if the group is still at
-/// `expected_version`. Returns false (nothing written) otherwise.
-pub async fn update<D: SqlExecutor>(
-    db: &D,
-    tenant: &str,
-    id: &str,
-    expected_version: i64,
-    now: &str,
-    doc: &Value,
-    members: &Membership,
-) -> Result<bool, DbError> {
-    let display = text(doc, "displayName").unwrap_or_default();
-    let mut stmts = vec![Stmt::new(
-        "UPDATE groups SET display_name = ?, display_name_key = ?, external_id = ?, \
-         last_modified = ?, version = version + 1, doc = ? \
-         WHERE tenant_id = ? AND id = ? AND version = ?",
-        vec![
-            display.clone().into(),
-            fold(&display).into(),
-            text(doc, "externalId").into(),
-            now.into(),
-            doc.to_string().into(),
-            tenant.into(),
-            id.into(),
-            expected_version.into(),
-        ],
-    )];
-    // The membership statements must not run if the guarded UPDATE did not
-    // match: the guard aborts the batch in that case.
-    stmts.push(guard_previous_changed());
-    stmts.extend(membership_stmts(tenant, id, members));
-    guarded_batch(db, stmts).await
-}
-
-/// Applies membership changes only, bumping the version whatever it is now:
-/// the document is not rewritten, so a concurrent change to it is not lost,
-/// and concurrent membership changes of one group all apply (each statement
-/// touches only its own member's row). Returns false (nothing written) when
-/// the group is gone.
-pub async fn update_members<D: SqlExecutor>(
-    db: &D,
-    tenant: &str,
-    id: &str,
-    now: &str,
-    members: &Membership,
-) -> Result<bool, DbError> {
-    let mut stmts = vec![Stmt::new(
-        "UPDATE groups SET last_modified = ?, version = version + 1 WHERE tenant_id = ? AND id = ?",
-        vec![now.into(), tenant.into(), id.into()],
-    )];
-    stmts.push(guard_previous_changed());
-    stmts.extend(membership_stmts(tenant, id, members));
-    guarded_batch(db, stmts).await
-}
-
-const GROUP_COLUMNS: &str = "r.seq, r.id, r.created_at, r.last_modified, r.version, r.doc";
-const MEMBERS_COLUMN: &str = ", (SELECT json_group_array(json_array(gm.member_id, gm.member_type, \
-     coalesce(mu.display_name, mu.user_name, mg.display_name))) FROM group_members gm \
-     LEFT JOIN users mu ON gm.member_type = 'User' AND mu.tenant_id = gm.tenant_id AND mu.id = gm.member_id \
-     LEFT JOIN groups mg ON gm.member_type = 'Group' AND mg.tenant_id = gm.tenant_id AND mg.id = gm.member_id \
-     WHERE gm.tenant_id = r.tenant_id AND gm.group_id = r.id) AS members";
-
-fn select_columns(with_members: bool) -> String {
-    if with_members {
-        format!("{GROUP_COLUMNS}{MEMBERS_COLUMN}")
-    } else {
-        GROUP_COLUMNS.to_owned()
-    }
-}
-
-fn from_row(row: &Row) -> Result<StoredGroup, DbError> {
-    let text = |k: &str| {
-        col_str(row, k)
-            .map(str::to_owned)
-            .ok_or_else(|| DbError::Other(format!("groups.{k} missing")))
-    };
-    let doc: Value = serde_json::from_str(&text("doc")?)
-        .map_err(|e| DbError::Other(format!("groups.doc is not JSON: {e}")))?;
-    let members = match col_str(row, "members") {
-        None => None,
-        Some(m) => {
-            let triples: Vec<(String, String, Option<String>)> = serde_json::from_str(m)
-                .map_err(|e| DbError::Other(format!("members column: {e}")))?;
-            Some(
-                triples
-                    .into_iter()
-                    .map(|(id, kind, display)| Member { id, kind, display })
-                    .collect(),
-            )
-        }
-    };
-    Ok(StoredGroup {
-        seq: col_i64(row, "seq").unwrap_or(0),
-        id: text("id")?,
-        created: text("created_at")?,
-        last_modified: text("last_modified")?,
-        version: col_i64(row, "version").unwrap_or(1),
-        doc,
-        members,
-    })
-}
-
-pub async fn get<D: SqlExecutor>(
-    db: &D,
-    tenant: &str,
-    id: &str,
-    with_members: bool,
-) -> Result<Option<StoredGroup>, DbError> {
-    let sql = format!(
-        "SELECT {} FROM groups r WHERE r.tenant_id = ? AND r.id = ?",
-        select_columns(with_members)
-    );
-    let rows = db
-        .query(Stmt::new(sql, vec![tenant.into(), id.into()]))
-        .await?;
-    rows.first().map(from_row).transpose()
-}
-
-/// A page of groups matching `clause` (over alias `r`), and the total.
-pub async fn list<D: SqlExecutor>(
-    db: &D,
-    tenant: &str,
-    spec: &super::PageSpec<'_>,
-    with_members: bool,
-) -> Result<super::Listed<StoredGroup>, DbError> {
-    super::page(
-        db,
-        &super::Source {
-            table: "groups",
-            base: "r.tenant_id = ?",
-            counted: Some("group_count"),
-        },
-        tenant,
-        spec,
-        &select_columns(with_members),
-    )
-    .await?
-    .decode(from_row)
-}
-
-/// Deletes a group (its membership rows go with it) and its own membership
-/// in other groups, only if it is at `version` when one is given. Returns
-/// false when nothing was deleted.
-pub async fn delete<D: SqlExecutor>(
-    db: &D,
-    tenant: &str,
-    id: &str,
-    version: Option<i64>,
-) -> Result<bool, DbError> {
-    let group = Stmt::new(
-        "DELETE FROM groups WHERE tenant_id = ? AND id = ?",
-        vec![tenant.into(), id.into()],
-    )
-    .at_version(version);
-    // D1 counts the cascaded membership rows in a statement's changes, so
-    // "was the group there" is asked of SQLite's own changes() instead.
-    guarded_batch(
-        db,
-        vec![
-        group,
-        guard_previous_changed(),
-        Stmt::new(
-            "DELETE FROM group_members WHERE tenant_id = ? AND member_id = ? AND member_type = 'Group'",
-            vec![tenant.into(), id.into()],
-        ),
-    ],
-    )
-    .await
 }

@@ -9,32 +9,33 @@ use rusqlite::types::ValueRef;
 use rusqlite::{params_from_iter, Connection};
 use serde_json::{Number, Value};
 
-use super::{DbError, Row, SqlExecutor, SqlValue, Stmt};
+use super::{Row, SqlExecutor, SqlValue, Stmt, StoreError, Written};
 
 pub struct SqliteExecutor {
     conn: Mutex<Connection>,
 }
 
-fn err(e: rusqlite::Error) -> DbError {
-    DbError::from_message(e.to_string())
+fn err(e: rusqlite::Error) -> StoreError {
+    StoreError::from_driver(e.to_string())
 }
 
 impl SqliteExecutor {
     /// An in-memory database with every migration in `migrations_dir` applied
     /// in file-name order, as `wrangler d1 migrations apply` does.
-    pub fn open_in_memory(migrations_dir: &Path) -> Result<Self, DbError> {
+    pub fn open_in_memory(migrations_dir: &Path) -> Result<Self, StoreError> {
         let conn = Connection::open_in_memory().map_err(err)?;
         conn.execute_batch("PRAGMA foreign_keys = ON;")
             .map_err(err)?;
         let mut files: Vec<_> = std::fs::read_dir(migrations_dir)
-            .map_err(|e| DbError::Other(e.to_string()))?
+            .map_err(|e| StoreError::Other(e.to_string()))?
             .filter_map(Result::ok)
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|x| x == "sql"))
             .collect();
         files.sort();
         for file in files {
-            let sql = std::fs::read_to_string(&file).map_err(|e| DbError::Other(e.to_string()))?;
+            let sql =
+                std::fs::read_to_string(&file).map_err(|e| StoreError::Other(e.to_string()))?;
             conn.execute_batch(&sql).map_err(err)?;
         }
         Ok(SqliteExecutor {
@@ -43,15 +44,15 @@ impl SqliteExecutor {
     }
 
     /// Runs a statement outside the service, for test setup and inspection.
-    pub fn query_sync(&self, stmt: Stmt) -> Result<Vec<Row>, DbError> {
+    pub fn query_sync(&self, stmt: Stmt) -> Result<Vec<Row>, StoreError> {
         let conn = self.lock()?;
         run_query(&conn, &stmt)
     }
 
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>, DbError> {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
         self.conn
             .lock()
-            .map_err(|_| DbError::Other("sqlite connection poisoned".into()))
+            .map_err(|_| StoreError::Other("sqlite connection poisoned".into()))
     }
 }
 
@@ -65,7 +66,7 @@ fn to_sql(v: &SqlValue) -> rusqlite::types::Value {
     }
 }
 
-fn run_query(conn: &Connection, stmt: &Stmt) -> Result<Vec<Row>, DbError> {
+fn run_query(conn: &Connection, stmt: &Stmt) -> Result<Vec<Row>, StoreError> {
     let mut prepared = conn.prepare_cached(&stmt.sql).map_err(err)?;
     let names: Vec<String> = prepared.column_names().map(str::to_owned).collect();
     let mut rows = prepared
@@ -90,40 +91,44 @@ fn run_query(conn: &Connection, stmt: &Stmt) -> Result<Vec<Row>, DbError> {
 }
 
 impl SqlExecutor for SqliteExecutor {
-    async fn query(&self, stmt: Stmt) -> Result<Vec<Row>, DbError> {
+    async fn query(&self, stmt: Stmt) -> Result<Vec<Row>, StoreError> {
         let conn = self.lock()?;
         run_query(&conn, &stmt)
     }
 
     /// Runs the statements in order under one hold of the connection, so no
     /// write lands between them.
-    async fn query_all(&self, stmts: Vec<Stmt>) -> Result<Vec<Vec<Row>>, DbError> {
+    async fn query_all(&self, stmts: Vec<Stmt>) -> Result<Vec<Vec<Row>>, StoreError> {
         let conn = self.lock()?;
         stmts.iter().map(|s| run_query(&conn, s)).collect()
     }
 
-    async fn batch(&self, stmts: Vec<Stmt>) -> Result<Vec<u64>, DbError> {
+    async fn batch(&self, stmts: Vec<Stmt>) -> Result<Vec<Written>, StoreError> {
         let mut conn = self.lock()?;
         let tx = conn.transaction().map_err(err)?;
-        let mut changes = Vec::with_capacity(stmts.len());
+        let mut written = Vec::with_capacity(stmts.len());
         for stmt in &stmts {
-            let mut prepared = tx.prepare_cached(&stmt.sql).map_err(err)?;
-            if prepared.column_count() > 0 {
-                // A statement with RETURNING or a SELECT: step through it.
-                let mut rows = prepared
-                    .query(params_from_iter(stmt.params.iter().map(to_sql)))
-                    .map_err(err)?;
-                while rows.next().map_err(err)?.is_some() {}
-                drop(rows);
-                changes.push(tx.changes());
+            let returns_rows = tx.prepare_cached(&stmt.sql).map_err(err)?.column_count() > 0;
+            if returns_rows {
+                // A SELECT (or RETURNING): its rows, and the changes of the
+                // statement before it, as D1 reports them.
+                let rows = run_query(&tx, stmt)?;
+                written.push(Written {
+                    changes: tx.changes(),
+                    rows,
+                });
             } else {
+                let mut prepared = tx.prepare_cached(&stmt.sql).map_err(err)?;
                 let n = prepared
                     .execute(params_from_iter(stmt.params.iter().map(to_sql)))
                     .map_err(err)?;
-                changes.push(n as u64);
+                written.push(Written {
+                    changes: n as u64,
+                    rows: Vec::new(),
+                });
             }
         }
         tx.commit().map_err(err)?;
-        Ok(changes)
+        Ok(written)
     }
 }

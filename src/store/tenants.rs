@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{col_str, DbError, Row, SqlExecutor, Stmt};
+use super::{col_text, write_one, Row, SqlExecutor, Stmt, StoreError};
 
 /// What `DELETE /Users/{id}` does in a tenant.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,12 +32,8 @@ pub struct Tenant {
     pub updated: String,
 }
 
-fn from_row(row: &Row) -> Result<Tenant, DbError> {
-    let text = |k: &str| {
-        col_str(row, k)
-            .map(str::to_owned)
-            .ok_or_else(|| DbError::Other(format!("tenants.{k} missing")))
-    };
+fn from_row(row: &Row) -> Result<Tenant, StoreError> {
+    let text = |k: &str| col_text(row, "tenants", k);
     // Unknown or malformed settings fall back to the defaults field by field.
     let settings = serde_json::from_str(&text("settings")?).unwrap_or_default();
     Ok(Tenant {
@@ -51,7 +47,7 @@ fn from_row(row: &Row) -> Result<Tenant, DbError> {
 
 const COLUMNS: &str = "id, name, settings, created_at, updated_at";
 
-pub async fn get<D: SqlExecutor>(db: &D, id: &str) -> Result<Option<Tenant>, DbError> {
+pub(crate) async fn get<D: SqlExecutor>(db: &D, id: &str) -> Result<Option<Tenant>, StoreError> {
     let rows = db
         .query(Stmt::new(
             format!("SELECT {COLUMNS} FROM tenants WHERE id = ?"),
@@ -62,11 +58,11 @@ pub async fn get<D: SqlExecutor>(db: &D, id: &str) -> Result<Option<Tenant>, DbE
 }
 
 /// The settings of a tenant (the defaults if it has none stored).
-pub async fn settings<D: SqlExecutor>(db: &D, id: &str) -> Result<Settings, DbError> {
+pub(crate) async fn settings<D: SqlExecutor>(db: &D, id: &str) -> Result<Settings, StoreError> {
     Ok(get(db, id).await?.map(|t| t.settings).unwrap_or_default())
 }
 
-pub async fn list<D: SqlExecutor>(db: &D) -> Result<Vec<Tenant>, DbError> {
+pub(crate) async fn list<D: SqlExecutor>(db: &D) -> Result<Vec<Tenant>, StoreError> {
     let rows = db
         .query(Stmt::new(
             format!("SELECT {COLUMNS} FROM tenants ORDER BY id"),
@@ -76,15 +72,15 @@ pub async fn list<D: SqlExecutor>(db: &D) -> Result<Vec<Tenant>, DbError> {
     rows.iter().map(from_row).collect()
 }
 
-/// Creates a tenant; a taken id is `DbError::Unique`.
-pub async fn insert<D: SqlExecutor>(
+/// Creates a tenant; a taken id is `StoreError::Unique`.
+pub(crate) async fn insert<D: SqlExecutor>(
     db: &D,
     id: &str,
     name: &str,
     settings: &Settings,
     now: &str,
-) -> Result<(), DbError> {
-    let settings = serde_json::to_string(settings).map_err(|e| DbError::Other(e.to_string()))?;
+) -> Result<(), StoreError> {
+    let settings = serde_json::to_string(settings).map_err(|e| StoreError::Other(e.to_string()))?;
     db.batch(vec![Stmt::new(
         "INSERT INTO tenants (id, name, settings, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
         vec![
@@ -100,15 +96,15 @@ pub async fn insert<D: SqlExecutor>(
 }
 
 /// Updates name and settings. Returns false when there is no such tenant.
-pub async fn update<D: SqlExecutor>(
+pub(crate) async fn update<D: SqlExecutor>(
     db: &D,
     id: &str,
     name: &str,
     settings: &Settings,
     now: &str,
-) -> Result<bool, DbError> {
-    let settings = serde_json::to_string(settings).map_err(|e| DbError::Other(e.to_string()))?;
-    super::write_one(
+) -> Result<bool, StoreError> {
+    let settings = serde_json::to_string(settings).map_err(|e| StoreError::Other(e.to_string()))?;
+    write_one(
         db,
         Stmt::new(
             "UPDATE tenants SET name = ?, settings = ?, updated_at = ? WHERE id = ?",
@@ -120,7 +116,7 @@ pub async fn update<D: SqlExecutor>(
 
 /// Deletes a tenant and everything it owns. Returns false when there is no
 /// such tenant.
-pub async fn delete<D: SqlExecutor>(db: &D, id: &str) -> Result<bool, DbError> {
+pub(crate) async fn delete<D: SqlExecutor>(db: &D, id: &str) -> Result<bool, StoreError> {
     let changes = db
         .batch(vec![
             Stmt::new(
@@ -140,5 +136,5 @@ pub async fn delete<D: SqlExecutor>(db: &D, id: &str) -> Result<bool, DbError> {
             Stmt::new("DELETE FROM tenants WHERE id = ?", vec![id.into()]),
         ])
         .await?;
-    Ok(changes.last().copied().unwrap_or(0) >= 1)
+    Ok(changes.last().is_some_and(|w| w.changes >= 1))
 }

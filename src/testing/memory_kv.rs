@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::{DbError, KeyValue};
+use crate::store::{KeyValue, KvError};
 
 #[derive(Default)]
 pub struct MemoryKv {
@@ -11,10 +11,8 @@ pub struct MemoryKv {
 }
 
 impl MemoryKv {
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, HashMap<String, String>>, DbError> {
-        self.map
-            .lock()
-            .map_err(|_| DbError::Other("kv poisoned".into()))
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, HashMap<String, String>>, KvError> {
+        self.map.lock().map_err(|_| KvError("kv poisoned".into()))
     }
 
     /// All keys, for tests that check what is stored.
@@ -26,18 +24,18 @@ impl MemoryKv {
 }
 
 impl KeyValue for MemoryKv {
-    async fn get(&self, key: &str) -> Result<Option<String>, DbError> {
+    async fn get(&self, key: &str) -> Result<Option<String>, KvError> {
         Ok(self.lock()?.get(key).cloned())
     }
-    async fn put(&self, key: &str, value: &str, _ttl: Option<u64>) -> Result<(), DbError> {
+    async fn put(&self, key: &str, value: &str, _ttl: Option<u64>) -> Result<(), KvError> {
         self.lock()?.insert(key.to_owned(), value.to_owned());
         Ok(())
     }
-    async fn delete(&self, key: &str) -> Result<(), DbError> {
+    async fn delete(&self, key: &str) -> Result<(), KvError> {
         self.lock()?.remove(key);
         Ok(())
     }
-    async fn list(&self, prefix: &str) -> Result<Vec<String>, DbError> {
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, KvError> {
         let mut keys: Vec<String> = self
             .lock()?
             .keys()

@@ -4,20 +4,15 @@
 //! use it; any other attribute is read from the stored JSON document.
 //! Case sensitivity follows each attribute's `caseExact`.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Number;
 
+use super::resources::Resource;
+use super::users::fold;
+use super::{timestamp, SqlValue};
 use crate::proto::error::{ScimError, ScimResult};
 use crate::proto::filter::{AttrPath, CompValue, CompareOp, Filter};
 use crate::proto::schema::{AttrType, Attribute, ResourceType};
-use crate::store::users::fold;
-use crate::store::SqlValue;
-
-/// Timestamps are stored in one fixed RFC 3339 form (UTC, milliseconds), so
-/// that text order is time order.
-pub fn timestamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
 
 /// An SQL condition over the resource alias (`u` for users) and its parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,15 +68,6 @@ struct Query<'a> {
     kind: Resource,
     tenant: String,
     params: Vec<SqlValue>,
-}
-
-/// The resource a query runs over, which decides its columns and index tables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Resource {
-    /// The `users` table.
-    User,
-    /// The `groups` table.
-    Group,
 }
 
 /// Translates a filter into an SQL condition over alias `r`, a row of the

@@ -1,0 +1,54 @@
+//! A tenant's custom attributes: the extension URN and definitions; define
+//! or change one, remove one.
+
+use serde_json::{json, Value};
+
+use super::{missing, parse_body, Admin};
+use crate::proto::error::ScimError;
+use crate::server::error::Result;
+use crate::server::extension::{self, AttributeDef};
+use crate::server::http::Response;
+use crate::store::{attributes, KeyValue, SqlExecutor};
+
+impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
+    pub(super) async fn get_schema(&self, tenant: &str) -> Result<Response> {
+        self.tenant(tenant).await?;
+        let defs: Vec<AttributeDef> = attributes::load(self.db, tenant).await?;
+        Ok(Response::json(
+            200,
+            &json!({
+                "urn": extension::urn(&self.config.vendor, tenant),
+                "attributes": defs,
+            }),
+        ))
+    }
+
+    pub(super) async fn put_attribute(&self, tenant: &str, name: &str) -> Result<Response> {
+        self.tenant(tenant).await?;
+        let mut body: Value = parse_body(self.req)?;
+        if let Some(o) = body.as_object_mut() {
+            o.entry("name")
+                .or_insert_with(|| Value::String(name.to_owned()));
+        }
+        let def: AttributeDef = serde_json::from_value(body)
+            .map_err(|e| ScimError::invalid_value(format!("Invalid attribute definition: {e}")))?;
+        if def.name != name {
+            return Err(ScimError::invalid_value(
+                "The attribute name in the body differs from the one in the path.",
+            )
+            .into());
+        }
+        let created =
+            extension::put(self.db, &self.config.vendor, tenant, &def, &self.stamp).await?;
+        Ok(Response::json(if created { 201 } else { 200 }, &json!(def)))
+    }
+
+    pub(super) async fn delete_attribute(&self, tenant: &str, name: &str) -> Result<Response> {
+        self.tenant(tenant).await?;
+        if extension::remove(self.db, tenant, name).await? {
+            Ok(Response::empty(204))
+        } else {
+            Err(missing(&format!("Attribute {name}")))
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Tenants: list, create, read, update (name and settings), delete with all
+//! their data and tokens.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{parse_body, Admin, ADMIN_PREFIX};
+use crate::proto::error::ScimError;
+use crate::server::error::Result;
+use crate::server::extension;
+use crate::server::http::Response;
+use crate::server::router::valid_tenant_id;
+use crate::server::tokens;
+use crate::store::tenants::{self, Settings};
+use crate::store::{KeyValue, SqlExecutor, StoreError, UniqueKey};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewTenant {
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    settings: Option<Settings>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TenantUpdate {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    settings: Option<Settings>,
+}
+
+impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
+    fn tenant_json(&self, t: &tenants::Tenant) -> Value {
+        let mut v = serde_json::to_value(t).unwrap_or(Value::Null);
+        if let Some(o) = v.as_object_mut() {
+            o.insert("scimBaseUrl".into(), Value::String(self.base_url(&t.id)));
+            o.insert(
+                "schemaUrn".into(),
+                Value::String(extension::urn(&self.config.vendor, &t.id)),
+            );
+        }
+        v
+    }
+
+    pub(super) async fn list_tenants(&self) -> Result<Response> {
+        self.scope.require_platform()?;
+        let list = tenants::list(self.db).await?;
+        let items: Vec<Value> = list.iter().map(|t| self.tenant_json(t)).collect();
+        Ok(Response::json(200, &json!({"tenants": items})))
+    }
+
+    pub(super) async fn create_tenant(&self) -> Result<Response> {
+        self.scope.require_platform()?;
+        let body: NewTenant = parse_body(self.req)?;
+        if !valid_tenant_id(&body.id) {
+            return Err(ScimError::invalid_value(
+                "A tenant id is 1-63 lowercase letters, digits and '-' (no '_', which Okta rejects in base URLs), not starting or ending with '-'.",
+            )
+            .into());
+        }
+        let name = body.name.unwrap_or_else(|| body.id.clone());
+        let settings = body.settings.unwrap_or_default();
+        match tenants::insert(self.db, &body.id, &name, &settings, &self.stamp).await {
+            Err(StoreError::Unique(UniqueKey::TenantId)) => {
+                return Err(
+                    ScimError::uniqueness(format!("Tenant {} already exists.", body.id)).into(),
+                )
+            }
+            other => other?,
+        }
+        let t = self.tenant(&body.id).await?;
+        Ok(Response::json(201, &self.tenant_json(&t)).with_header(
+            "location",
+            format!("{}{ADMIN_PREFIX}/tenants/{}", self.req.origin, t.id),
+        ))
+    }
+
+    pub(super) async fn get_tenant(&self, id: &str) -> Result<Response> {
+        let t = self.tenant(id).await?;
+        Ok(Response::json(200, &self.tenant_json(&t)))
+    }
+
+    pub(super) async fn update_tenant(&self, id: &str) -> Result<Response> {
+        let current = self.tenant(id).await?;
+        let body: TenantUpdate = parse_body(self.req)?;
+        let name = body.name.unwrap_or(current.name);
+        let settings = body.settings.unwrap_or(current.settings);
+        tenants::update(self.db, id, &name, &settings, &self.stamp).await?;
+        let t = self.tenant(id).await?;
+        Ok(Response::json(200, &self.tenant_json(&t)))
+    }
+
+    pub(super) async fn delete_tenant(&self, id: &str) -> Result<Response> {
+        self.scope.require_platform()?;
+        self.tenant(id).await?;
+        // Tokens first: once they are gone nothing can write to the tenant.
+        tokens::revoke_all(self.kv, id).await?;
+        tenants::delete(self.db, id).await?;
+        Ok(Response::empty(204))
+    }
+}

@@ -1,0 +1,126 @@
+//! SCIM tokens of a tenant: list, issue (shown once, or as the
+//! `{"baseUrl", "token"}` download), expire, revoke, rotate.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{missing, parse_body, parse_body_or_default, Admin};
+use crate::proto::error::{ScimError, ScimResult};
+use crate::server::error::Result;
+use crate::server::http::Response;
+use crate::server::tokens::{self, TokenInfo};
+use crate::store::tokens::TokenRecord;
+use crate::store::{timestamp, KeyValue, SqlExecutor};
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewToken {
+    #[serde(default)]
+    label: Option<String>,
+    /// RFC 3339 expiry.
+    #[serde(default)]
+    expires: Option<String>,
+    /// Or a lifetime in days.
+    #[serde(default)]
+    expires_in_days: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TokenUpdate {
+    /// RFC 3339 expiry; `null` clears it. `"now"` expires the token at once.
+    expires: Option<String>,
+}
+
+fn check_expiry(expires: &str) -> ScimResult<String> {
+    DateTime::parse_from_rfc3339(expires)
+        .map(|t| timestamp(t.with_timezone(&Utc)))
+        .map_err(|_| {
+            ScimError::invalid_value(format!("expires must be RFC 3339, not '{expires}'."))
+        })
+}
+
+impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
+    pub(super) async fn list_tokens(&self, tenant: &str) -> Result<Response> {
+        self.tenant(tenant).await?;
+        let list = tokens::list(self.kv, tenant).await?;
+        let items: Vec<TokenInfo> = list.iter().map(TokenInfo::from).collect();
+        Ok(Response::json(200, &json!({"tokens": items})))
+    }
+
+    /// Issues a token. The answer shows the token once; with
+    /// `?download=true` it is the `{"baseUrl", "token"}` document to paste
+    /// into an identity provider, as an attachment.
+    pub(super) async fn issue_token(&self, tenant: &str) -> Result<Response> {
+        self.tenant(tenant).await?;
+        let body: NewToken = parse_body_or_default(self.req)?;
+        let expires = match (body.expires, body.expires_in_days) {
+            (Some(_), Some(_)) => {
+                return Err(
+                    ScimError::invalid_value("Give expires or expiresInDays, not both.").into(),
+                )
+            }
+            (Some(e), None) => Some(check_expiry(&e)?),
+            (None, Some(days)) => Some(timestamp(
+                self.now + chrono::Duration::days(i64::from(days)),
+            )),
+            (None, None) => None,
+        };
+        let label = body.label.unwrap_or_default();
+        let (token, record) = tokens::issue(self.kv, tenant, &label, expires, &self.stamp).await?;
+        Ok(self.token_created(tenant, &token, &record))
+    }
+
+    fn token_created(&self, tenant: &str, token: &str, record: &TokenRecord) -> Response {
+        let base_url = self.base_url(tenant);
+        let download = self
+            .req
+            .query_param("download")
+            .is_some_and(|v| v.is_empty() || v == "true" || v == "1");
+        if download {
+            let doc = json!({"baseUrl": base_url, "token": token});
+            return Response::json(201, &doc).with_header(
+                "content-disposition",
+                format!("attachment; filename=\"scim-{tenant}.json\""),
+            );
+        }
+        let mut v = serde_json::to_value(TokenInfo::from(record)).unwrap_or(Value::Null);
+        if let Some(o) = v.as_object_mut() {
+            o.insert("token".into(), Value::String(token.to_owned()));
+            o.insert("baseUrl".into(), Value::String(base_url));
+        }
+        Response::json(201, &v)
+    }
+
+    pub(super) async fn expire_token(&self, tenant: &str, id: &str) -> Result<Response> {
+        self.tenant(tenant).await?;
+        let body: TokenUpdate = parse_body(self.req)?;
+        let expires = match body.expires.as_deref() {
+            None => None,
+            Some("now") => Some(self.stamp.clone()),
+            Some(e) => Some(check_expiry(e)?),
+        };
+        let r = tokens::set_expiry(self.kv, tenant, id, expires)
+            .await?
+            .ok_or_else(|| missing(&format!("Token {id}")))?;
+        Ok(Response::json(200, &json!(TokenInfo::from(&r))))
+    }
+
+    pub(super) async fn revoke_token(&self, tenant: &str, id: &str) -> Result<Response> {
+        self.tenant(tenant).await?;
+        if tokens::revoke(self.kv, tenant, id).await? {
+            Ok(Response::empty(204))
+        } else {
+            Err(missing(&format!("Token {id}")))
+        }
+    }
+
+    pub(super) async fn rotate_token(&self, tenant: &str, id: &str) -> Result<Response> {
+        self.tenant(tenant).await?;
+        let (token, record) = tokens::rotate(self.kv, tenant, id, &self.stamp)
+            .await?
+            .ok_or_else(|| missing(&format!("Token {id}")))?;
+        Ok(self.token_created(tenant, &token, &record))
+    }
+}

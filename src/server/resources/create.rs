@@ -1,0 +1,39 @@
+//! POST: create a resource (RFC 7644 §3.3).
+
+use serde_json::Value;
+
+use crate::proto::resource::normalize;
+use crate::server::ctx::Ctx;
+use crate::server::error::Result;
+use crate::server::op::Outcome;
+use crate::server::resources::{answer, Kind, Projection, ProjectionParams};
+use crate::server::schema::TenantSchema;
+use crate::store::{resources, SqlExecutor};
+
+/// Validates `body` against the tenant's schema, checks what the schema
+/// cannot say, and stores the new resource with everything that goes with
+/// it in one batch; answers 201 with the resource as stored.
+pub(crate) async fn create<R: Kind, D: SqlExecutor>(
+    ctx: &Ctx<'_, D>,
+    (attributes, excluded): ProjectionParams<'_>,
+    body: &Value,
+) -> Result<Outcome> {
+    let schema = TenantSchema::load::<R, D>(ctx).await?;
+    let rt = &schema.rt;
+    // Bad input is refused before anything is written, the projection too.
+    let projection = Projection::of(attributes, excluded, rt)?;
+    let doc = normalize(rt, body, None)?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let new = R::prepare_create(ctx, &schema, &id, doc).await?;
+    let stored = resources::insert(
+        ctx.db,
+        R::RESOURCE,
+        &ctx.tenant,
+        &id,
+        &ctx.now,
+        new,
+        projection.wants(R::COMPUTED),
+    )
+    .await?;
+    Ok(answer::<R, D>(ctx, rt, &projection, 201, stored))
+}

@@ -1,0 +1,226 @@
+//! Groups (RFC 7643 §4.2). Members live in their own table: the document
+//! never holds them, `excludedAttributes=members` never reads them, and a
+//! membership change touches only the named members' rows.
+
+use std::sync::OnceLock;
+
+use serde_json::{json, Map, Value};
+
+use crate::proto::error::ScimError;
+use crate::proto::patch::Outcome as Patched;
+use crate::proto::resource::resource_head;
+use crate::proto::schema::{group_resource_type, ResourceType};
+use crate::server::ctx::Ctx;
+use crate::server::error::Result;
+use crate::server::limits;
+use crate::server::op::etag;
+use crate::server::resources::{Hidden, Kind};
+use crate::server::schema::TenantSchema;
+use crate::store::groups::{membership_stmts, missing_members, Member, Membership, NewMember};
+use crate::store::resources::{self, Insert, Removal, Resource, Stored, Update};
+use crate::store::{SqlExecutor, Stmt};
+
+pub(crate) struct Groups;
+
+/// Splits the `members` out of a normalized group document.
+fn take_members(doc: &mut Value) -> Vec<NewMember> {
+    let members = match doc.as_object_mut().and_then(|o| o.remove("members")) {
+        Some(Value::Array(a)) => a,
+        _ => Vec::new(),
+    };
+    members
+        .iter()
+        .filter_map(|m| {
+            Some(NewMember {
+                id: m.get("value")?.as_str()?.to_owned(),
+                kind: m.get("type").and_then(Value::as_str).map(str::to_owned),
+            })
+        })
+        .collect()
+}
+
+/// 400 `invalidValue` naming the members that do not exist: they are never
+/// stored (the batch re-checks inside the write, so a race cannot store one).
+async fn check_members<D: SqlExecutor>(
+    db: &D,
+    tenant: &str,
+    group_id: &str,
+    members: &[NewMember],
+) -> Result<()> {
+    let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let missing = missing_members(db, tenant, group_id, &ids).await?;
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(ScimError::invalid_value(format!(
+            "These members do not exist in this tenant: {}.",
+            missing.join(", ")
+        ))
+        .into())
+    }
+}
+
+impl Groups {
+    /// The document of a POST or PUT without its members, and the
+    /// statements that give the group exactly those members (`replace`:
+    /// instead of the ones it has).
+    async fn with_members<D: SqlExecutor>(
+        ctx: &Ctx<'_, D>,
+        id: &str,
+        mut doc: Value,
+        replace: bool,
+    ) -> Result<(Value, Vec<Stmt>)> {
+        limits::check_document(&doc, &ctx.limits)?;
+        let add = take_members(&mut doc);
+        check_members(ctx.db, &ctx.tenant, id, &add).await?;
+        let membership = Membership {
+            remove_all: replace,
+            remove: Vec::new(),
+            add,
+        };
+        let stmts = membership_stmts(&ctx.tenant, id, &membership);
+        Ok((doc, stmts))
+    }
+}
+
+fn member_json<D>(ctx: &Ctx<'_, D>, m: Member) -> Value {
+    let mut o = Map::new();
+    let endpoint = if m.kind == "Group" { "Groups" } else { "Users" };
+    let location = ctx.location(endpoint, &m.id);
+    o.insert("value".into(), Value::String(m.id));
+    o.insert("$ref".into(), Value::String(location));
+    if let Some(d) = m.display {
+        o.insert("display".into(), Value::String(d));
+    }
+    o.insert("type".into(), Value::String(m.kind));
+    Value::Object(o)
+}
+
+impl Kind for Groups {
+    const RESOURCE: Resource = Resource::Group;
+    const NAME: &'static str = "Group";
+    const ENDPOINT: &'static str = "Groups";
+    const COMPUTED: &'static str = "members";
+    const EXTENSIBLE: bool = false;
+    const PATCH_NO_CONTENT: bool = true;
+    type Computed = Vec<Member>;
+
+    fn core_type() -> &'static ResourceType {
+        static GROUP: OnceLock<ResourceType> = OnceLock::new();
+        GROUP.get_or_init(group_resource_type)
+    }
+
+    fn read_form<D>(ctx: &Ctx<'_, D>, g: Stored<Vec<Member>>) -> Value {
+        let mut out = resource_head(g.doc, &g.id);
+        if let Some(members) = g.computed.filter(|m| !m.is_empty()) {
+            let list = members.into_iter().map(|m| member_json(ctx, m)).collect();
+            out.insert("members".into(), Value::Array(list));
+        }
+        out.insert(
+            "meta".into(),
+            json!({
+                "resourceType": "Group",
+                "created": g.created,
+                "lastModified": g.last_modified,
+                "location": ctx.location("Groups", &g.id),
+                "version": etag(g.version),
+            }),
+        );
+        Value::Object(out)
+    }
+
+    async fn prepare_create<D: SqlExecutor>(
+        ctx: &Ctx<'_, D>,
+        _schema: &TenantSchema,
+        id: &str,
+        doc: Value,
+    ) -> Result<Insert> {
+        let (doc, extra) = Self::with_members(ctx, id, doc, false).await?;
+        Ok(Insert { doc, extra })
+    }
+
+    /// PUT replaces the member list: all out, the given ones in.
+    async fn prepare_replace<D: SqlExecutor>(
+        ctx: &Ctx<'_, D>,
+        _schema: &TenantSchema,
+        current: &Stored<Vec<Member>>,
+        doc: Value,
+        _hidden: Hidden,
+    ) -> Result<Update> {
+        let (doc, extra) = Self::with_members(ctx, &current.id, doc, true).await?;
+        Ok(Update {
+            doc: Some(doc),
+            extra,
+            at_version: Some(current.version),
+        })
+    }
+
+    /// The document and the membership change together, or not at all.
+    /// The one exception to the version check: a PATCH without `If-Match`
+    /// that changes only members does not rewrite the document and applies
+    /// to whatever version is stored. Okta and Entra add and remove members
+    /// of one group in parallel requests without If-Match, and each must
+    /// apply rather than fail 412 on the version bump of another.
+    async fn prepare_patch<D: SqlExecutor>(
+        ctx: &Ctx<'_, D>,
+        _schema: &TenantSchema,
+        current: &Stored<Vec<Member>>,
+        patched: Patched,
+        _hidden: Hidden,
+        conditional: bool,
+    ) -> Result<Option<Update>> {
+        let id = current.id.as_str();
+        let changes = patched.members;
+        let mut remove = changes.remove;
+        if !changes.remove_filters.is_empty() {
+            // Filters on members (e.g. `members[type eq "User"]`) are
+            // evaluated against the current members, then removed by id.
+            let with_members: Stored<Vec<Member>> =
+                resources::get(ctx.db, Resource::Group, &ctx.tenant, id, true)
+                    .await?
+                    .ok_or_else(|| Self::not_found(id))?;
+            for m in with_members.computed.unwrap_or_default() {
+                let element = json!({"value": m.id, "type": m.kind, "display": m.display});
+                if changes
+                    .remove_filters
+                    .iter()
+                    .any(|f| f.matches(&element, &|_| false))
+                {
+                    remove.push(m.id);
+                }
+            }
+        }
+        let add: Vec<NewMember> = changes
+            .add
+            .into_iter()
+            .map(|(id, kind)| NewMember { id, kind })
+            .collect();
+        limits::check_document(&patched.doc, &ctx.limits)?;
+        check_members(ctx.db, &ctx.tenant, id, &add).await?;
+        let membership = Membership {
+            remove_all: changes.remove_all,
+            remove,
+            add,
+        };
+        let extra = membership_stmts(&ctx.tenant, id, &membership);
+        if patched.doc == current.doc && !conditional {
+            return Ok((!membership.is_empty()).then_some(Update {
+                doc: None,
+                extra,
+                at_version: None,
+            }));
+        }
+        Ok(Some(Update {
+            doc: Some(patched.doc),
+            extra,
+            at_version: Some(current.version),
+        }))
+    }
+
+    async fn removal<'c, D: SqlExecutor>(_ctx: &'c Ctx<'_, D>) -> Result<Removal<'c>> {
+        Ok(Removal::Delete)
+    }
+}

@@ -1,0 +1,163 @@
+//! Users (RFC 7643 §4.1, §4.3): the tenant's own extension with its write
+//! checks and hidden values, the manager's `$ref`, the computed `groups`,
+//! and the tenant's DELETE policy (a retained tombstone or removal).
+
+use std::sync::OnceLock;
+
+use serde_json::{json, Value};
+
+use crate::proto::resource::resource_head;
+use crate::proto::schema::{user_resource_type, ResourceType, ENTERPRISE_USER_SCHEMA};
+use crate::server::ctx::Ctx;
+use crate::server::error::Result;
+use crate::server::extension;
+use crate::server::limits;
+use crate::server::op::etag;
+use crate::server::resources::{Hidden, Kind};
+use crate::server::schema::TenantSchema;
+use crate::store::resources::{Insert, Removal, Resource, Stored, Update};
+use crate::store::tenants::{self, DeletePolicy};
+use crate::store::users::GroupRef;
+use crate::store::{SqlExecutor, Stmt};
+
+pub(crate) struct Users;
+
+impl Users {
+    /// Validates a document beyond its SCIM types (the request limits, the
+    /// tenant's custom attribute checks), puts back the hidden values of
+    /// removed attributes, and returns the guard statements of the write.
+    async fn checked<D: SqlExecutor>(
+        ctx: &Ctx<'_, D>,
+        schema: &TenantSchema,
+        id: &str,
+        mut doc: Value,
+        hidden: Hidden,
+    ) -> Result<(Value, Vec<Stmt>)> {
+        limits::check_document(&doc, &ctx.limits)?;
+        let guards =
+            extension::check(ctx.db, ctx.vendor, &ctx.tenant, id, &schema.defs, &doc).await?;
+        extension::restore_hidden(&schema.urn, &mut doc, hidden);
+        Ok((doc, guards))
+    }
+
+    /// A rewrite of `current`'s document, guarded by its version.
+    async fn rewrite<D: SqlExecutor>(
+        ctx: &Ctx<'_, D>,
+        schema: &TenantSchema,
+        current: &Stored<Vec<GroupRef>>,
+        doc: Value,
+        hidden: Hidden,
+    ) -> Result<Update> {
+        let (doc, extra) = Self::checked(ctx, schema, &current.id, doc, hidden).await?;
+        Ok(Update {
+            doc: Some(doc),
+            extra,
+            at_version: Some(current.version),
+        })
+    }
+}
+
+impl Kind for Users {
+    const RESOURCE: Resource = Resource::User;
+    const NAME: &'static str = "User";
+    const ENDPOINT: &'static str = "Users";
+    const COMPUTED: &'static str = "groups";
+    const EXTENSIBLE: bool = true;
+    const PATCH_NO_CONTENT: bool = false;
+    type Computed = Vec<GroupRef>;
+
+    /// The User type of core and Enterprise alone. Every tenant's User
+    /// type extends it.
+    fn core_type() -> &'static ResourceType {
+        static CORE: OnceLock<ResourceType> = OnceLock::new();
+        CORE.get_or_init(|| user_resource_type(Vec::new()))
+    }
+
+    fn read_form<D>(ctx: &Ctx<'_, D>, u: Stored<Vec<GroupRef>>) -> Value {
+        let mut out = resource_head(u.doc, &u.id);
+        // manager.$ref is the URI of the manager's resource (RFC 7643
+        // §4.3), derived from its id rather than stored.
+        if let Some(manager) = out
+            .get_mut(ENTERPRISE_USER_SCHEMA)
+            .and_then(|e| e.get_mut("manager"))
+            .and_then(Value::as_object_mut)
+        {
+            if let Some(id) = manager.get("value").and_then(Value::as_str) {
+                let uri = ctx.location("Users", id);
+                manager.insert("$ref".into(), Value::String(uri));
+            }
+        }
+        if let Some(groups) = u.computed.filter(|g| !g.is_empty()) {
+            let list = groups
+                .into_iter()
+                .map(|g| {
+                    json!({
+                        "value": g.id,
+                        "$ref": ctx.location("Groups", &g.id),
+                        "display": g.display,
+                        "type": "direct",
+                    })
+                })
+                .collect();
+            out.insert("groups".into(), Value::Array(list));
+        }
+        out.insert(
+            "meta".into(),
+            json!({
+                "resourceType": "User",
+                "created": u.created,
+                "lastModified": u.last_modified,
+                "location": ctx.location("Users", &u.id),
+                "version": etag(u.version),
+            }),
+        );
+        Value::Object(out)
+    }
+
+    fn split_hidden(schema: &TenantSchema, doc: &Value) -> (Value, Hidden) {
+        let mut d = doc.clone();
+        let hidden = extension::take_hidden(&schema.urn, &schema.defs, &mut d);
+        (d, hidden)
+    }
+
+    async fn prepare_create<D: SqlExecutor>(
+        ctx: &Ctx<'_, D>,
+        schema: &TenantSchema,
+        id: &str,
+        doc: Value,
+    ) -> Result<Insert> {
+        let (doc, extra) = Self::checked(ctx, schema, id, doc, Hidden::new()).await?;
+        Ok(Insert { doc, extra })
+    }
+
+    async fn prepare_replace<D: SqlExecutor>(
+        ctx: &Ctx<'_, D>,
+        schema: &TenantSchema,
+        current: &Stored<Vec<GroupRef>>,
+        doc: Value,
+        hidden: Hidden,
+    ) -> Result<Update> {
+        Self::rewrite(ctx, schema, current, doc, hidden).await
+    }
+
+    async fn prepare_patch<D: SqlExecutor>(
+        ctx: &Ctx<'_, D>,
+        schema: &TenantSchema,
+        current: &Stored<Vec<GroupRef>>,
+        patched: crate::proto::patch::Outcome,
+        hidden: Hidden,
+        _conditional: bool,
+    ) -> Result<Option<Update>> {
+        Self::rewrite(ctx, schema, current, patched.doc, hidden)
+            .await
+            .map(Some)
+    }
+
+    async fn removal<'c, D: SqlExecutor>(ctx: &'c Ctx<'_, D>) -> Result<Removal<'c>> {
+        let policy = tenants::settings(ctx.db, &ctx.tenant).await?.delete_policy;
+        Ok(match policy {
+            DeletePolicy::Retain => Removal::Tombstone(&ctx.now),
+            DeletePolicy::Remove => Removal::Delete,
+        })
+    }
+}

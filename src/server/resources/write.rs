@@ -1,0 +1,80 @@
+//! The one read-check-write loop of PUT and PATCH: read the resource,
+//! check `If-Match`, compute the new state, write it guarded by the version
+//! read, and when another request's write landed in between, start again
+//! on the new state (or answer 412: see [`Precondition::retry`]).
+
+use serde_json::Value;
+
+use crate::proto::patch::{self, PatchOp};
+use crate::proto::resource::normalize;
+use crate::server::ctx::Ctx;
+use crate::server::error::Result;
+use crate::server::op::Precondition;
+use crate::server::resources::Kind;
+use crate::server::schema::TenantSchema;
+use crate::store::resources::{self, Stored};
+use crate::store::SqlExecutor;
+
+/// What a write does to the current resource.
+pub(crate) enum Change<'a> {
+    /// PUT: this body replaces it (RFC 7644 §3.5.1).
+    Replace(&'a Value),
+    /// PATCH: these operations apply to it, all or none (§3.5.2).
+    Patch(&'a [PatchOp]),
+}
+
+/// Applies `change` to resource `id`; returns the resource as stored after
+/// it (the current one when the change changes nothing). `computed`: read
+/// the computed attribute with it.
+pub(crate) async fn write<R: Kind, D: SqlExecutor>(
+    ctx: &Ctx<'_, D>,
+    schema: &TenantSchema,
+    id: &str,
+    change: Change<'_>,
+    precondition: &Precondition,
+    computed: bool,
+) -> Result<Stored<R::Computed>> {
+    let rt = &schema.rt;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let current: Stored<R::Computed> =
+            resources::get(ctx.db, R::RESOURCE, &ctx.tenant, id, computed)
+                .await?
+                .ok_or_else(|| R::not_found(id))?;
+        precondition.check(current.version)?;
+        let (visible, hidden) = R::split_hidden(schema, &current.doc);
+        let update = match change {
+            Change::Replace(body) => {
+                let doc = normalize(rt, body, Some(&visible))?;
+                Some(R::prepare_replace(ctx, schema, &current, doc, hidden).await?)
+            }
+            Change::Patch(ops) => {
+                let patched = patch::apply(rt, id, &visible, ops)?;
+                if patched.changed {
+                    let conditional = precondition.if_match.is_some();
+                    R::prepare_patch(ctx, schema, &current, patched, hidden, conditional).await?
+                } else {
+                    None
+                }
+            }
+        };
+        let Some(update) = update else {
+            return Ok(current);
+        };
+        let written = resources::update(
+            ctx.db,
+            R::RESOURCE,
+            &ctx.tenant,
+            id,
+            &ctx.now,
+            update,
+            computed,
+        )
+        .await?;
+        if let Some(stored) = written {
+            return Ok(stored);
+        }
+        precondition.retry(attempt)?;
+    }
+}

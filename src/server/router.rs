@@ -1,0 +1,220 @@
+//! The SCIM router: which tenant, which endpoint, authentication, and the
+//! request turned into a typed operation. This is the only SCIM code that
+//! reads the URL, the query string and the headers of a request.
+
+use chrono::{DateTime, Utc};
+use percent_encoding::percent_decode_str;
+use serde_json::{json, Value};
+
+use crate::proto::error::{ScimError, ScimResult, ScimType};
+use crate::proto::filter::parse_filter;
+use crate::server::ctx::Ctx;
+use crate::server::error::{Error, Result};
+use crate::server::http::{Method, Query, Request, Response};
+use crate::server::limits::RateLimit;
+use crate::server::list::{list_response, Found, ListQuery};
+use crate::server::op::{Action, Endpoint, Op, Precondition};
+use crate::server::resources::{self, list::search, Groups, Kind, Users};
+use crate::server::schema::TenantSchema;
+use crate::server::{auth, bulk, discovery, openapi, tokens, Service};
+use crate::store::{KeyValue, SqlExecutor};
+
+/// Where SCIM lives: `/scim/v2/<tenant>/...`.
+pub(crate) const SCIM_PREFIX: &str = "/scim/v2/";
+
+/// A tenant id: lowercase letters, digits and `-` (never `_`, which Okta
+/// rejects in base URLs), 1 to 63 characters, not starting or ending with `-`.
+pub(crate) fn valid_tenant_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 63
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+}
+
+/// A percent-decoded path segment (ids and schema URNs may be encoded).
+pub(crate) fn decode_segment(s: &str) -> String {
+    percent_decode_str(s).decode_utf8_lossy().into_owned()
+}
+
+/// The path's segments after a prefix, decoded.
+pub(crate) fn segments(rest: &str) -> Vec<String> {
+    rest.split('/').map(decode_segment).collect()
+}
+
+fn not_found(path: &str) -> Error {
+    ScimError::not_found(format!("No endpoint at {path}.")).into()
+}
+
+fn not_allowed(allow: &'static str) -> Error {
+    Error::MethodNotAllowed { allow }
+}
+
+/// Serves a request outside `/admin/v1`.
+pub(crate) async fn route<D: SqlExecutor, K: KeyValue, L: RateLimit>(
+    service: &Service<'_, D, K, L>,
+    req: &Request,
+    now: DateTime<Utc>,
+) -> Result<Response> {
+    let path = req.path.trim_end_matches('/');
+    if path.is_empty() {
+        return Ok(Response::json(
+            200,
+            &json!({"service": "scim-worker", "scim": format!("{}{SCIM_PREFIX}<tenant>", req.origin)}),
+        ));
+    }
+    let Some(rest) = path.strip_prefix(SCIM_PREFIX) else {
+        return Err(not_found(path));
+    };
+    if rest == "openapi.json" {
+        return match req.method {
+            Method::Get => Ok(Response::json(200, &openapi::scim_document(&req.origin))),
+            _ => Err(not_allowed("GET")),
+        };
+    }
+    let (tenant, rest) = rest.split_once('/').unwrap_or((rest, ""));
+    if !valid_tenant_id(tenant) {
+        return Err(not_found(path));
+    }
+    let token = auth::authenticate(service.kv, req, tenant, now).await?;
+    if !service.limiter.allow(&token.id).await {
+        return Err(Error::TooManyRequests);
+    }
+    let ctx = Ctx::new(service.config, service.db, &req.origin, tenant, now);
+    tokens::touch(service.kv, &token, &ctx.now).await?;
+    let segments = segments(rest);
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let base = ctx.base_url.as_str();
+    let max = ctx.limits.max_results;
+    use Method::{Get, Post};
+    let body = match (segments.as_slice(), req.method) {
+        ([".search"], Post) => {
+            let query = ListQuery::from_search(&req.json()?, max)?;
+            root_search(&ctx, &query).await?
+        }
+        ([".search"], _) => return Err(not_allowed("POST")),
+        (["ServiceProviderConfig"], Get) => discovery::service_provider_config(base, &ctx.limits),
+        (["Schemas"], Get) => discovery::schemas(&tenant_types(&ctx).await?, base, None)?,
+        (["Schemas", id], Get) => discovery::schemas(&tenant_types(&ctx).await?, base, Some(id))?,
+        (["ResourceTypes"], Get) => {
+            discovery::resource_types(&tenant_types(&ctx).await?, base, None)?
+        }
+        (["ResourceTypes", id], Get) => {
+            discovery::resource_types(&tenant_types(&ctx).await?, base, Some(id))?
+        }
+        (["ServiceProviderConfig" | "Schemas" | "ResourceTypes", ..], _) => {
+            return Err(not_allowed("GET"))
+        }
+        (["Bulk"], Post) => bulk::run(&ctx, req).await?,
+        (["Bulk"], _) => return Err(not_allowed("POST")),
+        (["Me", ..], _) => {
+            return Err(ScimError::new(501, None, "/Me is not supported by this server.").into())
+        }
+        _ => {
+            let precondition = Precondition {
+                if_match: req.header("if-match").map(str::to_owned),
+                if_none_match: req.header("if-none-match").map(str::to_owned),
+            };
+            let op = resource_op(
+                req.method,
+                &segments,
+                &req.params(),
+                || req.json(),
+                precondition,
+                max,
+            )
+            .ok_or_else(|| not_found(path))??;
+            return Ok(resources::run(&ctx, op).await?.into_response());
+        }
+    };
+    Ok(Response::scim(200, &body))
+}
+
+/// The operation a request on `/Users` or `/Groups` asks for; `None` when
+/// the path names neither. `body` gives the request body as JSON (read only
+/// by the methods that have one). Bulk operations are parsed here too.
+pub(crate) fn resource_op(
+    method: Method,
+    segments: &[&str],
+    params: &Query,
+    body: impl FnOnce() -> ScimResult<Value>,
+    precondition: Precondition,
+    max_results: u64,
+) -> Option<Result<Op>> {
+    use Method::{Delete, Get, Patch, Post, Put};
+    let (endpoint, rest) = match segments.split_first() {
+        Some((&"Users", rest)) => (Endpoint::Users, rest),
+        Some((&"Groups", rest)) => (Endpoint::Groups, rest),
+        _ => return None,
+    };
+    let action = match (rest, method) {
+        ([], Get) => ListQuery::from_query(params, max_results).map(Action::List),
+        ([], Post) => body().map(Action::Create),
+        ([], _) => return Some(Err(not_allowed("GET, POST"))),
+        ([".search"], Post) => body()
+            .and_then(|b| ListQuery::from_search(&b, max_results))
+            .map(Action::List),
+        ([".search"], _) => return Some(Err(not_allowed("POST"))),
+        ([id], Get) => Ok(Action::Get((*id).to_owned())),
+        ([id], Put) => body().map(|b| Action::Replace((*id).to_owned(), b)),
+        ([id], Patch) => body().map(|b| Action::Patch((*id).to_owned(), b)),
+        ([id], Delete) => Ok(Action::Delete((*id).to_owned())),
+        ([_], _) => return Some(Err(not_allowed("GET, PUT, PATCH, DELETE"))),
+        _ => return None,
+    };
+    Some(action.map_err(Error::from).map(|action| Op {
+        endpoint,
+        action,
+        precondition,
+        attributes: params.get("attributes"),
+        excluded_attributes: params.get("excludedAttributes"),
+    }))
+}
+
+/// The resource types of the request's tenant (its User type carries the
+/// tenant's custom extension).
+async fn tenant_types<D: SqlExecutor>(
+    ctx: &Ctx<'_, D>,
+) -> Result<Vec<crate::proto::schema::ResourceType>> {
+    let users = TenantSchema::load::<Users, D>(ctx).await?;
+    Ok(vec![users.rt.into_owned(), Groups::core_type().clone()])
+}
+
+/// `POST /.search` at the root (RFC 7644 §3.4.3): Users, then Groups, as one
+/// list. A filter that cannot apply to a resource type matches none of it.
+async fn root_search<D: SqlExecutor>(ctx: &Ctx<'_, D>, query: &ListQuery) -> Result<Value> {
+    if let Some(f) = query.filter.as_deref() {
+        // A filter that is not even syntactically valid is 400, whatever
+        // the resource type.
+        let types = tenant_types(ctx).await?;
+        let urns: Vec<&str> = types.iter().flat_map(|rt| rt.all_schema_urns()).collect();
+        parse_filter(f, &urns).map_err(|e| ScimError::invalid_filter(e.message))?;
+    }
+    if query.cursor.is_some() {
+        return Err(ScimError::invalid_value(
+            "Cursor pagination is offered on /Users and /Groups, not across resource types.",
+        )
+        .into());
+    }
+    let offset = query.paging.offset();
+    let count = query.paging.count;
+    let tolerant = |r: Result<Found>| match r {
+        Err(Error::Scim(e))
+            if e.scim_type == Some(ScimType::InvalidFilter) && query.filter.is_some() =>
+        {
+            Ok(Found::default())
+        }
+        other => other,
+    };
+    let users = tolerant(search::<Users, D>(ctx, query, (offset, count, None)).await)?;
+    let group_offset = offset.saturating_sub(users.total);
+    let group_limit = count.saturating_sub(users.resources.len() as u64);
+    let groups =
+        tolerant(search::<Groups, D>(ctx, query, (group_offset, group_limit, None)).await)?;
+    let total = users.total + groups.total;
+    let mut found = users.resources;
+    found.extend(groups.resources);
+    Ok(list_response(total, query.paging.start_index, found))
+}

@@ -1,0 +1,123 @@
+//! The schema a request is served with, and the one-round-trip read.
+//!
+//! A tenant's User type is core User, Enterprise User and the tenant's own
+//! extension, whose definitions live in D1. Reading them before every read
+//! would double the round trips of the lookups identity providers make
+//! before every write; so a read that names nothing beyond the core schemas
+//! sends the definitions' statement in the same round trip as its own, and
+//! only when the tenant's full schema turns out to read other statements
+//! (a projection or a sort that names a custom attribute) are they sent
+//! again. Group types have no tenant extension: nothing is read for them.
+
+use std::borrow::Cow;
+
+use crate::proto::error::ScimResult;
+use crate::proto::schema::ResourceType;
+use crate::server::ctx::Ctx;
+use crate::server::error::Result;
+use crate::server::extension::{self, AttributeDef};
+use crate::server::resources::Kind;
+use crate::store::{attributes, next_rows, Row, SqlExecutor, Stmt};
+
+/// A resource type as the request's tenant has it.
+pub(crate) struct TenantSchema {
+    pub rt: Cow<'static, ResourceType>,
+    /// The tenant's custom attribute definitions (Users only).
+    pub defs: Vec<AttributeDef>,
+    /// The URN of the tenant's extension (Users only; empty for Groups).
+    pub urn: String,
+}
+
+impl TenantSchema {
+    /// The type of kind `K` with definitions `defs`.
+    fn with_defs<K: Kind, D>(ctx: &Ctx<'_, D>, defs: Vec<AttributeDef>) -> Self {
+        if !K::EXTENSIBLE {
+            return TenantSchema {
+                rt: Cow::Borrowed(K::core_type()),
+                defs,
+                urn: String::new(),
+            };
+        }
+        let urn = extension::urn(ctx.vendor, &ctx.tenant);
+        let rt = match extension::schema(ctx.vendor, &ctx.tenant, &defs) {
+            None => Cow::Borrowed(K::core_type()),
+            Some(ext) => {
+                let mut rt = K::core_type().clone();
+                rt.extensions.push(ext);
+                Cow::Owned(rt)
+            }
+        };
+        TenantSchema { rt, defs, urn }
+    }
+
+    /// Loads the tenant's schema of kind `K` (one round trip for Users).
+    pub(crate) async fn load<K: Kind, D: SqlExecutor>(ctx: &Ctx<'_, D>) -> Result<Self> {
+        let defs = if K::EXTENSIBLE {
+            attributes::load(ctx.db, &ctx.tenant).await?
+        } else {
+            Vec::new()
+        };
+        Ok(Self::with_defs::<K, D>(ctx, defs))
+    }
+
+    /// Reads what `plan_for` plans under the tenant's schema of kind `K`,
+    /// in one round trip whenever the plan made with the core schema reads
+    /// the same statements as the one made with the tenant's. `plan_for`
+    /// reports the errors of the request (an unknown attribute, a bad
+    /// filter) in the order the request would meet them.
+    ///
+    /// When the plan cannot even be made with the core schema (it names a
+    /// custom attribute, or is invalid), the definitions are read first, so
+    /// every answer and error is the same as with a full schema.
+    pub(crate) async fn read<K: Kind, P: Plan, D: SqlExecutor>(
+        ctx: &Ctx<'_, D>,
+        plan_for: impl Fn(&ResourceType) -> ScimResult<P>,
+    ) -> Result<(Self, P, P::Output)> {
+        let core = match plan_for(K::core_type()) {
+            Ok(core) if K::EXTENSIBLE && !core.needs_full_schema() => core,
+            _ => {
+                let schema = Self::load::<K, D>(ctx).await?;
+                let plan = plan_for(&schema.rt)?;
+                let (_, out) = plan.run(ctx, Vec::new()).await?;
+                return Ok((schema, plan, out));
+            }
+        };
+        let (leading, out) = core
+            .run(ctx, vec![attributes::load_stmt(&ctx.tenant)])
+            .await?;
+        let defs = attributes::from_rows(&next_rows(&mut leading.into_iter())?);
+        if defs.is_empty() {
+            return Ok((Self::with_defs::<K, D>(ctx, defs), core, out));
+        }
+        let schema = Self::with_defs::<K, D>(ctx, defs);
+        let plan = plan_for(&schema.rt)?;
+        if plan.same_statements(&core) {
+            return Ok((schema, plan, out));
+        }
+        // The tenant's schema reads otherwise: read again so.
+        let (_, out) = plan.run(ctx, Vec::new()).await?;
+        Ok((schema, plan, out))
+    }
+}
+
+/// A read planned under one schema: its statements, run after `leading`
+/// ones in the same round trip.
+#[allow(async_fn_in_trait)]
+pub(crate) trait Plan {
+    type Output;
+    /// Runs `leading` and the plan's own statements in one round trip
+    /// where it can; returns the rows of `leading` and the plan's result.
+    async fn run<D: SqlExecutor>(
+        &self,
+        ctx: &Ctx<'_, D>,
+        leading: Vec<Stmt>,
+    ) -> Result<(Vec<Vec<Row>>, Self::Output)>;
+    /// Whether `other` would read exactly the same statements.
+    fn same_statements(&self, other: &Self) -> bool;
+    /// Whether this plan, made with the core schema, may have missed
+    /// something only the tenant's schema knows (a `sortBy` it could not
+    /// resolve may name a custom attribute).
+    fn needs_full_schema(&self) -> bool {
+        false
+    }
+}

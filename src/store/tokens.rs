@@ -1,0 +1,84 @@
+//! SCIM token records in KV. A token itself is never stored: under
+//! `scim-token:<sha256 hex>` KV holds the record the authenticator reads,
+//! and under `tenant-token:<tenant>:<token id>` the same record for listing.
+
+use serde::{Deserialize, Serialize};
+
+use super::{KeyValue, KvError};
+
+const TOKEN_KEY_PREFIX: &str = "scim-token:";
+const INDEX_PREFIX: &str = "tenant-token:";
+
+/// What KV stores for one SCIM token.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenRecord {
+    pub tenant: String,
+    pub id: String,
+    #[serde(default)]
+    pub label: String,
+    /// SHA-256 of the token, lowercase hex.
+    pub hash: String,
+    pub created: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<String>,
+}
+
+/// The key the authenticator reads for a token's hash.
+pub fn token_key(hash: &str) -> String {
+    format!("{TOKEN_KEY_PREFIX}{hash}")
+}
+
+fn index_key(tenant: &str, id: &str) -> String {
+    format!("{INDEX_PREFIX}{tenant}:{id}")
+}
+
+fn parse(v: Option<String>) -> Option<TokenRecord> {
+    v.and_then(|v| serde_json::from_str(&v).ok())
+}
+
+/// Stores a record under both of its keys.
+pub(crate) async fn save<K: KeyValue>(kv: &K, r: &TokenRecord) -> Result<(), KvError> {
+    let json = serde_json::to_string(r).map_err(|e| KvError(e.to_string()))?;
+    kv.put(&token_key(&r.hash), &json, None).await?;
+    kv.put(&index_key(&r.tenant, &r.id), &json, None).await
+}
+
+/// The record of the token whose hash is `hash`; `None` when there is none
+/// or it is unreadable.
+pub(crate) async fn by_hash<K: KeyValue>(
+    kv: &K,
+    hash: &str,
+) -> Result<Option<TokenRecord>, KvError> {
+    Ok(parse(kv.get(&token_key(hash)).await?))
+}
+
+/// The record of a tenant's token `id`.
+pub(crate) async fn get<K: KeyValue>(
+    kv: &K,
+    tenant: &str,
+    id: &str,
+) -> Result<Option<TokenRecord>, KvError> {
+    Ok(parse(kv.get(&index_key(tenant, id)).await?))
+}
+
+/// The tenant's token records, oldest first.
+pub(crate) async fn list<K: KeyValue>(kv: &K, tenant: &str) -> Result<Vec<TokenRecord>, KvError> {
+    let keys = kv.list(&format!("{INDEX_PREFIX}{tenant}:")).await?;
+    let mut out = Vec::new();
+    for key in keys {
+        if let Some(r) = parse(kv.get(&key).await?) {
+            out.push(r);
+        }
+    }
+    out.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
+    Ok(out)
+}
+
+/// Deletes both keys of a record: the token stops working.
+pub(crate) async fn delete<K: KeyValue>(kv: &K, r: &TokenRecord) -> Result<(), KvError> {
+    kv.delete(&token_key(&r.hash)).await?;
+    kv.delete(&index_key(&r.tenant, &r.id)).await
+}
