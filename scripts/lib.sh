@@ -66,10 +66,75 @@ ensure_tools() {
   export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
 }
 
-# Builds the release worker into build/ (index.js + index_bg.wasm).
+# What worker-build leaves in build/; a build counts only if all are there.
+WORKER_OUTPUTS=(build/index.js build/index_bg.wasm build/worker/shim.mjs build/package.json)
+# Written by build_worker after a successful build and dated to the moment
+# that build began, so that an input saved while it ran counts as newer.
+WORKER_STAMP=build/.scim-worker-built
+
+# The files and directories the build reads (those that exist): the crate,
+# the lockfiles (Cargo.lock also pins worker-build and wasm-bindgen;
+# package-lock.json pins wasm-opt and esbuild), a toolchain file, a build
+# script, and every Cargo config Cargo would read. Directories count by
+# everything below them and by their own mtime, which catches a deleted or
+# renamed file. A new path dependency or include_str! outside src/ must be
+# added here.
+worker_inputs() {
+  local f d=$ROOT cargo_home=${CARGO_HOME:-$HOME/.cargo}
+  for f in src Cargo.toml Cargo.lock build.rs rust-toolchain rust-toolchain.toml package-lock.json \
+           "$cargo_home/config" "$cargo_home/config.toml"; do
+    [ -e "$f" ] && printf '%s\n' "$f"
+  done
+  while :; do
+    for f in "$d/.cargo/config" "$d/.cargo/config.toml"; do [ -e "$f" ] && printf '%s\n' "$f"; done
+    [ "$d" = / ] && break
+    d=$(dirname "$d")
+  done
+  return 0
+}
+
+# How the worker is built, beyond the input files: the compiler, the tools,
+# and the environment variables cargo, worker-build and esbuild read.
+worker_build_settings() {
+  rustc -vV
+  printf '%s\n' "$WORKER_BUILD" "$WASM_BINDGEN_BIN" "$WASM_OPT_BIN" "$ESBUILD_BIN"
+  env | grep -E '^(RUSTFLAGS|CARGO_ENCODED_RUSTFLAGS|CARGO_PROFILE_|CARGO_BUILD_|CARGO_TARGET_WASM32|NO_MINIFY|CUSTOM_SHIM|COREDUMP|RUN_TO_COMPLETION)' | sort || true
+}
+
+# worker_up_to_date: succeeds if build/ holds a complete build that is newer
+# than every input and was made with the same settings; otherwise sets
+# WORKER_STALE to the reason.
+worker_up_to_date() {
+  local f newer inputs
+  for f in "${WORKER_OUTPUTS[@]}" "$WORKER_STAMP"; do
+    [ -f "$f" ] || { WORKER_STALE="$f is missing"; return 1; }
+  done
+  if [ "$(cat "$WORKER_STAMP")" != "$(worker_build_settings)" ]; then
+    WORKER_STALE="the toolchain, a tool or a build variable changed"
+    return 1
+  fi
+  mapfile -t inputs < <(worker_inputs)
+  newer=$(find "${inputs[@]}" -newer "$WORKER_STAMP" -print -quit)
+  [ -z "$newer" ] || { WORKER_STALE="$newer is newer than the build"; return 1; }
+}
+
+# build_worker [--always]: builds the release worker into build/ (index.js,
+# index_bg.wasm, worker/shim.mjs, package.json), unless it is up to date
+# (see worker_up_to_date; wasm-opt alone takes ~30 s). --always builds anyway.
 build_worker() {
-  log "building the worker (release, wasm32)"
-  "$WORKER_BUILD" --release >&2
+  if [ "${1:-}" = --always ]; then
+    WORKER_STALE="--always"
+  elif worker_up_to_date; then
+    log "skipping the worker build: build/ ($(date -r "$WORKER_STAMP" '+%F %T')) is newer than src/, Cargo.toml, Cargo.lock and the other inputs"
+    return 0
+  fi
+  log "building the worker (release, wasm32)${WORKER_STALE:+: $WORKER_STALE}"
+  mkdir -p build
+  rm -f "$WORKER_STAMP"
+  # Written now, so dated to the start; renamed into place only on success.
+  worker_build_settings > "$WORKER_STAMP.new"
+  "$WORKER_BUILD" --release >&2 || { rm -f "$WORKER_STAMP.new"; return 1; }
+  mv "$WORKER_STAMP.new" "$WORKER_STAMP"
 }
 
 # ensure_venv <dir> <requirements>: a Python virtualenv in <dir> holding
