@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde_json::{Number, Value};
 
+use crate::proto::json::member;
+
 /// An attribute path: `[URN ":"] attrName ["." subAttr]` (RFC 7644 §3.10).
 /// `urn` is the schema URN when the path was URN-qualified, resolved by the
 /// longest known schema URN. Inside a value filter (`emails[type eq "work"]`)
@@ -587,36 +589,25 @@ pub fn parse_filter(input: &str, urns: &[&str]) -> Result<Filter, FilterError> {
 // ---------------------------------------------------------------------------
 // Evaluation
 
-/// The member of object `v` named `key`, compared case-insensitively
-/// (RFC 7643 §2.1); an exact match wins.
-fn get_ci<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
-    let obj = v.as_object()?;
-    obj.get(key).or_else(|| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
-}
-
 /// Every value `path` names in `res`, with multi-valued attributes flattened.
 /// A URN path looks inside the member named by the URN (an extension); when
 /// there is no such member (the core schema), at the top level.
 fn resolve<'v>(res: &'v Value, path: &AttrPath) -> Vec<&'v Value> {
-    let base = match path.urn.as_deref().and_then(|u| get_ci(res, u)) {
+    let base = match path.urn.as_deref().and_then(|u| member(res, u)) {
         Some(ext) if ext.is_object() => ext,
         _ => res,
     };
     if path.name.is_empty() {
         return vec![base];
     }
-    let Some(v) = get_ci(base, &path.name) else {
+    let Some(v) = member(base, &path.name) else {
         return Vec::new();
     };
     match &path.sub {
         None => flat(v).iter().collect(),
         Some(sub) => flat(v)
             .iter()
-            .filter_map(|parent| get_ci(parent, sub))
+            .filter_map(|parent| member(parent, sub))
             .flat_map(flat)
             .collect(),
     }
@@ -696,7 +687,7 @@ fn compare(
         (CompareOp::Eq, CompValue::Null) => values.iter().all(|v| v.is_null()),
         _ => values.iter().any(|v| {
             let v = if v.is_object() {
-                get_ci(v, "value")
+                member(v, "value")
             } else {
                 Some(*v)
             };

@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod filter;
+pub(crate) mod json;
 pub mod patch;
 pub mod path;
 pub mod resource;

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::proto::error::{ScimError, ScimType};
 use crate::proto::filter::{AttrPath, CompValue, CompareOp, Filter};
+use crate::proto::json::{get_ci, member, take_ci};
 use crate::proto::path::{parse_patch_path, PatchPath};
 use crate::proto::resource::normalize;
 use crate::proto::schema::{
@@ -122,32 +123,6 @@ pub struct Outcome {
 // ---------------------------------------------------------------------------
 // Parsing
 // ---------------------------------------------------------------------------
-
-fn get_ci<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    m.get(key).or_else(|| {
-        m.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
-}
-
-/// Removes every key equal to `key` ignoring case; returns the exact match's
-/// value, else the first one's.
-fn take_ci(m: &mut Map<String, Value>, key: &str) -> Option<Value> {
-    let keys: Vec<String> = m
-        .keys()
-        .filter(|k| k.eq_ignore_ascii_case(key))
-        .cloned()
-        .collect();
-    let mut out = None;
-    for k in keys {
-        let v = m.remove(&k);
-        if k == key || out.is_none() {
-            out = v;
-        }
-    }
-    out
-}
 
 /// Prefixes an error's detail with the operation it comes from.
 fn at_op(i: usize, e: ScimError) -> ScimError {
@@ -960,7 +935,7 @@ fn slot_obj<'v>(rt: &ResourceType, doc: &'v Value, slot: usize) -> Option<&'v Ma
 }
 
 fn sub_of<'v>(v: Option<&'v Value>, name: &str) -> Option<&'v Value> {
-    v.and_then(Value::as_object).and_then(|m| get_ci(m, name))
+    v.and_then(|v| member(v, name))
 }
 
 /// RFC 7643 §2.2: an immutable value, once set, cannot be removed either

@@ -11,18 +11,10 @@ use serde_json::{Map, Value};
 
 use crate::proto::error::ScimError;
 use crate::proto::filter::AttrPath;
+use crate::proto::json::get_ci;
 use crate::proto::schema::{
     find_sub, AttrType, Attribute, Mutability, ResourceType, Returned, ENTERPRISE_USER_SCHEMA,
 };
-
-/// `m[key]`, matching the key case-insensitively (RFC 7643 §2.1).
-fn get_ci<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    m.get(key).or_else(|| {
-        m.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
-}
 
 fn json_kind(v: &Value) -> &'static str {
     match v {

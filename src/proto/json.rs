@@ -1,0 +1,75 @@
+//! JSON members looked up by attribute name (RFC 7643 §2.1: "Attribute names
+//! are case insensitive"). A SCIM body is a JSON object whose keys a client
+//! may spell in any case; this is the one place that finds them.
+//!
+//! The rule everywhere: the key spelled exactly as asked wins, else the first
+//! key equal to it ignoring ASCII case.
+
+use serde_json::{Map, Value};
+
+/// The member `key` of `m` (RFC 7643 §2.1): the exact key first, then the
+/// first key equal to it ignoring ASCII case.
+pub(crate) fn get_ci<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    m.get(key).or_else(|| {
+        m.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
+}
+
+/// [`get_ci`] on a value that may not be an object (then there is no member).
+pub(crate) fn member<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    v.as_object().and_then(|m| get_ci(m, key))
+}
+
+/// Removes every member of `m` whose key equals `key` ignoring ASCII case,
+/// so that a new value can be inserted under the canonical spelling; returns
+/// the exact key's value, else the first removed one's.
+pub(crate) fn take_ci(m: &mut Map<String, Value>, key: &str) -> Option<Value> {
+    let keys: Vec<String> = m
+        .keys()
+        .filter(|k| k.eq_ignore_ascii_case(key))
+        .cloned()
+        .collect();
+    let mut out = None;
+    for k in keys {
+        let v = m.remove(&k);
+        if k == key || out.is_none() {
+            out = v;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn exact_key_first_then_any_case() {
+        // RFC 7643 §2.1: names are case-insensitive; the exact spelling wins.
+        let m = obj(json!({"USERNAME": 1, "userName": 2, "UserName": 3}));
+        assert_eq!(get_ci(&m, "userName"), Some(&json!(2)));
+        assert_eq!(get_ci(&m, "username"), Some(&json!(1)), "first in order");
+        assert_eq!(get_ci(&m, "nope"), None);
+        assert_eq!(member(&json!({"A": 1}), "a"), Some(&json!(1)));
+        assert_eq!(member(&json!([1]), "a"), None);
+    }
+
+    #[test]
+    fn take_removes_every_spelling() {
+        let mut m = obj(json!({"Title": "a", "x": 0, "title": "b", "TITLE": "c"}));
+        assert_eq!(take_ci(&mut m, "title"), Some(json!("b")));
+        assert_eq!(m, obj(json!({"x": 0})));
+        let mut m = obj(json!({"TITLE": "c", "Title": "a"}));
+        assert_eq!(take_ci(&mut m, "title"), Some(json!("c")), "first one");
+        assert!(m.is_empty());
+        assert_eq!(take_ci(&mut m, "title"), None);
+    }
+}
