@@ -15,8 +15,9 @@ mod common;
 
 use common::{App, Creds};
 use proptest::prelude::*;
+use scim_worker::proto::attr::AttrPath;
 use scim_worker::proto::filter::{
-    parse_filter, AttrPath, CompValue, CompareOp, Filter, MAX_FILTER_DEPTH, MAX_FILTER_LEN,
+    parse_filter, CompValue, CompareOp, Filter, MAX_FILTER_DEPTH, MAX_FILTER_LEN,
 };
 use scim_worker::proto::path::{parse_patch_path, PatchPath};
 use scim_worker::proto::schema::user_resource_type;

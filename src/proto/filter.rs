@@ -7,18 +7,8 @@ use std::fmt;
 
 use serde_json::{Number, Value};
 
+use crate::proto::attr::{is_attr_name_or_ref, split_urn, AttrPath};
 use crate::proto::json::member;
-
-/// An attribute path: `[URN ":"] attrName ["." subAttr]` (RFC 7644 §3.10).
-/// `urn` is the schema URN when the path was URN-qualified, resolved by the
-/// longest known schema URN. Inside a value filter (`emails[type eq "work"]`)
-/// paths are relative to the complex attribute: `name` is the sub-attribute.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttrPath {
-    pub urn: Option<String>,
-    pub name: String,
-    pub sub: Option<String>,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompareOp {
@@ -125,22 +115,6 @@ impl fmt::Display for CompValue {
     }
 }
 
-impl fmt::Display for AttrPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(urn) = &self.urn {
-            f.write_str(urn)?;
-            if !self.name.is_empty() {
-                f.write_str(":")?;
-            }
-        }
-        f.write_str(&self.name)?;
-        if let Some(sub) = &self.sub {
-            write!(f, ".{sub}")?;
-        }
-        Ok(())
-    }
-}
-
 /// Canonical form: `and`/`or` operands are parenthesised only where precedence
 /// or left-associativity requires it, so `parse_filter` reads back an equal AST.
 impl fmt::Display for Filter {
@@ -242,14 +216,6 @@ fn tokenize(input: &str) -> Result<Vec<(Tok<'_>, usize)>, FilterError> {
 // ---------------------------------------------------------------------------
 // Parser
 
-/// `ALPHA *(nameChar)`, or `$ref` (RFC 7643 §2.1 and §7).
-fn valid_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    s.eq_ignore_ascii_case("$ref")
-        || (chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-}
-
 /// Parses one attribute path word found at byte offset `at`: `[URN ":"] name
 /// ["." sub]`. The URN is the longest known one that prefixes the word
 /// (ignoring case) and leaves a colon-free rest, else everything before the
@@ -264,17 +230,9 @@ fn attr_path(
     let is_urn = word
         .get(..4)
         .is_some_and(|p| p.eq_ignore_ascii_case("urn:"));
-    let known = urns
-        .iter()
-        .filter(|u| {
-            is_urn
-                && word
-                    .get(..u.len())
-                    .is_some_and(|p| p.eq_ignore_ascii_case(u))
-                && word.as_bytes().get(u.len()).is_none_or(|b| *b == b':')
-                && !word.get(u.len() + 1..).unwrap_or_default().contains(':')
-        })
-        .max_by_key(|u| u.len());
+    let known = split_urn(word, urns.iter().map(|u| (*u, *u)))
+        .filter(|(_, rest)| is_urn && !rest.contains(':'))
+        .map(|(known, _)| known);
     let (urn, rest, rest_at) = match (known, word.rsplit_once(':')) {
         (Some(known), _) if word.len() == known.len() => {
             if !allow_bare_urn {
@@ -301,12 +259,12 @@ fn attr_path(
         Some((name, sub)) => (name, Some(sub)),
         None => (rest, None),
     };
-    if !valid_name(name) {
+    if !is_attr_name_or_ref(name) {
         return Err(FilterError::new(format!(
             "invalid attribute name {name:?} at offset {rest_at}"
         )));
     }
-    if let Some(sub) = sub.filter(|s| !valid_name(s)) {
+    if let Some(sub) = sub.filter(|s| !is_attr_name_or_ref(s)) {
         return Err(FilterError::new(format!(
             "invalid sub-attribute name {sub:?} at offset {}",
             rest_at + name.len() + 1
@@ -528,7 +486,7 @@ impl<'a> Parser<'a> {
         let Some(sub) = w.strip_prefix('.') else {
             return Ok(None);
         };
-        if !valid_name(sub) {
+        if !is_attr_name_or_ref(sub) {
             return Err(FilterError::new(format!(
                 "invalid sub-attribute name {sub:?} at offset {}",
                 at + 1

@@ -11,8 +11,9 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use crate::proto::attr::AttrPath;
 use crate::proto::error::{ScimError, ScimType};
-use crate::proto::filter::{AttrPath, CompValue, CompareOp, Filter};
+use crate::proto::filter::{CompValue, CompareOp, Filter};
 use crate::proto::json::{get_ci, member, take_ci};
 use crate::proto::path::{parse_patch_path, PatchPath};
 use crate::proto::resource::normalize;

@@ -3,7 +3,8 @@
 
 use std::fmt;
 
-use crate::proto::filter::{AttrPath, Filter, FilterError, Parser};
+use crate::proto::attr::AttrPath;
+use crate::proto::filter::{Filter, FilterError, Parser};
 
 /// A parsed PATCH `path`. `attr.name` is empty for a bare extension URN
 /// (the whole extension object).

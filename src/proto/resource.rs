@@ -9,8 +9,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::proto::attr::AttrPath;
 use crate::proto::error::ScimError;
-use crate::proto::filter::AttrPath;
 use crate::proto::json::get_ci;
 use crate::proto::schema::{
     find_sub, AttrType, Attribute, Mutability, ResourceType, Returned, ENTERPRISE_USER_SCHEMA,

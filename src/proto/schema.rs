@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use serde_json::{json, Map, Value};
 
-use crate::proto::filter::AttrPath;
+use crate::proto::attr::{split_urn, AttrPath};
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -446,36 +446,13 @@ impl ResourceType {
     /// URN) by the longest known schema URN that prefixes it, followed by `:`
     /// or the end. Returns the slot and the remainder ("" for a bare URN).
     pub fn resolve_urn_index<'a>(&self, s: &'a str) -> Option<(usize, &'a str)> {
-        let mut candidates: Vec<(usize, &str)> = self
-            .schemas()
-            .into_iter()
-            .enumerate()
-            .map(|(i, sc)| (i, sc.id.as_str()))
-            .collect();
-        if self.schema.id == GROUP_SCHEMA {
-            candidates.push((0, MS_LEGACY_GROUP_SCHEMA));
-        }
-        let mut best: Option<(usize, usize, &'a str)> = None;
-        for (slot, urn) in candidates {
-            let Some(head) = s.get(..urn.len()) else {
-                continue;
-            };
-            if !head.eq_ignore_ascii_case(urn) {
-                continue;
-            }
-            let tail = s.get(urn.len()..).unwrap_or("");
-            let rest = if tail.is_empty() {
-                ""
-            } else if let Some(r) = tail.strip_prefix(':') {
-                r
-            } else {
-                continue;
-            };
-            if best.is_none_or(|(len, _, _)| urn.len() > len) {
-                best = Some((urn.len(), slot, rest));
-            }
-        }
-        best.map(|(_, slot, rest)| (slot, rest))
+        let extensions = self.extensions.iter().enumerate();
+        // Microsoft Entra ID: the legacy ADSCIM Group URN names the core slot.
+        let alias = (self.schema.id == GROUP_SCHEMA).then_some((0, MS_LEGACY_GROUP_SCHEMA));
+        let urns = std::iter::once((0, self.schema.id.as_str()))
+            .chain(extensions.map(|(i, e)| (i + 1, e.schema.id.as_str())))
+            .chain(alias);
+        split_urn(s, urns)
     }
 
     /// Like `resolve_urn_index`, returning the schema itself.

@@ -4,8 +4,9 @@
 
 use serde_json::Value;
 
+use crate::proto::attr::AttrPath;
 use crate::proto::error::{ScimError, ScimResult};
-use crate::proto::filter::{parse_filter, AttrPath};
+use crate::proto::filter::parse_filter;
 use crate::proto::resource::{parse_attr_list, project};
 use crate::proto::schema::ResourceType;
 use crate::server::http::{Request, Response};

@@ -7,8 +7,9 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Number;
 
+use crate::proto::attr::AttrPath;
 use crate::proto::error::{ScimError, ScimResult};
-use crate::proto::filter::{AttrPath, CompValue, CompareOp, Filter};
+use crate::proto::filter::{CompValue, CompareOp, Filter};
 use crate::proto::schema::{AttrType, Attribute, ResourceType};
 use crate::store::users::fold;
 use crate::store::SqlValue;
