@@ -926,15 +926,6 @@ fn member_list(attr: &Attribute, v: &Value) -> Result<Vec<(String, Option<String
         .collect()
 }
 
-/// The object holding the attributes of `slot` in a stored form.
-fn slot_obj<'v>(rt: &ResourceType, doc: &'v Value, slot: usize) -> Option<&'v Map<String, Value>> {
-    let top = doc.as_object()?;
-    if slot == 0 {
-        return Some(top);
-    }
-    get_ci(top, &rt.schema_at(slot)?.id)?.as_object()
-}
-
 fn sub_of<'v>(v: Option<&'v Value>, name: &str) -> Option<&'v Value> {
     v.and_then(|v| member(v, name))
 }
@@ -945,7 +936,7 @@ fn sub_of<'v>(v: Option<&'v Value>, name: &str) -> Option<&'v Value> {
 fn check_immutable_kept(rt: &ResourceType, old: &Value, new: &Value) -> Result<(), ScimError> {
     let set = |v: Option<&Value>| v.is_some_and(|v| !v.is_null());
     for slot in 0..=rt.extensions.len() {
-        let (o, n) = (slot_obj(rt, old, slot), slot_obj(rt, new, slot));
+        let (o, n) = (rt.slot_object(old, slot), rt.slot_object(new, slot));
         for attr in rt.attributes_in(slot) {
             let ov = o.and_then(|m| get_ci(m, &attr.name));
             let nv = n.and_then(|m| get_ci(m, &attr.name));

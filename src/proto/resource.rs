@@ -94,7 +94,7 @@ pub fn normalize(
             .get_mut(slot)
             .map(std::mem::take)
             .unwrap_or_default();
-        let old = existing_slot(rt, existing, slot);
+        let old = existing.and_then(|doc| rt.slot_object(doc, slot));
         let mut out = Map::new();
         for attr in rt.attributes_in(slot) {
             let new = got.remove(&attr.name);
@@ -111,22 +111,7 @@ pub fn normalize(
 
     check_required(rt, &built, &collected.write_only_seen)?;
 
-    let mut urns = vec![Value::String(rt.schema.id.clone())];
-    for (slot, m) in built.iter().enumerate().skip(1) {
-        if let (false, Some(s)) = (m.is_empty(), rt.schema_at(slot)) {
-            urns.push(Value::String(s.id.clone()));
-        }
-    }
-    let mut out = Map::new();
-    out.insert("schemas".into(), Value::Array(urns));
-    for (slot, m) in built.into_iter().enumerate() {
-        if slot == 0 {
-            out.extend(m);
-        } else if let (false, Some(s)) = (m.is_empty(), rt.schema_at(slot)) {
-            out.insert(s.id.clone(), Value::Object(m));
-        }
-    }
-    Ok(Value::Object(out))
+    Ok(rt.assemble(built))
 }
 
 /// RFC 7643 §3: `schemas` lists the core schema and any extensions used.
@@ -200,20 +185,6 @@ impl Collected {
         }
         Ok(())
     }
-}
-
-/// The stored object holding the attributes of `slot` in `existing`.
-fn existing_slot<'a>(
-    rt: &ResourceType,
-    existing: Option<&'a Value>,
-    slot: usize,
-) -> Option<&'a Map<String, Value>> {
-    let top = existing?.as_object()?;
-    if slot == 0 {
-        return Some(top);
-    }
-    let urn = &rt.schema_at(slot)?.id;
-    get_ci(top, urn)?.as_object()
 }
 
 /// Equality as the attribute's `caseExact` defines it (RFC 7643 §2.2).
@@ -714,22 +685,7 @@ pub fn project(
     }
 
     // `schemas` is always returned: the core URN plus extensions with data.
-    let mut urns = vec![Value::String(rt.schema.id.clone())];
-    for (slot, m) in slots.iter().enumerate().skip(1) {
-        if let (false, Some(s)) = (m.is_empty(), rt.schema_at(slot)) {
-            urns.push(Value::String(s.id.clone()));
-        }
-    }
-    let mut out = Map::new();
-    out.insert("schemas".into(), Value::Array(urns));
-    for (slot, m) in slots.into_iter().enumerate() {
-        if slot == 0 {
-            out.extend(m);
-        } else if let (false, Some(s)) = (m.is_empty(), rt.schema_at(slot)) {
-            out.insert(s.id.clone(), Value::Object(m));
-        }
-    }
-    Value::Object(out)
+    rt.assemble(slots)
 }
 
 fn project_attr(ctx: &Projection, slot: usize, attr: &Attribute, value: Value) -> Option<Value> {

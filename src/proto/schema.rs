@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 use serde_json::{json, Map, Value};
 
 use crate::proto::attr::{split_urn, AttrPath};
+use crate::proto::json::get_ci;
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -502,6 +503,43 @@ impl ResourceType {
             None => Some((schema, attr)),
             Some(sub) => find_sub(attr, sub).map(|s| (schema, s)),
         }
+    }
+
+    /// The object holding the attributes of `slot` in a resource's JSON
+    /// (RFC 7643 §3): the top level for the core schema, else the member
+    /// named by the extension's URN (matched case-insensitively).
+    pub(crate) fn slot_object<'v>(
+        &self,
+        doc: &'v Value,
+        slot: usize,
+    ) -> Option<&'v Map<String, Value>> {
+        let top = doc.as_object()?;
+        if slot == 0 {
+            return Some(top);
+        }
+        get_ci(top, &self.schema_at(slot)?.id)?.as_object()
+    }
+
+    /// A resource's JSON from the attributes of each slot (RFC 7643 §3):
+    /// `schemas` first (the core URN, then each extension that holds data),
+    /// the core attributes, then each non-empty extension under its URN.
+    pub(crate) fn assemble(&self, slots: Vec<Map<String, Value>>) -> Value {
+        let mut urns = vec![Value::String(self.schema.id.clone())];
+        for (slot, m) in slots.iter().enumerate().skip(1) {
+            if let (false, Some(s)) = (m.is_empty(), self.schema_at(slot)) {
+                urns.push(Value::String(s.id.clone()));
+            }
+        }
+        let mut out = Map::new();
+        out.insert("schemas".into(), Value::Array(urns));
+        for (slot, m) in slots.into_iter().enumerate() {
+            if slot == 0 {
+                out.extend(m);
+            } else if let (false, Some(s)) = (m.is_empty(), self.schema_at(slot)) {
+                out.insert(s.id.clone(), Value::Object(m));
+            }
+        }
+        Value::Object(out)
     }
 
     /// The `/ResourceTypes/{id}` representation (RFC 7643 §6).
@@ -1140,6 +1178,33 @@ mod tests {
         assert_eq!(g.all_schema_urns(), [GROUP_SCHEMA]);
         // Multi-byte input never panics on slicing.
         assert!(rt.resolve_urn("ü").is_none());
+    }
+
+    #[test]
+    fn slots_of_a_resource_rfc7643_3() {
+        // Core attributes at the top level, an extension's under its URN.
+        let rt = user_resource_type(vec![]);
+        let doc = json!({"schemas": [USER_SCHEMA], "userName": "u",
+                         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user": {"department": "D"}});
+        assert_eq!(rt.slot_object(&doc, 0), doc.as_object());
+        assert_eq!(
+            rt.slot_object(&doc, 1).and_then(|m| m.get("department")),
+            Some(&json!("D"))
+        );
+        assert!(rt.slot_object(&json!("x"), 0).is_none());
+        assert!(rt.slot_object(&doc, 2).is_none());
+        // `schemas` lists the core URN and the extensions that hold data.
+        let core = Map::from_iter([("userName".to_string(), json!("u"))]);
+        let ent = Map::from_iter([("department".to_string(), json!("D"))]);
+        assert_eq!(
+            rt.assemble(vec![core.clone(), ent.clone()]),
+            json!({"schemas": [USER_SCHEMA, ENTERPRISE_USER_SCHEMA], "userName": "u",
+                   ENTERPRISE_USER_SCHEMA: {"department": "D"}})
+        );
+        assert_eq!(
+            rt.assemble(vec![core, Map::new()]),
+            json!({"schemas": [USER_SCHEMA], "userName": "u"})
+        );
     }
 
     #[test]
