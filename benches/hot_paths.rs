@@ -14,7 +14,8 @@ use scim_worker::proto::patch::{self, PATCH_OP_SCHEMA};
 /// The default limit of operations per PATCH.
 const MAX_OPERATIONS: usize = 1000;
 use scim_worker::proto::attr::parse_attr_list;
-use scim_worker::proto::resource::{normalize, project};
+use scim_worker::proto::normalize::normalize;
+use scim_worker::proto::project::project;
 use scim_worker::proto::schema::{group_resource_type, user_resource_type};
 use scim_worker::store::query::{condition, Resource};
 

@@ -11,7 +11,7 @@ use scim_worker::proto::filter::MAX_FILTER_LEN;
 use scim_worker::proto::path::parse_patch_path;
 use scim_worker::store::query::{sort_expression, Resource};
 use scim_worker::proto::attr::parse_attr_list;
-use scim_worker::proto::resource::project;
+use scim_worker::proto::project::project;
 use scim_worker::store::{groups, users, PageSpec};
 
 fuzz_target!(|data: &[u8]| {

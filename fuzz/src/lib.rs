@@ -17,7 +17,7 @@ use scim_worker::server::config::Config;
 use scim_worker::server::extension::{self, AttributeDef};
 use scim_worker::server::http::{Method, Request, Response};
 use scim_worker::server::limits::Budget;
-use scim_worker::proto::resource::normalize;
+use scim_worker::proto::normalize::normalize;
 use scim_worker::proto::schema::{group_resource_type, user_resource_type, ResourceType};
 use scim_worker::server::service;
 use scim_worker::store::groups::{self as group_store, Membership, NewMember};

@@ -1,10 +1,10 @@
 //! The PATCH engine (RFC 7644 §3.5.2), pure: parses a PatchOp request and
-//! applies its operations to a resource's stored form (see `resource`).
+//! applies its operations to a resource's stored form (see `normalize`).
 //!
 //! Every operation, and every key of a path-less value, goes through one
 //! resolver (`resolve`) to a `Target`; the edits are made on a copy, so an
 //! error leaves nothing applied; the result is validated by
-//! `resource::normalize`. Group members are not part of the document: they
+//! `normalize::normalize`. Group members are not part of the document: they
 //! come out as `MemberChanges`.
 
 use std::fmt;
@@ -15,8 +15,8 @@ use crate::proto::attr::AttrPath;
 use crate::proto::error::{ScimError, ScimType};
 use crate::proto::filter::{CompValue, CompareOp, Filter};
 use crate::proto::json::{get_ci, member, take_ci};
+use crate::proto::normalize::normalize;
 use crate::proto::path::{parse_patch_path, PatchPath};
-use crate::proto::resource::normalize;
 use crate::proto::schema::{
     find_sub, AttrType, Attribute, Mutability, ResourceType, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA,
 };
@@ -961,7 +961,7 @@ fn check_immutable_kept(rt: &ResourceType, old: &Value, new: &Value) -> Result<(
 
 /// Applies `ops` to the stored form `current` (for Groups: without members)
 /// of the resource `own_id`, atomically: any error means nothing is applied.
-/// The result is validated by `resource::normalize(rt, &result, Some(current))`.
+/// The result is validated by `normalize(rt, &result, Some(current))`.
 pub fn apply(
     rt: &ResourceType,
     own_id: &str,

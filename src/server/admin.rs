@@ -512,7 +512,7 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
         u: user_store::StoredUser,
     ) -> Value {
         let deleted = u.deleted.clone();
-        let mut v = crate::proto::resource::project(rt, users::read_form(ctx, u), &[], &[]);
+        let mut v = crate::proto::project::project(rt, users::read_form(ctx, u), &[], &[]);
         if let (Some(o), Some(d)) = (v.as_object_mut(), deleted) {
             o.insert("deleted".into(), Value::String(d));
         }

@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::proto::attr::{parse_attr_list, AttrPath};
 use crate::proto::error::{ScimError, ScimResult};
 use crate::proto::filter::parse_filter;
-use crate::proto::resource::project;
+use crate::proto::project::project;
 use crate::proto::schema::ResourceType;
 use crate::server::http::{Request, Response};
 use crate::server::list::ListQuery;

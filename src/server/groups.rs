@@ -5,8 +5,9 @@
 use serde_json::{json, Map, Value};
 
 use crate::proto::error::{ScimError, ScimResult};
+use crate::proto::normalize::normalize;
 use crate::proto::patch;
-use crate::proto::resource::{normalize, resource_head};
+use crate::proto::project::resource_head;
 use crate::proto::schema::{group_resource_type, ResourceType};
 use crate::server::endpoint::{
     check_if_match, delete_answer, etag, filter_condition, not_modified, retry_or_conflict,

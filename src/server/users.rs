@@ -5,8 +5,9 @@ use std::sync::OnceLock;
 use serde_json::{json, Value};
 
 use crate::proto::error::{ScimError, ScimResult};
+use crate::proto::normalize::normalize;
 use crate::proto::patch;
-use crate::proto::resource::{normalize, resource_head};
+use crate::proto::project::resource_head;
 use crate::proto::schema::{user_resource_type, ResourceType, ENTERPRISE_USER_SCHEMA};
 use crate::server::endpoint::{
     check_if_match, delete_answer, etag, filter_condition, not_modified, retry_or_conflict,
