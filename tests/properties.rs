@@ -19,7 +19,7 @@ use scim_worker::proto::attr::AttrPath;
 use scim_worker::proto::filter::{
     parse_filter, CompValue, CompareOp, Filter, MAX_FILTER_DEPTH, MAX_FILTER_LEN,
 };
-use scim_worker::proto::path::{parse_patch_path, PatchPath};
+use scim_worker::proto::patch::path::{parse_patch_path, PatchPath};
 use scim_worker::proto::schema::user_resource_type;
 use serde_json::{json, Map, Number, Value};
 

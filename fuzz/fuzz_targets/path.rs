@@ -8,7 +8,7 @@
 use libfuzzer_sys::fuzz_target;
 use scim_fuzz::{seed_users, App, TENANT};
 use scim_worker::proto::filter::MAX_FILTER_LEN;
-use scim_worker::proto::path::parse_patch_path;
+use scim_worker::proto::patch::path::parse_patch_path;
 use scim_worker::store::query::{sort_expression, Resource};
 use scim_worker::proto::attr::parse_attr_list;
 use scim_worker::proto::project::project;

@@ -277,7 +277,8 @@ fn attr_path(
     })
 }
 
-/// Recursive-descent parser over the token list, shared with `crate::proto::path`.
+/// Recursive-descent parser over the token list, shared with
+/// `crate::proto::patch::path`.
 pub(crate) struct Parser<'a> {
     toks: Vec<(Tok<'a>, usize)>,
     pos: usize,

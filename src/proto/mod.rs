@@ -6,6 +6,5 @@ pub mod filter;
 pub(crate) mod json;
 pub mod normalize;
 pub mod patch;
-pub mod path;
 pub mod project;
 pub mod schema;
