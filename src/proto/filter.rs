@@ -8,7 +8,7 @@ use std::fmt;
 use serde_json::{Number, Value};
 
 use crate::proto::attr::{is_attr_name_or_ref, split_urn, AttrPath};
-use crate::proto::json::member;
+use crate::proto::json::{items, member};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompareOp {
@@ -563,20 +563,12 @@ fn resolve<'v>(res: &'v Value, path: &AttrPath) -> Vec<&'v Value> {
         return Vec::new();
     };
     match &path.sub {
-        None => flat(v).iter().collect(),
-        Some(sub) => flat(v)
+        None => items(v).iter().collect(),
+        Some(sub) => items(v)
             .iter()
             .filter_map(|parent| member(parent, sub))
-            .flat_map(flat)
+            .flat_map(items)
             .collect(),
-    }
-}
-
-/// A multi-valued attribute's values, or the single value itself.
-fn flat(v: &Value) -> &[Value] {
-    match v {
-        Value::Array(items) => items,
-        other => std::slice::from_ref(other),
     }
 }
 

@@ -22,6 +22,15 @@ pub(crate) fn member<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
     v.as_object().and_then(|m| get_ci(m, key))
 }
 
+/// The items of an array, or the value itself as the only item: how a
+/// multi-valued attribute's values are read (RFC 7643 §2.4).
+pub(crate) fn items(v: &Value) -> &[Value] {
+    match v {
+        Value::Array(items) => items,
+        other => std::slice::from_ref(other),
+    }
+}
+
 /// Removes every member of `m` whose key equals `key` ignoring ASCII case,
 /// so that a new value can be inserted under the canonical spelling; returns
 /// the exact key's value, else the first removed one's.
@@ -60,6 +69,13 @@ mod tests {
         assert_eq!(get_ci(&m, "nope"), None);
         assert_eq!(member(&json!({"A": 1}), "a"), Some(&json!(1)));
         assert_eq!(member(&json!([1]), "a"), None);
+    }
+
+    #[test]
+    fn items_of_a_value() {
+        assert_eq!(items(&json!([1, 2])), [json!(1), json!(2)]);
+        assert_eq!(items(&json!("x")), [json!("x")]);
+        assert!(items(&json!([])).is_empty());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The RFC 7643/7644 core: pure, synchronous, no I/O and no SQL.
 
 pub mod attr;
+pub(crate) mod dialect;
 pub mod error;
 pub mod filter;
 pub(crate) mod json;

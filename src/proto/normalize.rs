@@ -11,11 +11,10 @@
 
 use serde_json::{Map, Value};
 
+use crate::proto::dialect;
 use crate::proto::error::ScimError;
 use crate::proto::json::get_ci;
-use crate::proto::schema::{
-    find_sub, AttrType, Attribute, Mutability, ResourceType, ENTERPRISE_USER_SCHEMA,
-};
+use crate::proto::schema::{find_sub, AttrType, Attribute, Mutability, ResourceType};
 
 fn json_kind(v: &Value) -> &'static str {
     match v {
@@ -294,12 +293,6 @@ fn check_required(
     Ok(())
 }
 
-/// Microsoft Entra ID sends the Enterprise `manager` as a bare id string
-/// (and "" to clear it) instead of `{"value": id}`.
-fn is_enterprise_manager(schema_id: &str, attr: &Attribute) -> bool {
-    schema_id.eq_ignore_ascii_case(ENTERPRISE_USER_SCHEMA) && attr.name == "manager"
-}
-
 /// RFC 7643 §2.3.7, §4.2: a `$ref` to this server's own resources
 /// (referenceTypes naming resource types rather than "external"/"uri") is
 /// computed by the server from the sibling `value` when the resource is read;
@@ -326,29 +319,18 @@ fn coerce(
         // RFC 7644 §3.5.2: null is equivalent to "unassigned".
         return Ok(None);
     }
-    if let (true, Value::String(s)) = (is_enterprise_manager(schema_id, attr), value) {
-        if s.is_empty() {
-            return Ok(None);
-        }
-        let wrapped = Value::Object(Map::from_iter([(
-            "value".to_string(),
-            Value::String(s.clone()),
-        )]));
-        return coerce(attr, schema_id, &wrapped, path);
-    }
-    if let (true, Value::Object(m)) = (is_enterprise_manager(schema_id, attr), value) {
-        // `{"value": ""}` is Entra's "replace to empty" in object form: no
-        // manager (a manager without an id would be a dangling reference).
-        if get_ci(m, "value").and_then(Value::as_str) == Some("") {
-            return Ok(None);
+    if dialect::is_enterprise_manager(schema_id, attr) {
+        match value {
+            // Entra's bare manager id ("" clears it).
+            Value::String(id) => {
+                return coerce(attr, schema_id, &dialect::manager_from_id(id), path)
+            }
+            Value::Object(m) if dialect::is_cleared_manager(m) => return Ok(None),
+            _ => {}
         }
     }
     if attr.multi_valued {
-        // A single value for a multi-valued attribute is a one-element list.
-        let items: Vec<&Value> = match value {
-            Value::Array(a) => a.iter().collect(),
-            other => vec![other],
-        };
+        let items = dialect::as_list(value);
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             match item {
@@ -374,12 +356,14 @@ fn coerce(
     }
     match value {
         Value::Array(a) if a.is_empty() => Ok(None),
-        // A one-element array for a single-valued complex attribute is its
-        // element (Entra ID's legacy `manager` array).
-        Value::Array(a) if a.len() == 1 && attr.attr_type == AttrType::Complex => match a.first() {
-            Some(first) if !first.is_array() => coerce(attr, schema_id, first, path),
-            _ => Err(single_valued(path)),
-        },
+        // Entra's legacy `manager` array: a single complex value as a list
+        // of one.
+        Value::Array(_) if attr.attr_type == AttrType::Complex => {
+            match dialect::lone_element(value) {
+                Some(first) if !first.is_array() => coerce(attr, schema_id, first, path),
+                _ => Err(single_valued(path)),
+            }
+        }
         Value::Array(_) => Err(single_valued(path)),
         v => coerce_single(attr, schema_id, v, path),
     }
@@ -410,12 +394,11 @@ fn coerce_single(
             Value::String(_) => value.clone(),
             other => return Err(wrong_type(path, "a string", other)),
         },
-        AttrType::Boolean => match value {
-            Value::Bool(_) => value.clone(),
-            // Entra ID sends "True"/"False".
-            Value::String(s) if s.eq_ignore_ascii_case("true") => Value::Bool(true),
-            Value::String(s) if s.eq_ignore_ascii_case("false") => Value::Bool(false),
-            other => return Err(wrong_type(path, "a boolean", other)),
+        // Entra sends "True"/"False".
+        AttrType::Boolean => match (value, value.as_str().and_then(dialect::boolean_from_string)) {
+            (Value::Bool(_), _) => value.clone(),
+            (_, Some(b)) => Value::Bool(b),
+            (other, None) => return Err(wrong_type(path, "a boolean", other)),
         },
         AttrType::Integer => match value {
             Value::Number(n) if n.is_i64() || n.is_u64() => value.clone(),
@@ -524,8 +507,8 @@ mod tests {
     use crate::proto::error::ScimType;
     use crate::proto::project::project;
     use crate::proto::schema::{
-        group_resource_type, user_resource_type, Returned, Schema, SchemaExtension, GROUP_SCHEMA,
-        MS_LEGACY_GROUP_SCHEMA, USER_SCHEMA,
+        group_resource_type, user_resource_type, Returned, Schema, SchemaExtension,
+        ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, MS_LEGACY_GROUP_SCHEMA, USER_SCHEMA,
     };
     use serde_json::json;
 

@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::proto::dialect;
 use crate::proto::error::ScimError;
 use crate::proto::json::{get_ci, take_ci};
 use crate::proto::patch::target::{element_matches, eq_pairs, Target};
@@ -15,9 +16,8 @@ use crate::proto::schema::{find_sub, AttrType, Attribute};
 // Values
 // ---------------------------------------------------------------------------
 
-/// A string given for a complex attribute: Entra sends complex values
-/// (`roles`) as stringified JSON, and the Enterprise `manager` as a bare id
-/// ("" clears it).
+/// A string given for a complex attribute: Entra's stringified JSON
+/// (`roles`), or its bare Enterprise `manager` id ("" clears it).
 fn unstring(attr: &Attribute, manager: bool, v: &Value) -> Value {
     let Value::String(s) = v else {
         return v.clone();
@@ -25,43 +25,39 @@ fn unstring(attr: &Attribute, manager: bool, v: &Value) -> Value {
     if attr.attr_type != AttrType::Complex {
         return v.clone();
     }
-    match serde_json::from_str::<Value>(s) {
-        Ok(parsed @ (Value::Array(_) | Value::Object(_))) => parsed,
-        _ if manager && s.is_empty() => Value::Null,
-        _ if manager => Value::Object(Map::from_iter([("value".to_string(), v.clone())])),
-        _ => v.clone(),
+    match dialect::parse_stringified(s) {
+        Some(parsed) => parsed,
+        None if manager => dialect::manager_from_id(s),
+        None => v.clone(),
     }
 }
 
 /// A value for the whole attribute: a multi-valued one becomes an array
-/// (nulls dropped), a one-element array for a single-valued complex one its
-/// element (Entra's legacy `manager` array).
+/// (a single value is a list of one; nulls dropped), a one-element array for
+/// a single-valued complex one its element (Entra's legacy `manager` array).
 pub(super) fn prep_attr(attr: &Attribute, manager: bool, v: &Value) -> Value {
     let v = unstring(attr, manager, v);
+    let complex = attr.attr_type == AttrType::Complex;
     match &v {
         Value::Null => Value::Null,
-        Value::Array(a) if attr.multi_valued => Value::Array(
-            a.iter()
+        _ if attr.multi_valued => Value::Array(
+            dialect::as_list(&v)
+                .iter()
                 .filter(|e| !e.is_null())
                 .map(|e| strip_nulls(prep_one(attr, manager, e)))
                 .collect(),
         ),
-        _ if attr.multi_valued => Value::Array(vec![strip_nulls(prep_one(attr, manager, &v))]),
-        Value::Array(a) if attr.attr_type == AttrType::Complex && a.len() <= 1 => a
-            .first()
-            .map_or(Value::Null, |e| prep_one(attr, manager, e)),
+        Value::Array(a) if complex && a.is_empty() => Value::Null,
+        _ if complex => prep_one(attr, manager, dialect::lone_element(&v).unwrap_or(&v)),
         _ => prep_one(attr, manager, &v),
     }
 }
 
-/// A value for one element of a multi-valued (or single complex) attribute.
+/// A value for one element of a multi-valued (or single complex) attribute;
+/// a one-element array stands for its element (Entra).
 fn prep_element(attr: &Attribute, manager: bool, v: &Value) -> Value {
-    match unstring(attr, manager, v) {
-        Value::Array(a) if a.len() == 1 => a
-            .first()
-            .map_or(Value::Null, |e| prep_one(attr, manager, e)),
-        other => prep_one(attr, manager, &other),
-    }
+    let v = unstring(attr, manager, v);
+    prep_one(attr, manager, dialect::lone_element(&v).unwrap_or(&v))
 }
 
 /// One value: "True"/"False" for a boolean (Entra), canonical sub-attribute
@@ -69,13 +65,7 @@ fn prep_element(attr: &Attribute, manager: bool, v: &Value) -> Value {
 fn prep_one(attr: &Attribute, manager: bool, v: &Value) -> Value {
     match unstring(attr, manager, v) {
         Value::String(s) if attr.attr_type == AttrType::Boolean => {
-            if s.eq_ignore_ascii_case("true") {
-                Value::Bool(true)
-            } else if s.eq_ignore_ascii_case("false") {
-                Value::Bool(false)
-            } else {
-                Value::String(s)
-            }
+            dialect::boolean_from_string(&s).map_or(Value::String(s), Value::Bool)
         }
         Value::Object(m) if attr.attr_type == AttrType::Complex => {
             let mut out = Map::new();

@@ -5,12 +5,11 @@
 use serde_json::{Map, Value};
 
 use crate::proto::attr::AttrPath;
+use crate::proto::dialect;
 use crate::proto::error::ScimError;
 use crate::proto::filter::{CompValue, CompareOp, Filter};
 use crate::proto::patch::path::PatchPath;
-use crate::proto::schema::{
-    find_sub, AttrType, Attribute, Mutability, ResourceType, ENTERPRISE_USER_SCHEMA,
-};
+use crate::proto::schema::{find_sub, AttrType, Attribute, Mutability, ResourceType};
 
 /// Builds the error for a bad path (invalidPath) or a bad key of a path-less
 /// value (invalidValue).
@@ -94,8 +93,7 @@ pub(super) fn resolve<'a>(
     }
     let manager = rt
         .schema_at(slot)
-        .is_some_and(|s| s.id == ENTERPRISE_USER_SCHEMA)
-        && attr.name == "manager";
+        .is_some_and(|s| dialect::is_enterprise_manager(&s.id, attr));
     Ok(Resolved::Attr(Target {
         path,
         slot,
