@@ -17,6 +17,13 @@ pub(crate) fn get_ci<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Val
     })
 }
 
+/// Like [`get_ci`], with an explicit `null` read as absent (RFC 7644 §3.5.2:
+/// null is "unassigned"): how the members of a SearchRequest or BulkRequest
+/// message are read.
+pub(crate) fn get_ci_non_null<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    get_ci(m, key).filter(|v| !v.is_null())
+}
+
 /// [`get_ci`] on a value that may not be an object (then there is no member).
 pub(crate) fn member<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
     v.as_object().and_then(|m| get_ci(m, key))
@@ -76,6 +83,17 @@ mod tests {
         assert_eq!(items(&json!([1, 2])), [json!(1), json!(2)]);
         assert_eq!(items(&json!("x")), [json!("x")]);
         assert!(items(&json!([])).is_empty());
+    }
+
+    #[test]
+    fn null_is_absent_for_message_members() {
+        // RFC 7644 §3.5.2: null means unassigned.
+        let m = obj(json!({"filter": null, "Count": 3}));
+        assert_eq!(get_ci_non_null(&m, "filter"), None);
+        assert_eq!(get_ci_non_null(&m, "count"), Some(&json!(3)));
+        // The exact key decides, even when it is null.
+        let m = obj(json!({"COUNT": 1, "count": null}));
+        assert_eq!(get_ci_non_null(&m, "count"), None);
     }
 
     #[test]

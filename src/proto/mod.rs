@@ -5,6 +5,7 @@ pub(crate) mod dialect;
 pub mod error;
 pub mod filter;
 pub(crate) mod json;
+pub(crate) mod messages;
 pub mod normalize;
 pub mod patch;
 pub mod project;

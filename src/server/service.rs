@@ -8,6 +8,7 @@ use percent_encoding::percent_decode_str;
 
 use crate::proto::error::{ScimError, ScimResult, ScimType};
 use crate::proto::filter::parse_filter;
+use crate::proto::messages::list_response;
 use crate::proto::schema::{group_resource_type, ResourceType};
 use crate::server::admin;
 use crate::server::auth;
@@ -17,7 +18,7 @@ use crate::server::discovery;
 use crate::server::groups;
 use crate::server::http::{Method, Request, Response};
 use crate::server::limits::{self, RateLimit, Unlimited};
-use crate::server::list::{list_response, Found, ListQuery};
+use crate::server::list::{Found, ListQuery};
 use crate::server::openapi;
 use crate::server::tokens;
 use crate::server::users;

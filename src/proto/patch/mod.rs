@@ -24,6 +24,7 @@ use serde_json::{Map, Value};
 
 use crate::proto::error::{ScimError, ScimType};
 use crate::proto::json::{get_ci, member, take_ci};
+use crate::proto::messages::{lists_schema, Schemas, UrnCase};
 use crate::proto::normalize::normalize;
 use crate::proto::schema::{Mutability, ResourceType, GROUP_SCHEMA};
 
@@ -113,17 +114,18 @@ pub fn parse_request(
     let obj = body
         .as_object()
         .ok_or_else(|| ScimError::invalid_syntax("The request body must be a JSON object."))?;
-    let schemas = get_ci(obj, "schemas")
-        .and_then(Value::as_array)
-        .ok_or_else(|| ScimError::invalid_syntax("'schemas' must be an array of schema URNs."))?;
-    let is_patch = |s: &Value| {
-        s.as_str()
-            .is_some_and(|s| s.eq_ignore_ascii_case(PATCH_OP_SCHEMA))
-    };
-    if !schemas.iter().any(is_patch) {
-        return Err(ScimError::invalid_value(format!(
-            "'schemas' must contain '{PATCH_OP_SCHEMA}'."
-        )));
+    match lists_schema(obj, PATCH_OP_SCHEMA, UrnCase::Insensitive) {
+        Schemas::Lists => {}
+        Schemas::Lacks => {
+            return Err(ScimError::invalid_value(format!(
+                "'schemas' must contain '{PATCH_OP_SCHEMA}'."
+            )))
+        }
+        Schemas::NotAList => {
+            return Err(ScimError::invalid_syntax(
+                "'schemas' must be an array of schema URNs.",
+            ))
+        }
     }
     let list = get_ci(obj, "Operations")
         .and_then(Value::as_array)
