@@ -160,25 +160,14 @@ pub fn parse_attr_list(param: &str, rt: &ResourceType) -> Result<Vec<AttrPath>, 
 mod tests {
     use super::*;
     use crate::proto::error::ScimType;
+    use crate::proto::fixtures::{path as p, users};
     use crate::proto::schema::{
-        group_resource_type, user_resource_type, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA,
-        MS_LEGACY_GROUP_SCHEMA, USER_SCHEMA,
+        group_resource_type, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, MS_LEGACY_GROUP_SCHEMA,
+        USER_SCHEMA,
     };
 
     const CORE: &str = USER_SCHEMA;
     const ENT: &str = ENTERPRISE_USER_SCHEMA;
-
-    fn users() -> ResourceType {
-        user_resource_type(vec![])
-    }
-
-    fn p(urn: Option<&str>, name: &str, sub: Option<&str>) -> AttrPath {
-        AttrPath {
-            urn: urn.map(str::to_string),
-            name: name.to_string(),
-            sub: sub.map(str::to_string),
-        }
-    }
 
     #[test]
     fn attr_names_rfc7643_2_1() {

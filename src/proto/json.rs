@@ -61,11 +61,8 @@ pub(crate) fn take_ci(m: &mut Map<String, Value>, key: &str) -> Option<Value> {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::proto::fixtures::object as obj;
     use serde_json::json;
-
-    fn obj(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().unwrap()
-    }
 
     #[test]
     fn exact_key_first_then_any_case() {

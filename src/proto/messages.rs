@@ -383,10 +383,7 @@ pub(crate) fn bulk_response(operations: Vec<Value>) -> Value {
 mod tests {
     use super::*;
     use crate::proto::error::ScimType;
-
-    fn obj(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().unwrap()
-    }
+    use crate::proto::fixtures::object as obj;
 
     #[test]
     fn schemas_lists_the_message_urn_rfc7644_3_1() {

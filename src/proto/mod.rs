@@ -4,6 +4,8 @@ pub mod attr;
 pub(crate) mod dialect;
 pub mod error;
 pub mod filter;
+#[cfg(test)]
+mod fixtures;
 pub(crate) mod json;
 pub(crate) mod messages;
 pub mod normalize;

@@ -503,20 +503,16 @@ fn check_primary(attr: &Attribute, values: &[Value], path: &str) -> Result<(), S
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::proto::attr::AttrPath;
     use crate::proto::error::ScimType;
+    use crate::proto::fixtures::{extension, path as p, users};
     use crate::proto::project::project;
     use crate::proto::schema::{
-        group_resource_type, user_resource_type, Returned, Schema, SchemaExtension,
-        ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, MS_LEGACY_GROUP_SCHEMA, USER_SCHEMA,
+        group_resource_type, user_resource_type, Returned, SchemaExtension, ENTERPRISE_USER_SCHEMA,
+        GROUP_SCHEMA, MS_LEGACY_GROUP_SCHEMA, USER_SCHEMA,
     };
     use serde_json::json;
 
     const ENT: &str = ENTERPRISE_USER_SCHEMA;
-
-    fn users() -> ResourceType {
-        user_resource_type(vec![])
-    }
 
     fn err(r: Result<Value, ScimError>) -> ScimError {
         r.unwrap_err()
@@ -548,14 +544,6 @@ mod tests {
             base[k] = v.clone();
         }
         base
-    }
-
-    fn p(urn: Option<&str>, name: &str, sub: Option<&str>) -> AttrPath {
-        AttrPath {
-            urn: urn.map(str::to_string),
-            name: name.to_string(),
-            sub: sub.map(str::to_string),
-        }
     }
 
     #[test]
@@ -827,23 +815,19 @@ mod tests {
     fn integer_decimal_datetime_and_enforced_canonical() {
         // A tenant extension exercising the remaining types (RFC 7643 §2.3).
         let urn = "urn:example:params:scim:schemas:extension:acme:2.0:User";
-        let ext = SchemaExtension {
-            schema: Schema::new(
-                urn,
-                "Acme",
-                "",
-                vec![
-                    Attribute::integer("level"),
-                    Attribute::decimal("score"),
-                    Attribute::date_time("hired"),
-                    Attribute::string("tier")
-                        .canonical(&["Gold", "Silver"])
-                        .enforced(),
-                    Attribute::string("tags").multi(),
-                ],
-            ),
-            required: false,
-        };
+        let ext = extension(
+            urn,
+            "Acme",
+            vec![
+                Attribute::integer("level"),
+                Attribute::decimal("score"),
+                Attribute::date_time("hired"),
+                Attribute::string("tier")
+                    .canonical(&["Gold", "Silver"])
+                    .enforced(),
+                Attribute::string("tags").multi(),
+            ],
+        );
         let rt = user_resource_type(vec![ext]);
         let ok = user(
             json!({ urn: {"level": 3, "score": 2.5, "hired": "2008-01-23T04:56:22Z",
@@ -987,10 +971,10 @@ mod tests {
         // attributes apply; a required writeOnly attribute counts when given.
         let urn = "urn:example:ext:1.0";
         let ext = SchemaExtension {
-            schema: Schema::new(
+            required: true,
+            ..extension(
                 urn,
                 "X",
-                "",
                 vec![
                     Attribute::string("badge").required(),
                     Attribute::string("pin")
@@ -998,8 +982,7 @@ mod tests {
                         .write_only()
                         .returned(Returned::Never),
                 ],
-            ),
-            required: true,
+            )
         };
         let rt = user_resource_type(vec![ext]);
         assert_invalid_value(normalize(&rt, &user(json!({})), None), "is required");
@@ -1019,25 +1002,21 @@ mod tests {
     fn immutable_on_put() {
         // RFC 7643 §2.2 immutable: cannot change once set; omitted keeps it.
         let urn = "urn:example:ext:1.0";
-        let ext = SchemaExtension {
-            schema: Schema::new(
-                urn,
-                "X",
-                "",
-                vec![
-                    Attribute::string("employeeId").immutable().case_exact(),
-                    Attribute::string("badge").immutable(),
-                    Attribute::complex(
-                        "card",
-                        vec![
-                            Attribute::string("serial").immutable(),
-                            Attribute::string("label"),
-                        ],
-                    ),
-                ],
-            ),
-            required: false,
-        };
+        let ext = extension(
+            urn,
+            "X",
+            vec![
+                Attribute::string("employeeId").immutable().case_exact(),
+                Attribute::string("badge").immutable(),
+                Attribute::complex(
+                    "card",
+                    vec![
+                        Attribute::string("serial").immutable(),
+                        Attribute::string("label"),
+                    ],
+                ),
+            ],
+        );
         let rt = user_resource_type(vec![ext]);
         let stored = normalize(&rt, &user(json!({urn: {"employeeId": "E1", "badge": "abc", "card": {"serial": "S1", "label": "l"}}})), None).unwrap();
         let e = err(normalize(

@@ -273,26 +273,14 @@ fn project_complex(
 mod tests {
     use super::*;
     use crate::proto::attr::parse_attr_list;
+    use crate::proto::fixtures::{extension, path as p, users};
     use crate::proto::schema::ENTERPRISE_USER_SCHEMA;
     use crate::proto::schema::{
-        group_resource_type, user_resource_type, Schema, SchemaExtension, GROUP_SCHEMA,
-        MS_LEGACY_GROUP_SCHEMA, USER_SCHEMA,
+        group_resource_type, user_resource_type, GROUP_SCHEMA, MS_LEGACY_GROUP_SCHEMA, USER_SCHEMA,
     };
     use serde_json::json;
 
     const ENT: &str = ENTERPRISE_USER_SCHEMA;
-
-    fn users() -> ResourceType {
-        user_resource_type(vec![])
-    }
-
-    fn p(urn: Option<&str>, name: &str, sub: Option<&str>) -> AttrPath {
-        AttrPath {
-            urn: urn.map(str::to_string),
-            name: name.to_string(),
-            sub: sub.map(str::to_string),
-        }
-    }
 
     fn full_user() -> Value {
         json!({
@@ -401,18 +389,14 @@ mod tests {
     fn returned_request_only_when_listed() {
         // RFC 7643 §2.2 returned: request.
         let urn = "urn:example:ext:1.0";
-        let ext = SchemaExtension {
-            schema: Schema::new(
-                urn,
-                "X",
-                "",
-                vec![
-                    Attribute::string("secretish").returned(Returned::Request),
-                    Attribute::string("plain"),
-                ],
-            ),
-            required: false,
-        };
+        let ext = extension(
+            urn,
+            "X",
+            vec![
+                Attribute::string("secretish").returned(Returned::Request),
+                Attribute::string("plain"),
+            ],
+        );
         let rt = user_resource_type(vec![ext]);
         let r = json!({"schemas": [USER_SCHEMA, urn], "id": "1", "userName": "u", urn: {"secretish": "s", "plain": "p"}});
         assert_eq!(

@@ -868,14 +868,7 @@ pub fn group_resource_type() -> ResourceType {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-
-    fn path(urn: Option<&str>, name: &str, sub: Option<&str>) -> AttrPath {
-        AttrPath {
-            urn: urn.map(str::to_string),
-            name: name.to_string(),
-            sub: sub.map(str::to_string),
-        }
-    }
+    use crate::proto::fixtures::{extension, path};
 
     fn attr_json<'a>(schema: &'a Value, name: &str) -> &'a Value {
         schema["attributes"]
@@ -1136,15 +1129,11 @@ mod tests {
 
     #[test]
     fn urn_resolution_longest_match_and_ms_alias() {
-        let custom = SchemaExtension {
-            schema: Schema::new(
-                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:custom",
-                "Custom",
-                "",
-                vec![Attribute::string("x")],
-            ),
-            required: false,
-        };
+        let custom = extension(
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:custom",
+            "Custom",
+            vec![Attribute::string("x")],
+        );
         let rt = user_resource_type(vec![custom]);
         assert_eq!(
             rt.all_schema_urns(),

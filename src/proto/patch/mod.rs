@@ -394,18 +394,14 @@ pub fn apply(
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod fixtures {
     use super::*;
+    pub(super) use crate::proto::fixtures::users;
     use crate::proto::normalize::normalize;
-    use crate::proto::schema::{
-        group_resource_type, user_resource_type, ENTERPRISE_USER_SCHEMA, USER_SCHEMA,
-    };
+    use crate::proto::schema::{group_resource_type, ENTERPRISE_USER_SCHEMA, USER_SCHEMA};
     use serde_json::json;
 
     pub(super) const ENT: &str = ENTERPRISE_USER_SCHEMA;
     pub(super) const OWN: &str = "own-id";
 
-    pub(super) fn users() -> ResourceType {
-        user_resource_type(vec![])
-    }
     pub(super) fn groups() -> ResourceType {
         group_resource_type()
     }
@@ -470,10 +466,9 @@ mod fixtures {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::proto::fixtures::extension;
     use crate::proto::patch::fixtures::*;
-    use crate::proto::schema::{
-        user_resource_type, Attribute, Schema, SchemaExtension, USER_SCHEMA,
-    };
+    use crate::proto::schema::{user_resource_type, Attribute, USER_SCHEMA};
     use serde_json::json;
 
     #[test]
@@ -667,10 +662,11 @@ mod tests {
     fn extension_urn_paths_and_schemas_list() {
         // Entra: URN paths contain colons and dots; the longest URN wins.
         let custom = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:custom";
-        let rt = user_resource_type(vec![SchemaExtension {
-            schema: Schema::new(custom, "Custom", "", vec![Attribute::string("x")]),
-            required: false,
-        }]);
+        let rt = user_resource_type(vec![extension(
+            custom,
+            "Custom",
+            vec![Attribute::string("x")],
+        )]);
         let cur = stored(&rt, json!({"schemas": [USER_SCHEMA], "userName": "u"}));
         let out = ok(
             &rt,
@@ -754,18 +750,14 @@ mod tests {
     #[test]
     fn immutable_attributes_rfc7643_2_2() {
         let urn = "urn:example:ext:1.0";
-        let rt = user_resource_type(vec![SchemaExtension {
-            schema: Schema::new(
-                urn,
-                "X",
-                "",
-                vec![
-                    Attribute::string("badge").immutable(),
-                    Attribute::complex("card", vec![Attribute::string("serial").immutable()]),
-                ],
-            ),
-            required: false,
-        }]);
+        let rt = user_resource_type(vec![extension(
+            urn,
+            "X",
+            vec![
+                Attribute::string("badge").immutable(),
+                Attribute::complex("card", vec![Attribute::string("serial").immutable()]),
+            ],
+        )]);
         let empty = stored(&rt, json!({"schemas": [USER_SCHEMA], "userName": "u"}));
         // Setting when absent is fine.
         let cur = ok(

@@ -163,8 +163,9 @@ pub(super) fn eq_pairs(attr: &Attribute, f: &Filter) -> Option<Vec<(String, Valu
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use crate::proto::error::ScimType;
+    use crate::proto::fixtures::extension;
     use crate::proto::patch::fixtures::*;
-    use crate::proto::schema::{user_resource_type, Attribute, Schema, SchemaExtension};
+    use crate::proto::schema::{user_resource_type, Attribute};
     use serde_json::json;
 
     #[test]
@@ -192,10 +193,7 @@ mod tests {
             json!([{"op": "add", "path": "department", "value": "D"}]),
         );
         assert_eq!(out.doc[ENT]["department"], "D");
-        let twin = |urn: &str| SchemaExtension {
-            schema: Schema::new(urn, "T", "", vec![Attribute::string("department")]),
-            required: false,
-        };
+        let twin = |urn: &str| extension(urn, "T", vec![Attribute::string("department")]);
         let rt2 = user_resource_type(vec![twin("urn:example:a:1.0")]);
         fails(
             &rt2,
