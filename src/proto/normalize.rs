@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::proto::dialect;
 use crate::proto::error::ScimError;
 use crate::proto::json::get_ci;
-use crate::proto::schema::{find_sub, AttrType, Attribute, Mutability, ResourceType};
+use crate::proto::schema::{find_sub, AttrType, Attribute, Member, Mutability, ResourceType};
 
 fn json_kind(v: &Value) -> &'static str {
     match v {
@@ -54,14 +54,12 @@ pub fn normalize(
         write_only_seen: Vec::new(),
     };
     for (key, value) in obj {
-        if key.eq_ignore_ascii_case("schemas") {
-            continue;
-        }
-        match rt.resolve_urn_index(key) {
+        match rt.member(key) {
+            Member::Schemas => {}
             // An extension object (`"urn:...:enterprise:2.0:User": {...}`).
             // It is accepted even when its URN is missing from `schemas`
             // (Microsoft Entra ID does this).
-            Some((slot, "")) => match value {
+            Member::Schema(slot) => match value {
                 Value::Null => {}
                 Value::Object(inner) => {
                     for (k, v) in inner {
@@ -77,8 +75,8 @@ pub fn normalize(
             },
             // A URN-qualified attribute name at top level
             // (`"urn:...:enterprise:2.0:User:employeeNumber": "7"`).
-            Some((slot, rest)) => collected.put(rt, slot, rest, value)?,
-            None => collected.put(rt, 0, key, value)?,
+            Member::Qualified(slot, rest) => collected.put(rt, slot, rest, value)?,
+            Member::Plain => collected.put(rt, 0, key, value)?,
         }
     }
 

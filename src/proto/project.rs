@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::proto::attr::AttrPath;
-use crate::proto::schema::{find_sub, AttrType, Attribute, ResourceType, Returned};
+use crate::proto::schema::{find_sub, AttrType, Attribute, Member, ResourceType, Returned};
 
 /// A resolved `attributes`/`excludedAttributes` entry.
 struct Sel {
@@ -146,26 +146,17 @@ pub fn project(
         }
     };
     for (key, value) in obj {
-        if key.eq_ignore_ascii_case("schemas") {
-            continue;
-        }
-        // Only a name with a colon can be a schema URN.
-        let urn = if key.contains(':') {
-            rt.resolve_urn_index(&key)
-                .map(|(slot, rest)| (slot, rest.to_owned()))
-        } else {
-            None
-        };
-        match urn {
-            Some((slot, rest)) if rest.is_empty() => {
+        match rt.member(&key) {
+            Member::Schemas => {}
+            Member::Schema(slot) => {
                 if let Value::Object(inner) = value {
                     for (k, v) in inner {
                         put(slot, k, v);
                     }
                 }
             }
-            Some((slot, rest)) => put(slot, rest, value),
-            None => put(0, key, value),
+            Member::Qualified(slot, rest) => put(slot, rest.to_owned(), value),
+            Member::Plain => put(0, key, value),
         }
     }
 

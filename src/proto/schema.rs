@@ -373,6 +373,22 @@ pub struct SchemaExtension {
     pub required: bool,
 }
 
+/// Where a member of a resource's JSON belongs (RFC 7643 §3: core attributes
+/// at the top level, an extension's in an object under its URN; RFC 7644
+/// §3.10: a URN-qualified name at the top level names an attribute of that
+/// schema). See `ResourceType::member`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Member<'k> {
+    /// `schemas` (in any case).
+    Schemas,
+    /// A bare schema URN: the object holding the attributes of that slot.
+    Schema(usize),
+    /// A URN-qualified attribute name: the slot, and the name after the URN.
+    Qualified(usize, &'k str),
+    /// A plain name: an attribute of the core slot.
+    Plain,
+}
+
 /// A resource type (RFC 7643 §6).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceType {
@@ -502,6 +518,21 @@ impl ResourceType {
         match &path.sub {
             None => Some((schema, attr)),
             Some(sub) => find_sub(attr, sub).map(|s| (schema, s)),
+        }
+    }
+
+    /// Where the member `key` of a resource's JSON belongs (see `Member`).
+    pub(crate) fn member<'k>(&self, key: &'k str) -> Member<'k> {
+        if key.eq_ignore_ascii_case("schemas") {
+            return Member::Schemas;
+        }
+        // A schema id is a URI (RFC 7643 §7): only a name with a colon can
+        // start with one.
+        let qualified = key.contains(':').then(|| self.resolve_urn_index(key));
+        match qualified.flatten() {
+            Some((slot, "")) => Member::Schema(slot),
+            Some((slot, rest)) => Member::Qualified(slot, rest),
+            None => Member::Plain,
         }
     }
 
@@ -1167,6 +1198,25 @@ mod tests {
         assert_eq!(g.all_schema_urns(), [GROUP_SCHEMA]);
         // Multi-byte input never panics on slicing.
         assert!(rt.resolve_urn("ü").is_none());
+    }
+
+    #[test]
+    fn members_of_a_resource_rfc7643_3_rfc7644_3_10() {
+        let rt = user_resource_type(vec![]);
+        assert_eq!(rt.member("Schemas"), Member::Schemas);
+        assert_eq!(rt.member("userName"), Member::Plain);
+        assert_eq!(rt.member("urn:x:y"), Member::Plain, "unknown URN");
+        assert_eq!(rt.member(ENTERPRISE_USER_SCHEMA), Member::Schema(1));
+        assert_eq!(
+            rt.member(&format!("{ENTERPRISE_USER_SCHEMA}:manager")),
+            Member::Qualified(1, "manager")
+        );
+        assert_eq!(
+            rt.member(&format!("{USER_SCHEMA}:name.givenName")),
+            Member::Qualified(0, "name.givenName")
+        );
+        let g = group_resource_type();
+        assert_eq!(g.member(MS_LEGACY_GROUP_SCHEMA), Member::Schema(0));
     }
 
     #[test]
