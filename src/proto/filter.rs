@@ -10,6 +10,8 @@ use serde_json::{Number, Value};
 use crate::proto::attr::{is_attr_name_or_ref, split_urn, AttrPath};
 use crate::proto::json::{items, member};
 
+/// `compareOp` (RFC 7644 §3.4.2.2 attribute operators), case-insensitive on
+/// input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompareOp {
     Eq,
@@ -32,6 +34,7 @@ pub enum CompValue {
     String(String),
 }
 
+/// A parsed filter (RFC 7644 §3.4.2.2 `FILTER`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Filter {
     /// `attrPath pr`

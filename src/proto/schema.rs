@@ -12,8 +12,11 @@ use serde_json::{json, Map, Value};
 use crate::proto::attr::{split_urn, AttrPath};
 use crate::proto::json::get_ci;
 
+/// The core User schema (RFC 7643 §4.1).
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+/// The core Group schema (RFC 7643 §4.2).
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+/// The Enterprise User extension (RFC 7643 §4.3).
 pub const ENTERPRISE_USER_SCHEMA: &str =
     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 /// Microsoft Entra ID sends this in a Group's `schemas`; it is tolerated as an

@@ -124,6 +124,9 @@ fn check_filter(attr: &Attribute, f: &Filter) -> Result<(), String> {
     }
 }
 
+/// Whether the value filter `f` selects the element `e` of `attr` (RFC 7644
+/// §3.5.2 `valuePath`), strings compared as the sub-attribute's `caseExact`
+/// says.
 pub(super) fn element_matches(attr: &Attribute, f: &Filter, e: &Value) -> bool {
     let ce = |p: &AttrPath| find_sub(attr, &p.name).map_or(attr.case_exact, |s| s.case_exact);
     match e {
