@@ -1745,7 +1745,7 @@ fn apply(doc: &mut Value, effect: &Effect) -> bool {
     true
 }
 
-/// What `resource::normalize` requires of the final state (RFC 7643 §2.2,
+/// What `normalize::normalize` requires of the final state (RFC 7643 §2.2,
 /// §2.4, §4.1): a non-empty userName, strings and a boolean where declared,
 /// at most one primary per list.
 fn valid(doc: &Value) -> bool {

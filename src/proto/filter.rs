@@ -7,17 +7,11 @@ use std::fmt;
 
 use serde_json::{Number, Value};
 
-/// An attribute path: `[URN ":"] attrName ["." subAttr]` (RFC 7644 §3.10).
-/// `urn` is the schema URN when the path was URN-qualified, resolved by the
-/// longest known schema URN. Inside a value filter (`emails[type eq "work"]`)
-/// paths are relative to the complex attribute: `name` is the sub-attribute.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttrPath {
-    pub urn: Option<String>,
-    pub name: String,
-    pub sub: Option<String>,
-}
+use crate::proto::attr::{is_attr_name_or_ref, split_urn, AttrPath};
+use crate::proto::json::{items, member};
 
+/// `compareOp` (RFC 7644 §3.4.2.2 attribute operators), case-insensitive on
+/// input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompareOp {
     Eq,
@@ -40,6 +34,7 @@ pub enum CompValue {
     String(String),
 }
 
+/// A parsed filter (RFC 7644 §3.4.2.2 `FILTER`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Filter {
     /// `attrPath pr`
@@ -120,22 +115,6 @@ impl fmt::Display for CompValue {
             CompValue::Number(n) => write!(f, "{n}"),
             CompValue::String(s) => write!(f, "{}", Value::String(s.clone())),
         }
-    }
-}
-
-impl fmt::Display for AttrPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(urn) = &self.urn {
-            f.write_str(urn)?;
-            if !self.name.is_empty() {
-                f.write_str(":")?;
-            }
-        }
-        f.write_str(&self.name)?;
-        if let Some(sub) = &self.sub {
-            write!(f, ".{sub}")?;
-        }
-        Ok(())
     }
 }
 
@@ -240,14 +219,6 @@ fn tokenize(input: &str) -> Result<Vec<(Tok<'_>, usize)>, FilterError> {
 // ---------------------------------------------------------------------------
 // Parser
 
-/// `ALPHA *(nameChar)`, or `$ref` (RFC 7643 §2.1 and §7).
-fn valid_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    s.eq_ignore_ascii_case("$ref")
-        || (chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-}
-
 /// Parses one attribute path word found at byte offset `at`: `[URN ":"] name
 /// ["." sub]`. The URN is the longest known one that prefixes the word
 /// (ignoring case) and leaves a colon-free rest, else everything before the
@@ -262,17 +233,9 @@ fn attr_path(
     let is_urn = word
         .get(..4)
         .is_some_and(|p| p.eq_ignore_ascii_case("urn:"));
-    let known = urns
-        .iter()
-        .filter(|u| {
-            is_urn
-                && word
-                    .get(..u.len())
-                    .is_some_and(|p| p.eq_ignore_ascii_case(u))
-                && word.as_bytes().get(u.len()).is_none_or(|b| *b == b':')
-                && !word.get(u.len() + 1..).unwrap_or_default().contains(':')
-        })
-        .max_by_key(|u| u.len());
+    let known = split_urn(word, urns.iter().map(|u| (*u, *u)))
+        .filter(|(_, rest)| is_urn && !rest.contains(':'))
+        .map(|(known, _)| known);
     let (urn, rest, rest_at) = match (known, word.rsplit_once(':')) {
         (Some(known), _) if word.len() == known.len() => {
             if !allow_bare_urn {
@@ -299,12 +262,12 @@ fn attr_path(
         Some((name, sub)) => (name, Some(sub)),
         None => (rest, None),
     };
-    if !valid_name(name) {
+    if !is_attr_name_or_ref(name) {
         return Err(FilterError::new(format!(
             "invalid attribute name {name:?} at offset {rest_at}"
         )));
     }
-    if let Some(sub) = sub.filter(|s| !valid_name(s)) {
+    if let Some(sub) = sub.filter(|s| !is_attr_name_or_ref(s)) {
         return Err(FilterError::new(format!(
             "invalid sub-attribute name {sub:?} at offset {}",
             rest_at + name.len() + 1
@@ -317,7 +280,8 @@ fn attr_path(
     })
 }
 
-/// Recursive-descent parser over the token list, shared with `crate::proto::path`.
+/// Recursive-descent parser over the token list, shared with
+/// `crate::proto::patch::path`.
 pub(crate) struct Parser<'a> {
     toks: Vec<(Tok<'a>, usize)>,
     pos: usize,
@@ -526,7 +490,7 @@ impl<'a> Parser<'a> {
         let Some(sub) = w.strip_prefix('.') else {
             return Ok(None);
         };
-        if !valid_name(sub) {
+        if !is_attr_name_or_ref(sub) {
             return Err(FilterError::new(format!(
                 "invalid sub-attribute name {sub:?} at offset {}",
                 at + 1
@@ -587,46 +551,27 @@ pub fn parse_filter(input: &str, urns: &[&str]) -> Result<Filter, FilterError> {
 // ---------------------------------------------------------------------------
 // Evaluation
 
-/// The member of object `v` named `key`, compared case-insensitively
-/// (RFC 7643 §2.1); an exact match wins.
-fn get_ci<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
-    let obj = v.as_object()?;
-    obj.get(key).or_else(|| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
-}
-
 /// Every value `path` names in `res`, with multi-valued attributes flattened.
 /// A URN path looks inside the member named by the URN (an extension); when
 /// there is no such member (the core schema), at the top level.
 fn resolve<'v>(res: &'v Value, path: &AttrPath) -> Vec<&'v Value> {
-    let base = match path.urn.as_deref().and_then(|u| get_ci(res, u)) {
+    let base = match path.urn.as_deref().and_then(|u| member(res, u)) {
         Some(ext) if ext.is_object() => ext,
         _ => res,
     };
     if path.name.is_empty() {
         return vec![base];
     }
-    let Some(v) = get_ci(base, &path.name) else {
+    let Some(v) = member(base, &path.name) else {
         return Vec::new();
     };
     match &path.sub {
-        None => flat(v).iter().collect(),
-        Some(sub) => flat(v)
+        None => items(v).iter().collect(),
+        Some(sub) => items(v)
             .iter()
-            .filter_map(|parent| get_ci(parent, sub))
-            .flat_map(flat)
+            .filter_map(|parent| member(parent, sub))
+            .flat_map(items)
             .collect(),
-    }
-}
-
-/// A multi-valued attribute's values, or the single value itself.
-fn flat(v: &Value) -> &[Value] {
-    match v {
-        Value::Array(items) => items,
-        other => std::slice::from_ref(other),
     }
 }
 
@@ -696,7 +641,7 @@ fn compare(
         (CompareOp::Eq, CompValue::Null) => values.iter().all(|v| v.is_null()),
         _ => values.iter().any(|v| {
             let v = if v.is_object() {
-                get_ci(v, "value")
+                member(v, "value")
             } else {
                 Some(*v)
             };

@@ -9,10 +9,14 @@ use std::sync::OnceLock;
 
 use serde_json::{json, Map, Value};
 
-use crate::proto::filter::AttrPath;
+use crate::proto::attr::{split_urn, AttrPath};
+use crate::proto::json::get_ci;
 
+/// The core User schema (RFC 7643 §4.1).
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+/// The core Group schema (RFC 7643 §4.2).
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+/// The Enterprise User extension (RFC 7643 §4.3).
 pub const ENTERPRISE_USER_SCHEMA: &str =
     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 /// Microsoft Entra ID sends this in a Group's `schemas`; it is tolerated as an
@@ -379,6 +383,22 @@ pub struct SchemaExtension {
     pub required: bool,
 }
 
+/// Where a member of a resource's JSON belongs (RFC 7643 §3: core attributes
+/// at the top level, an extension's in an object under its URN; RFC 7644
+/// §3.10: a URN-qualified name at the top level names an attribute of that
+/// schema). See `ResourceType::member`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Member<'k> {
+    /// `schemas` (in any case).
+    Schemas,
+    /// A bare schema URN: the object holding the attributes of that slot.
+    Schema(usize),
+    /// A URN-qualified attribute name: the slot, and the name after the URN.
+    Qualified(usize, &'k str),
+    /// A plain name: an attribute of the core slot.
+    Plain,
+}
+
 /// A resource type (RFC 7643 §6).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceType {
@@ -454,36 +474,13 @@ impl ResourceType {
     /// URN) by the longest known schema URN that prefixes it, followed by `:`
     /// or the end. Returns the slot and the remainder ("" for a bare URN).
     pub fn resolve_urn_index<'a>(&self, s: &'a str) -> Option<(usize, &'a str)> {
-        let mut candidates: Vec<(usize, &str)> = self
-            .schemas()
-            .into_iter()
-            .enumerate()
-            .map(|(i, sc)| (i, sc.id.as_str()))
-            .collect();
-        if self.schema.id == GROUP_SCHEMA {
-            candidates.push((0, MS_LEGACY_GROUP_SCHEMA));
-        }
-        let mut best: Option<(usize, usize, &'a str)> = None;
-        for (slot, urn) in candidates {
-            let Some(head) = s.get(..urn.len()) else {
-                continue;
-            };
-            if !head.eq_ignore_ascii_case(urn) {
-                continue;
-            }
-            let tail = s.get(urn.len()..).unwrap_or("");
-            let rest = if tail.is_empty() {
-                ""
-            } else if let Some(r) = tail.strip_prefix(':') {
-                r
-            } else {
-                continue;
-            };
-            if best.is_none_or(|(len, _, _)| urn.len() > len) {
-                best = Some((urn.len(), slot, rest));
-            }
-        }
-        best.map(|(_, slot, rest)| (slot, rest))
+        let extensions = self.extensions.iter().enumerate();
+        // Microsoft Entra ID: the legacy ADSCIM Group URN names the core slot.
+        let alias = (self.schema.id == GROUP_SCHEMA).then_some((0, MS_LEGACY_GROUP_SCHEMA));
+        let urns = std::iter::once((0, self.schema.id.as_str()))
+            .chain(extensions.map(|(i, e)| (i + 1, e.schema.id.as_str())))
+            .chain(alias);
+        split_urn(s, urns)
     }
 
     /// Like `resolve_urn_index`, returning the schema itself.
@@ -534,6 +531,58 @@ impl ResourceType {
             None => Some((schema, attr)),
             Some(sub) => find_sub(attr, sub).map(|s| (schema, s)),
         }
+    }
+
+    /// Where the member `key` of a resource's JSON belongs (see `Member`).
+    pub(crate) fn member<'k>(&self, key: &'k str) -> Member<'k> {
+        if key.eq_ignore_ascii_case("schemas") {
+            return Member::Schemas;
+        }
+        // A schema id is a URI (RFC 7643 §7): only a name with a colon can
+        // start with one.
+        let qualified = key.contains(':').then(|| self.resolve_urn_index(key));
+        match qualified.flatten() {
+            Some((slot, "")) => Member::Schema(slot),
+            Some((slot, rest)) => Member::Qualified(slot, rest),
+            None => Member::Plain,
+        }
+    }
+
+    /// The object holding the attributes of `slot` in a resource's JSON
+    /// (RFC 7643 §3): the top level for the core schema, else the member
+    /// named by the extension's URN (matched case-insensitively).
+    pub(crate) fn slot_object<'v>(
+        &self,
+        doc: &'v Value,
+        slot: usize,
+    ) -> Option<&'v Map<String, Value>> {
+        let top = doc.as_object()?;
+        if slot == 0 {
+            return Some(top);
+        }
+        get_ci(top, &self.schema_at(slot)?.id)?.as_object()
+    }
+
+    /// A resource's JSON from the attributes of each slot (RFC 7643 §3):
+    /// `schemas` first (the core URN, then each extension that holds data),
+    /// the core attributes, then each non-empty extension under its URN.
+    pub(crate) fn assemble(&self, slots: Vec<Map<String, Value>>) -> Value {
+        let mut urns = vec![Value::String(self.schema.id.clone())];
+        for (slot, m) in slots.iter().enumerate().skip(1) {
+            if let (false, Some(s)) = (m.is_empty(), self.schema_at(slot)) {
+                urns.push(Value::String(s.id.clone()));
+            }
+        }
+        let mut out = Map::new();
+        out.insert("schemas".into(), Value::Array(urns));
+        for (slot, m) in slots.into_iter().enumerate() {
+            if slot == 0 {
+                out.extend(m);
+            } else if let (false, Some(s)) = (m.is_empty(), self.schema_at(slot)) {
+                out.insert(s.id.clone(), Value::Object(m));
+            }
+        }
+        Value::Object(out)
     }
 
     /// The `/ResourceTypes/{id}` representation (RFC 7643 §6).
@@ -863,14 +912,7 @@ pub fn group_resource_type() -> ResourceType {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-
-    fn path(urn: Option<&str>, name: &str, sub: Option<&str>) -> AttrPath {
-        AttrPath {
-            urn: urn.map(str::to_string),
-            name: name.to_string(),
-            sub: sub.map(str::to_string),
-        }
-    }
+    use crate::proto::fixtures::{extension, path};
 
     fn attr_json<'a>(schema: &'a Value, name: &str) -> &'a Value {
         schema["attributes"]
@@ -1131,15 +1173,11 @@ mod tests {
 
     #[test]
     fn urn_resolution_longest_match_and_ms_alias() {
-        let custom = SchemaExtension {
-            schema: Schema::new(
-                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:custom",
-                "Custom",
-                "",
-                vec![Attribute::string("x")],
-            ),
-            required: false,
-        };
+        let custom = extension(
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:custom",
+            "Custom",
+            vec![Attribute::string("x")],
+        );
         let rt = user_resource_type(vec![custom]);
         assert_eq!(
             rt.all_schema_urns(),
@@ -1173,6 +1211,52 @@ mod tests {
         assert_eq!(g.all_schema_urns(), [GROUP_SCHEMA]);
         // Multi-byte input never panics on slicing.
         assert!(rt.resolve_urn("ü").is_none());
+    }
+
+    #[test]
+    fn members_of_a_resource_rfc7643_3_rfc7644_3_10() {
+        let rt = user_resource_type(vec![]);
+        assert_eq!(rt.member("Schemas"), Member::Schemas);
+        assert_eq!(rt.member("userName"), Member::Plain);
+        assert_eq!(rt.member("urn:x:y"), Member::Plain, "unknown URN");
+        assert_eq!(rt.member(ENTERPRISE_USER_SCHEMA), Member::Schema(1));
+        assert_eq!(
+            rt.member(&format!("{ENTERPRISE_USER_SCHEMA}:manager")),
+            Member::Qualified(1, "manager")
+        );
+        assert_eq!(
+            rt.member(&format!("{USER_SCHEMA}:name.givenName")),
+            Member::Qualified(0, "name.givenName")
+        );
+        let g = group_resource_type();
+        assert_eq!(g.member(MS_LEGACY_GROUP_SCHEMA), Member::Schema(0));
+    }
+
+    #[test]
+    fn slots_of_a_resource_rfc7643_3() {
+        // Core attributes at the top level, an extension's under its URN.
+        let rt = user_resource_type(vec![]);
+        let doc = json!({"schemas": [USER_SCHEMA], "userName": "u",
+                         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user": {"department": "D"}});
+        assert_eq!(rt.slot_object(&doc, 0), doc.as_object());
+        assert_eq!(
+            rt.slot_object(&doc, 1).and_then(|m| m.get("department")),
+            Some(&json!("D"))
+        );
+        assert!(rt.slot_object(&json!("x"), 0).is_none());
+        assert!(rt.slot_object(&doc, 2).is_none());
+        // `schemas` lists the core URN and the extensions that hold data.
+        let core = Map::from_iter([("userName".to_string(), json!("u"))]);
+        let ent = Map::from_iter([("department".to_string(), json!("D"))]);
+        assert_eq!(
+            rt.assemble(vec![core.clone(), ent.clone()]),
+            json!({"schemas": [USER_SCHEMA, ENTERPRISE_USER_SCHEMA], "userName": "u",
+                   ENTERPRISE_USER_SCHEMA: {"department": "D"}})
+        );
+        assert_eq!(
+            rt.assemble(vec![core, Map::new()]),
+            json!({"schemas": [USER_SCHEMA], "userName": "u"})
+        );
     }
 
     #[test]

@@ -8,19 +8,17 @@ use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
-use crate::server::op::etag;
-
-use crate::proto::error::{ScimError, ScimResult};
+use crate::proto::error::ScimError;
+use crate::proto::messages::{
+    bulk_response, BulkMethod, BulkOperation, BulkOperationError, BulkRequest,
+};
 use crate::server::ctx::Ctx;
 use crate::server::error::{Error, Result};
 use crate::server::http::{Method, Query, Request};
-use crate::server::op::{Outcome, Precondition};
+use crate::server::op::{etag, Outcome, Precondition};
 use crate::server::resources;
 use crate::server::router::{resource_op, segments};
 use crate::store::SqlExecutor;
-
-pub const BULK_REQUEST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
-pub const BULK_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
 
 const BULK_ID_PREFIX: &str = "bulkId:";
 
@@ -34,52 +32,23 @@ struct Operation {
     data: Option<Value>,
 }
 
-fn field<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    obj.iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v)
-        .filter(|v| !v.is_null())
-}
-
-fn parse_operation(v: &Value) -> ScimResult<Operation> {
-    let obj = v
-        .as_object()
-        .ok_or_else(|| ScimError::invalid_syntax("A bulk operation must be an object."))?;
-    let text = |name: &str| field(obj, name).and_then(Value::as_str).map(str::to_owned);
-    let method_name = text("method")
-        .ok_or_else(|| ScimError::invalid_syntax("A bulk operation needs a method."))?
-        .to_ascii_uppercase();
-    let method = match Method::parse(&method_name) {
-        m @ (Method::Post | Method::Put | Method::Patch | Method::Delete) => m,
-        _ => {
-            return Err(ScimError::invalid_value(format!(
-                "Bulk method {method_name} is not one of POST, PUT, PATCH, DELETE."
-            )))
+impl From<BulkOperation> for Operation {
+    fn from(op: BulkOperation) -> Operation {
+        let method = match op.method {
+            BulkMethod::Post => Method::Post,
+            BulkMethod::Put => Method::Put,
+            BulkMethod::Patch => Method::Patch,
+            BulkMethod::Delete => Method::Delete,
+        };
+        Operation {
+            method,
+            method_name: op.method.as_str().to_owned(),
+            path: op.path,
+            bulk_id: op.bulk_id,
+            version: op.version,
+            data: op.data,
         }
-    };
-    let path = text("path")
-        .filter(|p| p.starts_with('/'))
-        .ok_or_else(|| ScimError::invalid_syntax("A bulk operation needs a path like /Users."))?;
-    let bulk_id = text("bulkId");
-    if method == Method::Post && bulk_id.is_none() {
-        return Err(ScimError::invalid_syntax(
-            "A bulk POST needs a bulkId (RFC 7644 §3.7).",
-        ));
     }
-    let data = field(obj, "data").cloned();
-    if method != Method::Delete && data.is_none() {
-        return Err(ScimError::invalid_syntax(format!(
-            "A bulk {method_name} needs data."
-        )));
-    }
-    Ok(Operation {
-        method,
-        method_name,
-        path,
-        bulk_id,
-        version: text("version"),
-        data,
-    })
 }
 
 /// Every `bulkId:x` reference in a string or JSON value.
@@ -150,38 +119,14 @@ pub(crate) async fn run<D: SqlExecutor>(ctx: &Ctx<'_, D>, req: &Request) -> Resu
         .into());
     }
     let body = req.json()?;
-    let obj = body
-        .as_object()
-        .ok_or_else(|| ScimError::invalid_syntax("A BulkRequest must be a JSON object."))?;
-    let schemas_ok = field(obj, "schemas")
-        .and_then(Value::as_array)
-        .is_some_and(|a| a.iter().any(|s| s.as_str() == Some(BULK_REQUEST_SCHEMA)));
-    if !schemas_ok {
-        return Err(ScimError::invalid_syntax(format!(
-            "A BulkRequest must list \"{BULK_REQUEST_SCHEMA}\" in schemas."
-        ))
-        .into());
-    }
-    let ops = field(obj, "Operations")
-        .and_then(Value::as_array)
-        .ok_or_else(|| ScimError::invalid_syntax("A BulkRequest needs an Operations array."))?;
-    let max_ops = ctx.limits.max_bulk_operations;
-    if ops.len() > max_ops {
-        return Err(ScimError::payload_too_large(format!(
-            "The bulk request has {} operations; maxOperations is {max_ops}.",
-            ops.len()
-        ))
-        .into());
-    }
-    let fail_on_errors =
-        match field(obj, "failOnErrors") {
-            None => None,
-            Some(v) => Some(v.as_u64().filter(|n| *n >= 1).ok_or_else(|| {
-                ScimError::invalid_value("failOnErrors must be a positive integer.")
-            })?),
-        };
+    let request = BulkRequest::parse(&body, ctx.limits.max_bulk_operations)?;
+    let fail_on_errors = request.fail_on_errors;
 
-    let parsed: Vec<ScimResult<Operation>> = ops.iter().map(parse_operation).collect();
+    let parsed: Vec<std::result::Result<Operation, BulkOperationError>> = request
+        .operations
+        .into_iter()
+        .map(|op| op.map(Operation::from))
+        .collect();
     let declared: Vec<&str> = parsed
         .iter()
         .filter_map(|p| p.as_ref().ok()?.bulk_id.as_deref())
@@ -205,11 +150,7 @@ pub(crate) async fn run<D: SqlExecutor>(ctx: &Ctx<'_, D>, req: &Request) -> Resu
             let op = match parsed.get(i) {
                 Some(Ok(op)) => op,
                 Some(Err(e)) => {
-                    let raw = ops
-                        .get(i)
-                        .and_then(|o| o.get("method"))
-                        .and_then(Value::as_str);
-                    results[i] = Some(error_result(raw.unwrap_or(""), None, e));
+                    results[i] = Some(error_result(&e.method, None, &e.error));
                     errors += 1;
                     progressed = true;
                     continue;
@@ -278,7 +219,7 @@ pub(crate) async fn run<D: SqlExecutor>(ctx: &Ctx<'_, D>, req: &Request) -> Resu
         pending = still;
     }
     let operations: Vec<Value> = results.into_iter().flatten().collect();
-    Ok(json!({"schemas": [BULK_RESPONSE_SCHEMA], "Operations": operations}))
+    Ok(bulk_response(operations))
 }
 
 /// Runs one operation through the resource pipeline, as the same request

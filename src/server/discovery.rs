@@ -4,9 +4,10 @@
 use serde_json::{json, Value};
 
 use crate::proto::error::{ScimError, ScimResult};
+use crate::proto::messages::list_response;
 use crate::proto::schema::{group_resource_type, user_resource_type, ResourceType};
 use crate::server::config::Limits;
-use crate::server::list::{list_response, DEFAULT_COUNT};
+use crate::server::list::DEFAULT_COUNT;
 
 pub const SPC_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 

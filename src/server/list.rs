@@ -1,12 +1,11 @@
 //! List responses and index pagination (RFC 7644 §3.4.2, §3.4.2.4).
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::proto::error::{ScimError, ScimResult, ScimType};
+use crate::proto::messages::{cursor_list_response, list_response, sort_descending, SearchRequest};
 use crate::server::http::Query;
 use crate::store::page::Keyset;
-
-pub const LIST_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 
 /// The default page size when `count` is absent.
 pub const DEFAULT_COUNT: u64 = 100;
@@ -48,8 +47,6 @@ impl Paging {
     }
 }
 
-pub const SEARCH_REQUEST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
-
 /// What a list or search asks for (RFC 7644 §3.4.2 query parameters, or the
 /// same fields in a SearchRequest body, §3.4.3).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,17 +61,6 @@ pub struct ListQuery {
     pub cursor: Option<String>,
 }
 
-fn descending(order: Option<&str>) -> ScimResult<bool> {
-    match order.map(str::trim) {
-        None | Some("") => Ok(false),
-        Some(o) if o.eq_ignore_ascii_case("ascending") => Ok(false),
-        Some(o) if o.eq_ignore_ascii_case("descending") => Ok(true),
-        Some(o) => Err(ScimError::invalid_value(format!(
-            "sortOrder must be \"ascending\" or \"descending\", not '{o}'."
-        ))),
-    }
-}
-
 impl ListQuery {
     /// From the query string of `GET /Users` or `GET /Groups`; `max` is
     /// maxResults.
@@ -82,7 +68,7 @@ impl ListQuery {
         ListQuery {
             filter: params.get("filter"),
             sort_by: params.get("sortBy"),
-            descending: descending(params.get("sortOrder").as_deref())?,
+            descending: sort_descending(params.get("sortOrder").as_deref())?,
             paging: Paging::of(params, max)?,
             attributes: params.get("attributes"),
             excluded_attributes: params.get("excludedAttributes"),
@@ -93,69 +79,17 @@ impl ListQuery {
 
     /// From a SearchRequest body (`POST .../.search`, RFC 7644 §3.4.3).
     pub fn from_search(body: &Value, max: u64) -> ScimResult<ListQuery> {
-        let obj = body
-            .as_object()
-            .ok_or_else(|| ScimError::invalid_syntax("A SearchRequest must be a JSON object."))?;
-        let field = |name: &str| {
-            obj.iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v)
-                .filter(|v| !v.is_null())
-        };
-        let schemas_ok = field("schemas")
-            .and_then(Value::as_array)
-            .is_some_and(|a| a.iter().any(|s| s.as_str() == Some(SEARCH_REQUEST_SCHEMA)));
-        if !schemas_ok {
-            return Err(ScimError::invalid_syntax(format!(
-                "A SearchRequest must list \"{SEARCH_REQUEST_SCHEMA}\" in schemas."
-            )));
-        }
-        let string = |name: &str| -> ScimResult<Option<String>> {
-            match field(name) {
-                None => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.clone())),
-                Some(_) => Err(ScimError::invalid_value(format!(
-                    "{name} must be a string."
-                ))),
-            }
-        };
-        // `attributes` and `excludedAttributes` are arrays of strings in a body.
-        let names = |name: &str| -> ScimResult<Option<String>> {
-            match field(name) {
-                None => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.clone())),
-                Some(Value::Array(a)) => a
-                    .iter()
-                    .map(|v| v.as_str().map(str::to_owned))
-                    .collect::<Option<Vec<_>>>()
-                    .map(|v| Some(v.join(",")))
-                    .ok_or_else(|| {
-                        ScimError::invalid_value(format!("{name} must be an array of strings."))
-                    }),
-                Some(_) => Err(ScimError::invalid_value(format!(
-                    "{name} must be an array of strings."
-                ))),
-            }
-        };
-        let int = |name: &str| -> ScimResult<Option<i64>> {
-            match field(name) {
-                None => Ok(None),
-                Some(v) => v
-                    .as_i64()
-                    .map(Some)
-                    .ok_or_else(|| ScimError::invalid_value(format!("{name} must be an integer."))),
-            }
-        };
+        let s = SearchRequest::parse(body)?;
         ListQuery {
-            filter: string("filter")?,
-            sort_by: string("sortBy")?,
-            descending: descending(string("sortOrder")?.as_deref())?,
-            paging: Paging::new(int("startIndex")?, int("count")?, max),
-            attributes: names("attributes")?,
-            excluded_attributes: names("excludedAttributes")?,
-            cursor: string("cursor")?,
+            filter: s.filter,
+            sort_by: s.sort_by,
+            descending: s.descending,
+            paging: Paging::new(s.start_index, s.count, max),
+            attributes: s.attributes,
+            excluded_attributes: s.excluded_attributes,
+            cursor: s.cursor,
         }
-        .checked(field("startIndex").is_some())
+        .checked(s.start_index.is_some())
     }
 }
 
@@ -287,42 +221,6 @@ pub fn list_body(query: &ListQuery, resource: &str, keyset: Option<Keyset>, foun
     }
 }
 
-/// A ListResponse for a cursor page (RFC 9865): no `startIndex`.
-pub fn cursor_list_response(
-    total: u64,
-    resources: Vec<Value>,
-    next: Option<String>,
-    previous: Option<String>,
-) -> Value {
-    let mut v = json!({
-        "schemas": [LIST_RESPONSE_SCHEMA],
-        "totalResults": total,
-        "itemsPerPage": resources.len(),
-    });
-    if let Some(o) = v.as_object_mut() {
-        if let Some(n) = next {
-            o.insert("nextCursor".into(), Value::String(n));
-        }
-        if let Some(p) = previous {
-            o.insert("previousCursor".into(), Value::String(p));
-        }
-        o.insert("Resources".into(), Value::Array(resources));
-    }
-    v
-}
-
-/// A ListResponse; numbers are JSON integers and `itemsPerPage` is the number
-/// of resources returned.
-pub fn list_response(total: u64, start_index: u64, resources: Vec<Value>) -> Value {
-    json!({
-        "schemas": [LIST_RESPONSE_SCHEMA],
-        "totalResults": total,
-        "startIndex": start_index,
-        "itemsPerPage": resources.len(),
-        "Resources": resources,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,42 +255,5 @@ mod tests {
             }
         );
         assert_eq!(paging("count=ten").unwrap_err().status, 400);
-    }
-
-    #[test]
-    fn search_request_reads_the_same_fields_as_the_query() {
-        // RFC 7644 §3.4.3: attributes as an array, integers as JSON numbers.
-        let q = ListQuery::from_search(
-            &json!({
-                "schemas": [SEARCH_REQUEST_SCHEMA],
-                "attributes": ["displayName", "userName"],
-                "filter": "userName sw \"a\"",
-                "sortBy": "userName",
-                "sortOrder": "descending",
-                "startIndex": 3,
-                "count": 10,
-            }),
-            1000,
-        )
-        .unwrap();
-        assert_eq!(q.attributes.as_deref(), Some("displayName,userName"));
-        assert_eq!(q.filter.as_deref(), Some("userName sw \"a\""));
-        assert!(q.descending);
-        assert_eq!(
-            q.paging,
-            Paging {
-                start_index: 3,
-                count: 10
-            }
-        );
-        let missing_schema = ListQuery::from_search(&json!({"filter": "x pr"}), 1000);
-        assert_eq!(missing_schema.unwrap_err().status, 400);
-        let bad_order = ListQuery::from_search(
-            &json!({
-                "schemas": [SEARCH_REQUEST_SCHEMA], "sortOrder": "sideways"
-            }),
-            1000,
-        );
-        assert_eq!(bad_order.unwrap_err().status, 400);
     }
 }

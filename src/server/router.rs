@@ -8,11 +8,12 @@ use serde_json::{json, Value};
 
 use crate::proto::error::{ScimError, ScimResult, ScimType};
 use crate::proto::filter::parse_filter;
+use crate::proto::messages::list_response;
 use crate::server::ctx::Ctx;
 use crate::server::error::{Error, Result};
 use crate::server::http::{Method, Query, Request, Response};
 use crate::server::limits::RateLimit;
-use crate::server::list::{list_response, Found, ListQuery};
+use crate::server::list::{Found, ListQuery};
 use crate::server::op::{Action, Endpoint, Op, Precondition};
 use crate::server::resources::{self, list::search, Groups, Kind, Users};
 use crate::server::schema::TenantSchema;

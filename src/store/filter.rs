@@ -10,8 +10,9 @@ use serde_json::Number;
 use super::resources::Resource;
 use super::users::fold;
 use super::{timestamp, SqlValue};
+use crate::proto::attr::AttrPath;
 use crate::proto::error::{ScimError, ScimResult};
-use crate::proto::filter::{AttrPath, CompValue, CompareOp, Filter};
+use crate::proto::filter::{CompValue, CompareOp, Filter};
 use crate::proto::schema::{AttrType, Attribute, ResourceType};
 
 /// An SQL condition over the resource alias (`u` for users) and its parameters.

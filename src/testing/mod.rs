@@ -30,14 +30,15 @@ pub use crate::store::tokens::{token_key, TokenRecord};
 
 /// The protocol core, for property tests, fuzzers and benchmarks.
 pub mod proto {
+    pub use crate::proto::attr::{parse_attr_list, AttrPath};
     pub use crate::proto::error::{ScimError, ScimType};
     pub use crate::proto::filter::{
-        parse_filter, AttrPath, CompValue, CompareOp, Filter, FilterError, MAX_FILTER_DEPTH,
-        MAX_FILTER_LEN,
+        parse_filter, CompValue, CompareOp, Filter, FilterError, MAX_FILTER_DEPTH, MAX_FILTER_LEN,
     };
+    pub use crate::proto::normalize::normalize;
+    pub use crate::proto::patch::path::{parse_patch_path, PatchPath};
     pub use crate::proto::patch::{self, PATCH_OP_SCHEMA};
-    pub use crate::proto::path::{parse_patch_path, PatchPath};
-    pub use crate::proto::resource::{normalize, parse_attr_list, project};
+    pub use crate::proto::project::project;
     pub use crate::proto::schema::{group_resource_type, user_resource_type, ResourceType};
 }
 
@@ -446,7 +447,7 @@ impl App {
     #[allow(clippy::panic)]
     pub fn seed_user(&self, tenant: &str, id: &str, input: &Value) {
         let rt = self.user_type(tenant);
-        let doc = crate::proto::resource::normalize(&rt, input, None)
+        let doc = crate::proto::normalize::normalize(&rt, input, None)
             .unwrap_or_else(|e| panic!("seed user {id}: {}", e.detail));
         self.seed(
             crate::store::resources::Resource::User,
@@ -465,7 +466,7 @@ impl App {
     #[allow(clippy::panic)]
     pub fn seed_group(&self, tenant: &str, id: &str, input: &Value, members: &[(&str, &str)]) {
         use crate::store::groups::{membership_stmts, Membership, NewMember};
-        let doc = crate::proto::resource::normalize(&proto::group_resource_type(), input, None)
+        let doc = crate::proto::normalize::normalize(&proto::group_resource_type(), input, None)
             .unwrap_or_else(|e| panic!("seed group {id}: {}", e.detail));
         let membership = Membership {
             add: members

@@ -19,7 +19,7 @@ use crate::store::{KeyValue, SqlExecutor, StoreError, UniqueKey};
 /// A user as the application sees it: tombstones carry `deleted`.
 fn user_json<D>(ctx: &Ctx<'_, D>, schema: &TenantSchema, u: Stored<Vec<GroupRef>>) -> Value {
     let deleted = u.deleted.clone();
-    let mut v = crate::proto::resource::project(&schema.rt, Users::read_form(ctx, u), &[], &[]);
+    let mut v = crate::proto::project::project(&schema.rt, Users::read_form(ctx, u), &[], &[]);
     if let (Some(o), Some(d)) = (v.as_object_mut(), deleted) {
         o.insert("deleted".into(), Value::String(d));
     }

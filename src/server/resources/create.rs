@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::proto::resource::normalize;
+use crate::proto::normalize::normalize;
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;
 use crate::server::op::Outcome;

@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use crate::proto::error::ScimError;
 use crate::proto::patch::Outcome as Patched;
-use crate::proto::resource::resource_head;
+use crate::proto::project::resource_head;
 use crate::proto::schema::{group_resource_type, ResourceType};
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;

@@ -2,9 +2,9 @@
 //! §3.4.3): a filter translated to SQL, a sort, index or cursor pages
 //! (RFC 9865), and the projection of every resource of the page.
 
+use crate::proto::attr::parse_attr_list;
 use crate::proto::error::{ScimError, ScimResult};
 use crate::proto::filter::parse_filter;
-use crate::proto::resource::parse_attr_list;
 use crate::proto::schema::ResourceType;
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;

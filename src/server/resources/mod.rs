@@ -17,10 +17,10 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::proto::attr::{parse_attr_list, AttrPath};
 use crate::proto::error::{ScimError, ScimResult};
-use crate::proto::filter::AttrPath;
 use crate::proto::patch::Outcome as Patched;
-use crate::proto::resource::{parse_attr_list, project};
+use crate::proto::project::project;
 use crate::proto::schema::ResourceType;
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use serde_json::{json, Value};
 
-use crate::proto::resource::resource_head;
+use crate::proto::project::resource_head;
 use crate::proto::schema::{user_resource_type, ResourceType, ENTERPRISE_USER_SCHEMA};
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;

@@ -5,8 +5,8 @@
 
 use serde_json::Value;
 
+use crate::proto::normalize::normalize;
 use crate::proto::patch::{self, PatchOp};
-use crate::proto::resource::normalize;
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;
 use crate::server::op::Precondition;

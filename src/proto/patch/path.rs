@@ -3,7 +3,8 @@
 
 use std::fmt;
 
-use crate::proto::filter::{AttrPath, Filter, FilterError, Parser};
+use crate::proto::attr::AttrPath;
+use crate::proto::filter::{Filter, FilterError, Parser};
 
 /// A parsed PATCH `path`. `attr.name` is empty for a bare extension URN
 /// (the whole extension object).
@@ -51,6 +52,7 @@ impl fmt::Display for PatchPath {
 mod tests {
     use super::*;
     use crate::proto::filter::{CompValue, CompareOp};
+    use crate::proto::fixtures::path as attr;
 
     const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
     const URNS: &[&str] = &["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE];
@@ -59,13 +61,6 @@ mod tests {
         match parse_patch_path(s, URNS) {
             Ok(p) => p,
             Err(e) => panic!("{s:?}: {e}"),
-        }
-    }
-    fn attr(urn: Option<&str>, name: &str, sub: Option<&str>) -> AttrPath {
-        AttrPath {
-            urn: urn.map(Into::into),
-            name: name.into(),
-            sub: sub.map(Into::into),
         }
     }
     fn eq(name: &str, v: &str) -> Filter {

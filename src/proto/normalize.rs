@@ -1,4 +1,6 @@
-//! Resources as JSON, validated and projected by walking the schema data.
+//! The write path (RFC 7643 §2, §3; RFC 7644 §3.3, §3.5.1): a POST or PUT
+//! body validated against the resource type's schemas, by walking the schema
+//! data, and turned into the stored form.
 //!
 //! The stored form of a resource is a JSON object with canonical attribute
 //! names, extension attributes nested under their schema URN, a `schemas`
@@ -9,20 +11,10 @@
 
 use serde_json::{Map, Value};
 
+use crate::proto::dialect;
 use crate::proto::error::ScimError;
-use crate::proto::filter::AttrPath;
-use crate::proto::schema::{
-    find_sub, AttrType, Attribute, Mutability, ResourceType, Returned, ENTERPRISE_USER_SCHEMA,
-};
-
-/// `m[key]`, matching the key case-insensitively (RFC 7643 §2.1).
-fn get_ci<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    m.get(key).or_else(|| {
-        m.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
-}
+use crate::proto::json::get_ci;
+use crate::proto::schema::{find_sub, AttrType, Attribute, Member, Mutability, ResourceType};
 
 fn json_kind(v: &Value) -> &'static str {
     match v {
@@ -44,10 +36,6 @@ fn label(rt: &ResourceType, slot: usize, name: &str) -> String {
     }
 }
 
-// ---------------------------------------------------------------------------
-// normalize
-// ---------------------------------------------------------------------------
-
 /// Validates a POST (`existing` None) or PUT (`existing` = the stored form)
 /// body against the resource type and returns the stored form.
 pub fn normalize(
@@ -66,14 +54,12 @@ pub fn normalize(
         write_only_seen: Vec::new(),
     };
     for (key, value) in obj {
-        if key.eq_ignore_ascii_case("schemas") {
-            continue;
-        }
-        match rt.resolve_urn_index(key) {
+        match rt.member(key) {
+            Member::Schemas => {}
             // An extension object (`"urn:...:enterprise:2.0:User": {...}`).
             // It is accepted even when its URN is missing from `schemas`
             // (Microsoft Entra ID does this).
-            Some((slot, "")) => match value {
+            Member::Schema(slot) => match value {
                 Value::Null => {}
                 Value::Object(inner) => {
                     for (k, v) in inner {
@@ -89,8 +75,8 @@ pub fn normalize(
             },
             // A URN-qualified attribute name at top level
             // (`"urn:...:enterprise:2.0:User:employeeNumber": "7"`).
-            Some((slot, rest)) => collected.put(rt, slot, rest, value)?,
-            None => collected.put(rt, 0, key, value)?,
+            Member::Qualified(slot, rest) => collected.put(rt, slot, rest, value)?,
+            Member::Plain => collected.put(rt, 0, key, value)?,
         }
     }
 
@@ -102,7 +88,7 @@ pub fn normalize(
             .get_mut(slot)
             .map(std::mem::take)
             .unwrap_or_default();
-        let old = existing_slot(rt, existing, slot);
+        let old = existing.and_then(|doc| rt.slot_object(doc, slot));
         let mut out = Map::new();
         for attr in rt.attributes_in(slot) {
             let new = got.remove(&attr.name);
@@ -119,22 +105,7 @@ pub fn normalize(
 
     check_required(rt, &built, &collected.write_only_seen)?;
 
-    let mut urns = vec![Value::String(rt.schema.id.clone())];
-    for (slot, m) in built.iter().enumerate().skip(1) {
-        if let (false, Some(s)) = (m.is_empty(), rt.schema_at(slot)) {
-            urns.push(Value::String(s.id.clone()));
-        }
-    }
-    let mut out = Map::new();
-    out.insert("schemas".into(), Value::Array(urns));
-    for (slot, m) in built.into_iter().enumerate() {
-        if slot == 0 {
-            out.extend(m);
-        } else if let (false, Some(s)) = (m.is_empty(), rt.schema_at(slot)) {
-            out.insert(s.id.clone(), Value::Object(m));
-        }
-    }
-    Ok(Value::Object(out))
+    Ok(rt.assemble(built))
 }
 
 /// RFC 7643 §3: `schemas` lists the core schema and any extensions used.
@@ -208,20 +179,6 @@ impl Collected {
         }
         Ok(())
     }
-}
-
-/// The stored object holding the attributes of `slot` in `existing`.
-fn existing_slot<'a>(
-    rt: &ResourceType,
-    existing: Option<&'a Value>,
-    slot: usize,
-) -> Option<&'a Map<String, Value>> {
-    let top = existing?.as_object()?;
-    if slot == 0 {
-        return Some(top);
-    }
-    let urn = &rt.schema_at(slot)?.id;
-    get_ci(top, urn)?.as_object()
 }
 
 /// Equality as the attribute's `caseExact` defines it (RFC 7643 §2.2).
@@ -334,12 +291,6 @@ fn check_required(
     Ok(())
 }
 
-/// Microsoft Entra ID sends the Enterprise `manager` as a bare id string
-/// (and "" to clear it) instead of `{"value": id}`.
-fn is_enterprise_manager(schema_id: &str, attr: &Attribute) -> bool {
-    schema_id.eq_ignore_ascii_case(ENTERPRISE_USER_SCHEMA) && attr.name == "manager"
-}
-
 /// RFC 7643 §2.3.7, §4.2: a `$ref` to this server's own resources
 /// (referenceTypes naming resource types rather than "external"/"uri") is
 /// computed by the server from the sibling `value` when the resource is read;
@@ -366,29 +317,18 @@ fn coerce(
         // RFC 7644 §3.5.2: null is equivalent to "unassigned".
         return Ok(None);
     }
-    if let (true, Value::String(s)) = (is_enterprise_manager(schema_id, attr), value) {
-        if s.is_empty() {
-            return Ok(None);
-        }
-        let wrapped = Value::Object(Map::from_iter([(
-            "value".to_string(),
-            Value::String(s.clone()),
-        )]));
-        return coerce(attr, schema_id, &wrapped, path);
-    }
-    if let (true, Value::Object(m)) = (is_enterprise_manager(schema_id, attr), value) {
-        // `{"value": ""}` is Entra's "replace to empty" in object form: no
-        // manager (a manager without an id would be a dangling reference).
-        if get_ci(m, "value").and_then(Value::as_str) == Some("") {
-            return Ok(None);
+    if dialect::is_enterprise_manager(schema_id, attr) {
+        match value {
+            // Entra's bare manager id ("" clears it).
+            Value::String(id) => {
+                return coerce(attr, schema_id, &dialect::manager_from_id(id), path)
+            }
+            Value::Object(m) if dialect::is_cleared_manager(m) => return Ok(None),
+            _ => {}
         }
     }
     if attr.multi_valued {
-        // A single value for a multi-valued attribute is a one-element list.
-        let items: Vec<&Value> = match value {
-            Value::Array(a) => a.iter().collect(),
-            other => vec![other],
-        };
+        let items = dialect::as_list(value);
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             match item {
@@ -414,12 +354,14 @@ fn coerce(
     }
     match value {
         Value::Array(a) if a.is_empty() => Ok(None),
-        // A one-element array for a single-valued complex attribute is its
-        // element (Entra ID's legacy `manager` array).
-        Value::Array(a) if a.len() == 1 && attr.attr_type == AttrType::Complex => match a.first() {
-            Some(first) if !first.is_array() => coerce(attr, schema_id, first, path),
-            _ => Err(single_valued(path)),
-        },
+        // Entra's legacy `manager` array: a single complex value as a list
+        // of one.
+        Value::Array(_) if attr.attr_type == AttrType::Complex => {
+            match dialect::lone_element(value) {
+                Some(first) if !first.is_array() => coerce(attr, schema_id, first, path),
+                _ => Err(single_valued(path)),
+            }
+        }
         Value::Array(_) => Err(single_valued(path)),
         v => coerce_single(attr, schema_id, v, path),
     }
@@ -450,12 +392,11 @@ fn coerce_single(
             Value::String(_) => value.clone(),
             other => return Err(wrong_type(path, "a string", other)),
         },
-        AttrType::Boolean => match value {
-            Value::Bool(_) => value.clone(),
-            // Entra ID sends "True"/"False".
-            Value::String(s) if s.eq_ignore_ascii_case("true") => Value::Bool(true),
-            Value::String(s) if s.eq_ignore_ascii_case("false") => Value::Bool(false),
-            other => return Err(wrong_type(path, "a boolean", other)),
+        // Entra sends "True"/"False".
+        AttrType::Boolean => match (value, value.as_str().and_then(dialect::boolean_from_string)) {
+            (Value::Bool(_), _) => value.clone(),
+            (_, Some(b)) => Value::Bool(b),
+            (other, None) => return Err(wrong_type(path, "a boolean", other)),
         },
         AttrType::Integer => match value {
             Value::Number(n) if n.is_i64() || n.is_u64() => value.clone(),
@@ -555,375 +496,21 @@ fn check_primary(attr: &Attribute, values: &[Value], path: &str) -> Result<(), S
     Ok(())
 }
 
-// ---------------------------------------------------------------------------
-// project
-// ---------------------------------------------------------------------------
-
-/// A resolved `attributes`/`excludedAttributes` entry.
-struct Sel {
-    slot: usize,
-    /// None: the whole schema (`urn:...:enterprise:2.0:User`).
-    attr: Option<String>,
-    sub: Option<String>,
-}
-
-fn resolve_sel(rt: &ResourceType, p: &AttrPath) -> Option<Sel> {
-    let slot = match &p.urn {
-        None => 0,
-        Some(urn) => rt.schema_index(urn)?,
-    };
-    if p.name.is_empty() {
-        return Some(Sel {
-            slot,
-            attr: None,
-            sub: None,
-        });
-    }
-    let attr = rt.attribute_in(slot, &p.name)?;
-    let sub = match &p.sub {
-        None => None,
-        Some(s) => Some(find_sub(attr, s)?.name.clone()),
-    };
-    Some(Sel {
-        slot,
-        attr: Some(attr.name.clone()),
-        sub,
-    })
-}
-
-enum Pick {
-    No,
-    All,
-    Subs(Vec<String>),
-}
-
-fn pick(sels: &[Sel], slot: usize, name: &str) -> Pick {
-    let mut subs = Vec::new();
-    for s in sels.iter().filter(|s| s.slot == slot) {
-        match (&s.attr, &s.sub) {
-            (None, _) => return Pick::All,
-            (Some(a), None) if a == name => return Pick::All,
-            (Some(a), Some(sub)) if a == name => subs.push(sub.clone()),
-            _ => {}
-        }
-    }
-    if subs.is_empty() {
-        Pick::No
-    } else {
-        Pick::Subs(subs)
-    }
-}
-
-/// Which sub-attributes of a complex value are output.
-enum SubMode {
-    /// Everything but `returned: never`.
-    All,
-    /// `returned: always` and `default`.
-    Default,
-    /// `returned: always` and the listed ones.
-    Only(Vec<String>),
-}
-
-struct Projection {
-    inc: Vec<Sel>,
-    exc: Vec<Sel>,
-    /// `attributes` was given: only `always` and listed attributes.
-    restrict: bool,
-}
-
-/// The start of a resource's read form: its `schemas`, then `id`, then the
-/// stored document's other members, moved out of `doc`.
-pub fn resource_head(doc: Value, id: &str) -> Map<String, Value> {
-    let doc = match doc {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    };
-    let mut out = Map::with_capacity(doc.len() + 4);
-    // Placed first, filled below if the document has schemas.
-    out.insert("schemas".into(), Value::Null);
-    out.insert("id".into(), Value::String(id.to_owned()));
-    // A stored `id` never stands in for the row's; `schemas` fills its
-    // placeholder, keeping its place first.
-    for (k, v) in doc {
-        if k != "id" {
-            out.insert(k, v);
-        }
-    }
-    if out.get("schemas").is_some_and(Value::is_null) {
-        out.shift_remove("schemas");
-    }
-    out
-}
-
-/// Applies `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5) and the
-/// `returned` characteristic (RFC 7643 §2.2) to the full read form of a
-/// resource (stored form plus id, meta, groups...).
-///
-/// Takes the read form by value and moves the values it keeps: a list page
-/// projects every resource, and a copy of each would cost as much again.
-pub fn project(
-    rt: &ResourceType,
-    resource: Value,
-    attributes: &[AttrPath],
-    excluded: &[AttrPath],
-) -> Value {
-    let obj = match resource {
-        Value::Object(obj) => obj,
-        other => return other,
-    };
-    let ctx = Projection {
-        inc: attributes
-            .iter()
-            .filter_map(|p| resolve_sel(rt, p))
-            .collect(),
-        exc: excluded.iter().filter_map(|p| resolve_sel(rt, p)).collect(),
-        restrict: !attributes.is_empty(),
-    };
-    let n = rt.extensions.len() + 1;
-    let mut slots: Vec<Map<String, Value>> = vec![Map::new(); n];
-    // `key` is the name as stored; the output spells it as the schema does,
-    // reusing the stored string when it already is (the common case).
-    let mut put = |slot: usize, key: String, value: Value| {
-        // Names outside the schema are never output.
-        let Some(attr) = rt.attribute_in(slot, &key) else {
-            return;
-        };
-        if let (Some(v), Some(m)) = (project_attr(&ctx, slot, attr, value), slots.get_mut(slot)) {
-            let name = if key == attr.name {
-                key
-            } else {
-                attr.name.clone()
-            };
-            m.insert(name, v);
-        }
-    };
-    for (key, value) in obj {
-        if key.eq_ignore_ascii_case("schemas") {
-            continue;
-        }
-        // Only a name with a colon can be a schema URN.
-        let urn = if key.contains(':') {
-            rt.resolve_urn_index(&key)
-                .map(|(slot, rest)| (slot, rest.to_owned()))
-        } else {
-            None
-        };
-        match urn {
-            Some((slot, rest)) if rest.is_empty() => {
-                if let Value::Object(inner) = value {
-                    for (k, v) in inner {
-                        put(slot, k, v);
-                    }
-                }
-            }
-            Some((slot, rest)) => put(slot, rest, value),
-            None => put(0, key, value),
-        }
-    }
-
-    // `schemas` is always returned: the core URN plus extensions with data.
-    let mut urns = vec![Value::String(rt.schema.id.clone())];
-    for (slot, m) in slots.iter().enumerate().skip(1) {
-        if let (false, Some(s)) = (m.is_empty(), rt.schema_at(slot)) {
-            urns.push(Value::String(s.id.clone()));
-        }
-    }
-    let mut out = Map::new();
-    out.insert("schemas".into(), Value::Array(urns));
-    for (slot, m) in slots.into_iter().enumerate() {
-        if slot == 0 {
-            out.extend(m);
-        } else if let (false, Some(s)) = (m.is_empty(), rt.schema_at(slot)) {
-            out.insert(s.id.clone(), Value::Object(m));
-        }
-    }
-    Value::Object(out)
-}
-
-fn project_attr(ctx: &Projection, slot: usize, attr: &Attribute, value: Value) -> Option<Value> {
-    if value.is_null() {
-        return None;
-    }
-    let (mode, excluded_subs) = match attr.returned {
-        Returned::Never => return None,
-        // excludedAttributes has no effect on `always` (RFC 7644 §3.4.2.5).
-        Returned::Always => (SubMode::All, Vec::new()),
-        Returned::Default | Returned::Request => {
-            let mode = if ctx.restrict {
-                match pick(&ctx.inc, slot, &attr.name) {
-                    Pick::No => return None,
-                    Pick::All => SubMode::All,
-                    Pick::Subs(s) => SubMode::Only(s),
-                }
-            } else if attr.returned == Returned::Request {
-                return None;
-            } else {
-                SubMode::Default
-            };
-            match pick(&ctx.exc, slot, &attr.name) {
-                Pick::All => return None,
-                Pick::Subs(s) => (mode, s),
-                Pick::No => (mode, Vec::new()),
-            }
-        }
-    };
-    if attr.attr_type != AttrType::Complex {
-        return Some(value);
-    }
-    match value {
-        Value::Array(items) => {
-            let kept: Vec<Value> = items
-                .into_iter()
-                .filter_map(|item| project_complex(attr, item, &mode, &excluded_subs))
-                .collect();
-            if kept.is_empty() {
-                None
-            } else {
-                Some(Value::Array(kept))
-            }
-        }
-        other => project_complex(attr, other, &mode, &excluded_subs),
-    }
-}
-
-fn project_complex(
-    attr: &Attribute,
-    value: Value,
-    mode: &SubMode,
-    excluded: &[String],
-) -> Option<Value> {
-    let m = match value {
-        Value::Object(m) => m,
-        Value::Null => return None,
-        other => return Some(other),
-    };
-    let listed = |list: &[String], name: &str| list.iter().any(|s| s.eq_ignore_ascii_case(name));
-    let mut out = Map::new();
-    for (key, v) in m {
-        let Some(sub) = find_sub(attr, &key) else {
-            continue;
-        };
-        if v.is_null() {
-            continue;
-        }
-        let keep = match sub.returned {
-            Returned::Never => false,
-            Returned::Always => true,
-            r => {
-                let included = match mode {
-                    SubMode::All => true,
-                    SubMode::Default => r != Returned::Request,
-                    SubMode::Only(list) => listed(list, &sub.name),
-                };
-                included && !listed(excluded, &sub.name)
-            }
-        };
-        if keep {
-            let name = if key == sub.name {
-                key
-            } else {
-                sub.name.clone()
-            };
-            out.insert(name, v);
-        }
-    }
-    if out.is_empty() {
-        None
-    } else {
-        Some(Value::Object(out))
-    }
-}
-
-// ---------------------------------------------------------------------------
-// attributes / excludedAttributes query parameters
-// ---------------------------------------------------------------------------
-
-/// RFC 7643 §2.1 ATTRNAME (`ALPHA *(nameChar)`), plus `$ref`.
-fn valid_attr_name(s: &str) -> bool {
-    if s == "$ref" {
-        return true;
-    }
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
-/// Parses an `attributes` or `excludedAttributes` parameter (RFC 7644
-/// §3.4.2.5, §3.10): comma-separated attribute paths, optionally
-/// URN-qualified, or bare schema URNs. Names come back in their canonical
-/// spelling; unknown attributes and schemas are ignored. Malformed paths are
-/// rejected.
-pub fn parse_attr_list(param: &str, rt: &ResourceType) -> Result<Vec<AttrPath>, ScimError> {
-    let mut out = Vec::new();
-    for raw in param.split(',') {
-        let token = raw.trim();
-        if token.is_empty() {
-            continue;
-        }
-        let (slot, rest) = match rt.resolve_urn_index(token) {
-            Some(found) => found,
-            // An unknown schema URN: ignored.
-            None if token.contains(':') => continue,
-            None => (0, token),
-        };
-        let urn = if rest.len() == token.len() {
-            None
-        } else {
-            rt.schema_at(slot).map(|s| s.id.clone())
-        };
-        if rest.is_empty() {
-            out.push(AttrPath {
-                urn,
-                name: String::new(),
-                sub: None,
-            });
-            continue;
-        }
-        let (name, sub) = match rest.split_once('.') {
-            Some((n, s)) => (n, Some(s)),
-            None => (rest, None),
-        };
-        if !valid_attr_name(name) || sub.is_some_and(|s| !valid_attr_name(s)) {
-            return Err(ScimError::invalid_value(format!(
-                "Invalid attribute path '{token}'."
-            )));
-        }
-        let Some(attr) = rt.attribute_in(slot, name) else {
-            continue;
-        };
-        let sub = match sub {
-            None => None,
-            Some(s) => match find_sub(attr, s) {
-                Some(found) => Some(found.name.clone()),
-                None => continue,
-            },
-        };
-        out.push(AttrPath {
-            urn,
-            name: attr.name.clone(),
-            sub,
-        });
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 // Tests may unwrap: a failure is a test failure, not a server panic.
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::proto::error::ScimType;
+    use crate::proto::fixtures::{extension, path as p, users};
+    use crate::proto::project::project;
     use crate::proto::schema::{
-        group_resource_type, user_resource_type, Schema, SchemaExtension, GROUP_SCHEMA,
-        MS_LEGACY_GROUP_SCHEMA, USER_SCHEMA,
+        group_resource_type, user_resource_type, Returned, SchemaExtension, ENTERPRISE_USER_SCHEMA,
+        GROUP_SCHEMA, MS_LEGACY_GROUP_SCHEMA, USER_SCHEMA,
     };
     use serde_json::json;
 
     const ENT: &str = ENTERPRISE_USER_SCHEMA;
-
-    fn users() -> ResourceType {
-        user_resource_type(vec![])
-    }
 
     fn err(r: Result<Value, ScimError>) -> ScimError {
         r.unwrap_err()
@@ -956,16 +543,6 @@ mod tests {
         }
         base
     }
-
-    fn p(urn: Option<&str>, name: &str, sub: Option<&str>) -> AttrPath {
-        AttrPath {
-            urn: urn.map(str::to_string),
-            name: name.to_string(),
-            sub: sub.map(str::to_string),
-        }
-    }
-
-    // ---- normalize -------------------------------------------------------
 
     #[test]
     fn okta_post_user_password_dropped_groups_ignored() {
@@ -1236,23 +813,19 @@ mod tests {
     fn integer_decimal_datetime_and_enforced_canonical() {
         // A tenant extension exercising the remaining types (RFC 7643 §2.3).
         let urn = "urn:example:params:scim:schemas:extension:acme:2.0:User";
-        let ext = SchemaExtension {
-            schema: Schema::new(
-                urn,
-                "Acme",
-                "",
-                vec![
-                    Attribute::integer("level"),
-                    Attribute::decimal("score"),
-                    Attribute::date_time("hired"),
-                    Attribute::string("tier")
-                        .canonical(&["Gold", "Silver"])
-                        .enforced(),
-                    Attribute::string("tags").multi(),
-                ],
-            ),
-            required: false,
-        };
+        let ext = extension(
+            urn,
+            "Acme",
+            vec![
+                Attribute::integer("level"),
+                Attribute::decimal("score"),
+                Attribute::date_time("hired"),
+                Attribute::string("tier")
+                    .canonical(&["Gold", "Silver"])
+                    .enforced(),
+                Attribute::string("tags").multi(),
+            ],
+        );
         let rt = user_resource_type(vec![ext]);
         let ok = user(
             json!({ urn: {"level": 3, "score": 2.5, "hired": "2008-01-23T04:56:22Z",
@@ -1396,10 +969,10 @@ mod tests {
         // attributes apply; a required writeOnly attribute counts when given.
         let urn = "urn:example:ext:1.0";
         let ext = SchemaExtension {
-            schema: Schema::new(
+            required: true,
+            ..extension(
                 urn,
                 "X",
-                "",
                 vec![
                     Attribute::string("badge").required(),
                     Attribute::string("pin")
@@ -1407,8 +980,7 @@ mod tests {
                         .write_only()
                         .returned(Returned::Never),
                 ],
-            ),
-            required: true,
+            )
         };
         let rt = user_resource_type(vec![ext]);
         assert_invalid_value(normalize(&rt, &user(json!({})), None), "is required");
@@ -1428,25 +1000,21 @@ mod tests {
     fn immutable_on_put() {
         // RFC 7643 §2.2 immutable: cannot change once set; omitted keeps it.
         let urn = "urn:example:ext:1.0";
-        let ext = SchemaExtension {
-            schema: Schema::new(
-                urn,
-                "X",
-                "",
-                vec![
-                    Attribute::string("employeeId").immutable().case_exact(),
-                    Attribute::string("badge").immutable(),
-                    Attribute::complex(
-                        "card",
-                        vec![
-                            Attribute::string("serial").immutable(),
-                            Attribute::string("label"),
-                        ],
-                    ),
-                ],
-            ),
-            required: false,
-        };
+        let ext = extension(
+            urn,
+            "X",
+            vec![
+                Attribute::string("employeeId").immutable().case_exact(),
+                Attribute::string("badge").immutable(),
+                Attribute::complex(
+                    "card",
+                    vec![
+                        Attribute::string("serial").immutable(),
+                        Attribute::string("label"),
+                    ],
+                ),
+            ],
+        );
         let rt = user_resource_type(vec![ext]);
         let stored = normalize(&rt, &user(json!({urn: {"employeeId": "E1", "badge": "abc", "card": {"serial": "S1", "label": "l"}}})), None).unwrap();
         let e = err(normalize(
@@ -1546,222 +1114,5 @@ mod tests {
                 &[p(Some("urn:x"), "", None)],
             );
         }
-    }
-
-    // ---- project ---------------------------------------------------------
-
-    fn full_user() -> Value {
-        json!({
-            "schemas": [USER_SCHEMA, ENT],
-            "id": "2819c223",
-            "externalId": "701984",
-            "meta": {"resourceType": "User", "created": "2010-01-23T04:56:22Z",
-                     "lastModified": "2011-05-13T04:42:34Z", "location": "https://x/Users/2819c223", "version": "W/\"a\""},
-            "userName": "bjensen",
-            "name": {"familyName": "Jensen", "givenName": "Barbara"},
-            "password": "must-never-appear",
-            "emails": [{"value": "bjensen@example.com", "type": "work", "primary": true},
-                       {"value": "babs@jensen.org", "type": "home"}],
-            "groups": [{"value": "g1", "$ref": "https://x/Groups/g1", "display": "Tour Guides"}],
-            ENT: {"employeeNumber": "701984", "department": "Tour Operations",
-                  "manager": {"value": "26118915", "displayName": "John Smith"}}
-        })
-    }
-
-    #[test]
-    fn default_projection_and_password_never_returned() {
-        // RFC 7643 §2.2 returned: never (password) is never output; default ones are.
-        let out = project(&users(), full_user(), &[], &[]);
-        let mut expected = full_user();
-        expected.as_object_mut().unwrap().remove("password");
-        assert_eq!(out, expected);
-        let out = project(&users(), full_user(), &[p(None, "password", None)], &[]);
-        assert_eq!(out, json!({"schemas": [USER_SCHEMA], "id": "2819c223"}));
-    }
-
-    #[test]
-    fn attributes_parameter_with_sub_attributes() {
-        // RFC 7644 §3.4.2.5: only listed attributes plus returned: always (id, schemas).
-        let attrs = vec![
-            p(None, "userName", None),
-            p(None, "name", Some("givenName")),
-            p(None, "emails", Some("value")),
-            p(None, "meta", Some("lastModified")),
-        ];
-        let out = project(&users(), full_user(), &attrs, &[]);
-        assert_eq!(
-            out,
-            json!({"schemas": [USER_SCHEMA], "id": "2819c223",
-                   "meta": {"lastModified": "2011-05-13T04:42:34Z"},
-                   "userName": "bjensen", "name": {"givenName": "Barbara"},
-                   "emails": [{"value": "bjensen@example.com"}, {"value": "babs@jensen.org"}]})
-        );
-    }
-
-    #[test]
-    fn attributes_parameter_with_extension_urns() {
-        // Whole extension, and one extension attribute / sub-attribute.
-        let out = project(&users(), full_user(), &[p(Some(ENT), "", None)], &[]);
-        assert_eq!(out["schemas"], json!([USER_SCHEMA, ENT]));
-        assert_eq!(out[ENT], full_user()[ENT]);
-        assert!(out.get("userName").is_none());
-        let out = project(
-            &users(),
-            full_user(),
-            &[
-                p(Some(ENT), "department", None),
-                p(Some(ENT), "manager", Some("value")),
-            ],
-            &[],
-        );
-        assert_eq!(
-            out,
-            json!({"schemas": [USER_SCHEMA, ENT], "id": "2819c223",
-                   ENT: {"department": "Tour Operations", "manager": {"value": "26118915"}}})
-        );
-        // An extension with nothing left is dropped from schemas.
-        let out = project(&users(), full_user(), &[p(None, "userName", None)], &[]);
-        assert_eq!(
-            out,
-            json!({"schemas": [USER_SCHEMA], "id": "2819c223", "userName": "bjensen"})
-        );
-    }
-
-    #[test]
-    fn excluded_attributes() {
-        // RFC 7644 §3.4.2.5 excludedAttributes; no effect on returned: always.
-        let excl = vec![
-            p(None, "emails", Some("type")),
-            p(None, "meta", None),
-            p(None, "id", None),
-            p(Some(ENT), "manager", None),
-            p(None, "groups", None),
-        ];
-        let out = project(&users(), full_user(), &[], &excl);
-        assert_eq!(out["id"], "2819c223");
-        assert!(out.get("meta").is_none() && out.get("groups").is_none());
-        assert_eq!(
-            out["emails"],
-            json!([{"value": "bjensen@example.com", "primary": true}, {"value": "babs@jensen.org"}])
-        );
-        assert_eq!(
-            out[ENT],
-            json!({"employeeNumber": "701984", "department": "Tour Operations"})
-        );
-        let out = project(&users(), full_user(), &[], &[p(Some(ENT), "", None)]);
-        assert!(out.get(ENT).is_none());
-        assert_eq!(out["schemas"], json!([USER_SCHEMA]));
-    }
-
-    #[test]
-    fn returned_request_only_when_listed() {
-        // RFC 7643 §2.2 returned: request.
-        let urn = "urn:example:ext:1.0";
-        let ext = SchemaExtension {
-            schema: Schema::new(
-                urn,
-                "X",
-                "",
-                vec![
-                    Attribute::string("secretish").returned(Returned::Request),
-                    Attribute::string("plain"),
-                ],
-            ),
-            required: false,
-        };
-        let rt = user_resource_type(vec![ext]);
-        let r = json!({"schemas": [USER_SCHEMA, urn], "id": "1", "userName": "u", urn: {"secretish": "s", "plain": "p"}});
-        assert_eq!(
-            project(&rt, r.clone(), &[], &[])[urn],
-            json!({"plain": "p"})
-        );
-        assert_eq!(
-            project(&rt, r.clone(), &[p(Some(urn), "secretish", None)], &[])[urn],
-            json!({"secretish": "s"})
-        );
-    }
-
-    #[test]
-    fn projection_of_group_and_legacy_schemas_key() {
-        let g = group_resource_type();
-        let r = json!({"schemas": [MS_LEGACY_GROUP_SCHEMA], "id": "g1", "displayName": "Eng",
-                       "members": [{"value": "u1", "$ref": "https://x/Users/u1", "display": "Ann", "type": "User"}]});
-        let out = project(&g, r.clone(), &[p(None, "members", Some("value"))], &[]);
-        assert_eq!(
-            out,
-            json!({"schemas": [GROUP_SCHEMA], "id": "g1", "members": [{"value": "u1"}]})
-        );
-        let out = project(&g, r.clone(), &[], &[p(None, "members", None)]);
-        assert_eq!(
-            out,
-            json!({"schemas": [GROUP_SCHEMA], "id": "g1", "displayName": "Eng"})
-        );
-    }
-
-    // ---- parse_attr_list ---------------------------------------------------
-
-    #[test]
-    fn parse_attr_list_resolves_and_canonicalizes() {
-        let rt = users();
-        let got = parse_attr_list(
-            " userName, name.GIVENNAME ,emails.value,meta.lastModified, urn:ietf:params:scim:schemas:extension:enterprise:2.0:User ,\
-             urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value,\
-             urn:ietf:params:scim:schemas:core:2.0:User:displayName,,",
-            &rt,
-        )
-        .unwrap();
-        assert_eq!(
-            got,
-            vec![
-                p(None, "userName", None),
-                p(None, "name", Some("givenName")),
-                p(None, "emails", Some("value")),
-                p(None, "meta", Some("lastModified")),
-                p(Some(ENT), "", None),
-                p(Some(ENT), "manager", Some("value")),
-                p(Some(USER_SCHEMA), "displayName", None),
-            ]
-        );
-        assert!(parse_attr_list("", &rt).unwrap().is_empty());
-        assert!(parse_attr_list("  ,  ", &rt).unwrap().is_empty());
-    }
-
-    #[test]
-    fn parse_attr_list_ignores_unknown_rejects_malformed() {
-        let rt = users();
-        let got = parse_attr_list("nope, name.nope, urn:x:y:z, department, userName", &rt).unwrap();
-        assert_eq!(got, vec![p(None, "userName", None)]);
-        for bad in [
-            "name.",
-            ".x",
-            "a.b.c",
-            "user name",
-            "1abc",
-            "emails[type eq \"work\"]",
-        ] {
-            let e = parse_attr_list(bad, &rt).unwrap_err();
-            assert_eq!(e.scim_type, Some(ScimType::InvalidValue), "{bad}");
-        }
-        // Group: the legacy Entra URN resolves to the core Group schema.
-        let g = group_resource_type();
-        let got = parse_attr_list(&format!("{MS_LEGACY_GROUP_SCHEMA}:displayName"), &g).unwrap();
-        assert_eq!(got, vec![p(Some(GROUP_SCHEMA), "displayName", None)]);
-    }
-
-    #[test]
-    fn parse_then_project_round_trip() {
-        let rt = users();
-        let attrs = parse_attr_list(
-            "emails.value,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
-            &rt,
-        )
-        .unwrap();
-        let out = project(&rt, full_user(), &attrs, &[]);
-        assert_eq!(
-            out,
-            json!({"schemas": [USER_SCHEMA, ENT], "id": "2819c223",
-                   "emails": [{"value": "bjensen@example.com"}, {"value": "babs@jensen.org"}],
-                   ENT: {"department": "Tour Operations"}})
-        );
     }
 }
