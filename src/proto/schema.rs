@@ -895,6 +895,19 @@ pub fn user_resource_type(extra_extensions: Vec<SchemaExtension>) -> ResourceTyp
     }
 }
 
+/// The User type of core User and Enterprise User alone, built once. Every
+/// tenant's User type extends it.
+pub fn core_user_type() -> &'static ResourceType {
+    static USER: OnceLock<ResourceType> = OnceLock::new();
+    USER.get_or_init(|| user_resource_type(Vec::new()))
+}
+
+/// The Group type, built once.
+pub fn core_group_type() -> &'static ResourceType {
+    static GROUP: OnceLock<ResourceType> = OnceLock::new();
+    GROUP.get_or_init(group_resource_type)
+}
+
 /// The Group resource type.
 pub fn group_resource_type() -> ResourceType {
     ResourceType {

@@ -9,7 +9,7 @@ use crate::proto::error::ScimError;
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;
 use crate::server::http::Response;
-use crate::server::resources::{Groups, Kind, Users};
+use crate::server::resources::{read_form, Groups, Users};
 use crate::server::schema::TenantSchema;
 use crate::store::groups::Member;
 use crate::store::resources::{self, Resource, Stored};
@@ -19,7 +19,7 @@ use crate::store::{KeyValue, SqlExecutor, StoreError, UniqueKey};
 /// A user as the application sees it: tombstones carry `deleted`.
 fn user_json<D>(ctx: &Ctx<'_, D>, schema: &TenantSchema, u: Stored<Vec<GroupRef>>) -> Value {
     let deleted = u.deleted.clone();
-    let mut v = crate::proto::project::project(&schema.rt, Users::read_form(ctx, u), &[], &[]);
+    let mut v = crate::proto::project::project(&schema.rt, read_form::<Users, D>(ctx, u), &[], &[]);
     if let (Some(o), Some(d)) = (v.as_object_mut(), deleted) {
         o.insert("deleted".into(), Value::String(d));
     }
@@ -93,7 +93,7 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
         let listed = resources::list_any(self.db, Resource::Group, tenant, &spec, false).await?;
         let ctx = self.ctx(tenant);
         Ok(page_response(&paging, "groups", listed, |g| {
-            Groups::read_form(&ctx, g)
+            read_form::<Groups, D>(&ctx, g)
         }))
     }
 
@@ -104,7 +104,7 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
             .ok_or_else(|| missing(&format!("Group {id}")))?;
         let ctx = self.ctx(tenant);
         let members = g.computed.clone();
-        let mut v = Groups::read_form(&ctx, g);
+        let mut v = read_form::<Groups, D>(&ctx, g);
         // The application sees member names too.
         if let (Some(o), Some(members)) = (v.as_object_mut(), members) {
             let list: Vec<Value> = members

@@ -2,18 +2,14 @@
 //! never holds them, `excludedAttributes=members` never reads them, and a
 //! membership change touches only the named members' rows.
 
-use std::sync::OnceLock;
-
 use serde_json::{json, Map, Value};
 
 use crate::proto::error::ScimError;
 use crate::proto::patch::Outcome as Patched;
-use crate::proto::project::resource_head;
-use crate::proto::schema::{group_resource_type, ResourceType};
+use crate::proto::schema::{core_group_type, ResourceType};
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;
 use crate::server::limits;
-use crate::server::op::etag;
 use crate::server::resources::{Hidden, Kind};
 use crate::server::schema::TenantSchema;
 use crate::store::groups::{membership_stmts, missing_members, Member, Membership, NewMember};
@@ -101,35 +97,21 @@ fn member_json<D>(ctx: &Ctx<'_, D>, m: Member) -> Value {
 
 impl Kind for Groups {
     const RESOURCE: Resource = Resource::Group;
-    const NAME: &'static str = "Group";
-    const ENDPOINT: &'static str = "Groups";
     const COMPUTED: &'static str = "members";
     const EXTENSIBLE: bool = false;
     const PATCH_NO_CONTENT: bool = true;
     type Computed = Vec<Member>;
 
     fn core_type() -> &'static ResourceType {
-        static GROUP: OnceLock<ResourceType> = OnceLock::new();
-        GROUP.get_or_init(group_resource_type)
+        core_group_type()
     }
 
-    fn read_form<D>(ctx: &Ctx<'_, D>, g: Stored<Vec<Member>>) -> Value {
-        let mut out = resource_head(g.doc, &g.id);
-        if let Some(members) = g.computed.filter(|m| !m.is_empty()) {
+    /// `members` with each member's `$ref` (RFC 7643 §4.2).
+    fn derive<D>(ctx: &Ctx<'_, D>, form: &mut Map<String, Value>, members: Option<Vec<Member>>) {
+        if let Some(members) = members.filter(|m| !m.is_empty()) {
             let list = members.into_iter().map(|m| member_json(ctx, m)).collect();
-            out.insert("members".into(), Value::Array(list));
+            form.insert("members".into(), Value::Array(list));
         }
-        out.insert(
-            "meta".into(),
-            json!({
-                "resourceType": "Group",
-                "created": g.created,
-                "lastModified": g.last_modified,
-                "location": ctx.location("Groups", &g.id),
-                "version": etag(g.version),
-            }),
-        );
-        Value::Object(out)
     }
 
     async fn prepare_create<D: SqlExecutor>(

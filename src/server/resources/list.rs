@@ -10,7 +10,7 @@ use crate::server::ctx::Ctx;
 use crate::server::error::Result;
 use crate::server::list::{list_body, Found, ListQuery};
 use crate::server::op::Outcome;
-use crate::server::resources::{Kind, Projection};
+use crate::server::resources::{read_form, Kind, Projection};
 use crate::server::schema::{Plan, TenantSchema};
 use crate::store::filter::{condition, sort_expression, SqlCondition};
 use crate::store::page::{Keyset, Listed, PageSpec};
@@ -152,7 +152,7 @@ pub(crate) async fn search<R: Kind, D: SqlExecutor>(
     Ok(Found::of(
         listed,
         |r: &Stored<R::Computed>| r.seq,
-        |r| plan.projection.apply(&schema.rt, R::read_form(ctx, r)),
+        |r| plan.projection.apply(&schema.rt, read_form::<R, D>(ctx, r)),
     ))
 }
 
@@ -162,8 +162,13 @@ pub(crate) async fn list<R: Kind, D: SqlExecutor>(
     ctx: &Ctx<'_, D>,
     query: &ListQuery,
 ) -> Result<Outcome> {
-    let keyset = query.keyset(R::ENDPOINT)?;
+    let keyset = query.keyset(R::endpoint())?;
     let window = (query.paging.offset(), query.paging.count, keyset);
     let found = search::<R, D>(ctx, query, window).await?;
-    Ok(Outcome::List(list_body(query, R::ENDPOINT, keyset, found)))
+    Ok(Outcome::List(list_body(
+        query,
+        R::endpoint(),
+        keyset,
+        found,
+    )))
 }

@@ -15,16 +15,16 @@
 //! `$ref`, tombstones) and [`groups`] (members in their own table).
 
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 use crate::proto::attr::{parse_attr_list, AttrPath};
 use crate::proto::error::{ScimError, ScimResult};
 use crate::proto::patch::Outcome as Patched;
-use crate::proto::project::project;
+use crate::proto::project::{project, resource_head};
 use crate::proto::schema::ResourceType;
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;
-use crate::server::op::{Action, Endpoint, Op, Outcome};
+use crate::server::op::{etag, Action, Endpoint, Op, Outcome};
 use crate::server::schema::TenantSchema;
 use crate::store::resources::{Insert, Removal, Resource, Stored, Update};
 use crate::store::SqlExecutor;
@@ -51,10 +51,6 @@ pub(crate) type Hidden = Map<String, Value>;
 pub(crate) trait Kind {
     /// Its table in the store.
     const RESOURCE: Resource;
-    /// `meta.resourceType`, e.g. `User`.
-    const NAME: &'static str;
-    /// Its endpoint under the base URL, e.g. `Users`.
-    const ENDPOINT: &'static str;
     /// The attribute the store computes from the membership table when
     /// asked (`groups` of a user, `members` of a group).
     const COMPUTED: &'static str;
@@ -69,10 +65,19 @@ pub(crate) trait Kind {
     /// Its resource type without any tenant's extension.
     fn core_type() -> &'static ResourceType;
 
-    /// The read form of a stored resource (before projection): `schemas`,
-    /// `id`, the document, the computed attribute and `meta`. Takes the
-    /// resource by value: its document's values move into the read form.
-    fn read_form<D>(ctx: &Ctx<'_, D>, stored: Stored<Self::Computed>) -> Value;
+    /// `meta.resourceType`, e.g. `User` (its resource type's name).
+    fn name() -> &'static str {
+        &Self::core_type().name
+    }
+
+    /// Its endpoint under the base URL, e.g. `Users`.
+    fn endpoint() -> &'static str {
+        Self::core_type().endpoint.trim_start_matches('/')
+    }
+
+    /// Adds to a read form what the kind derives rather than stores: its
+    /// computed attribute (when read) and references built from ids.
+    fn derive<D>(ctx: &Ctx<'_, D>, form: &mut Map<String, Value>, computed: Option<Self::Computed>);
 
     /// The stored document without the tenant's hidden values, and those.
     fn split_hidden(_schema: &TenantSchema, doc: &Value) -> (Value, Hidden) {
@@ -114,7 +119,7 @@ pub(crate) trait Kind {
     async fn removal<'c, D: SqlExecutor>(ctx: &'c Ctx<'_, D>) -> Result<Removal<'c>>;
 
     fn not_found(id: &str) -> ScimError {
-        ScimError::not_found(format!("{} {id} not found.", Self::NAME))
+        ScimError::not_found(format!("{} {id} not found.", Self::name()))
     }
 }
 
@@ -162,6 +167,35 @@ impl Projection {
     }
 }
 
+/// The read form of a stored resource (before projection): `schemas`,
+/// `id`, the document, what the kind derives ([`Kind::derive`]) and
+/// `meta` (RFC 7643 §3.1). Takes the resource by value: its document's
+/// values move into the read form.
+pub(crate) fn read_form<K: Kind, D>(ctx: &Ctx<'_, D>, stored: Stored<K::Computed>) -> Value {
+    let Stored {
+        id,
+        created,
+        last_modified,
+        version,
+        doc,
+        computed,
+        ..
+    } = stored;
+    let mut form = resource_head(doc, &id);
+    K::derive(ctx, &mut form, computed);
+    form.insert(
+        "meta".into(),
+        json!({
+            "resourceType": K::name(),
+            "created": created,
+            "lastModified": last_modified,
+            "location": ctx.location(K::endpoint(), &id),
+            "version": etag(version),
+        }),
+    );
+    Value::Object(form)
+}
+
 /// The outcome carrying one stored resource, projected.
 pub(crate) fn answer<K: Kind, D>(
     ctx: &Ctx<'_, D>,
@@ -172,13 +206,13 @@ pub(crate) fn answer<K: Kind, D>(
 ) -> Outcome {
     let id = stored.id.clone();
     let version = stored.version;
-    let location = (status == 201).then(|| ctx.location(K::ENDPOINT, &id));
+    let location = (status == 201).then(|| ctx.location(K::endpoint(), &id));
     Outcome::Resource {
         status,
         id,
         version,
         location,
-        body: projection.apply(rt, K::read_form(ctx, stored)),
+        body: projection.apply(rt, read_form::<K, D>(ctx, stored)),
     }
 }
 

@@ -2,17 +2,13 @@
 //! checks and hidden values, the manager's `$ref`, the computed `groups`,
 //! and the tenant's DELETE policy (a retained tombstone or removal).
 
-use std::sync::OnceLock;
+use serde_json::{json, Map, Value};
 
-use serde_json::{json, Value};
-
-use crate::proto::project::resource_head;
-use crate::proto::schema::{user_resource_type, ResourceType, ENTERPRISE_USER_SCHEMA};
+use crate::proto::schema::{core_user_type, ResourceType, ENTERPRISE_USER_SCHEMA};
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;
 use crate::server::extension;
 use crate::server::limits;
-use crate::server::op::etag;
 use crate::server::resources::{Hidden, Kind};
 use crate::server::schema::TenantSchema;
 use crate::store::resources::{Insert, Removal, Resource, Stored, Update};
@@ -39,45 +35,24 @@ impl Users {
         extension::restore_hidden(&schema.urn, &mut doc, hidden);
         Ok((doc, guards))
     }
-
-    /// A rewrite of `current`'s document, guarded by its version.
-    async fn rewrite<D: SqlExecutor>(
-        ctx: &Ctx<'_, D>,
-        schema: &TenantSchema,
-        current: &Stored<Vec<GroupRef>>,
-        doc: Value,
-        hidden: Hidden,
-    ) -> Result<Update> {
-        let (doc, extra) = Self::checked(ctx, schema, &current.id, doc, hidden).await?;
-        Ok(Update {
-            doc: Some(doc),
-            extra,
-            at_version: Some(current.version),
-        })
-    }
 }
 
 impl Kind for Users {
     const RESOURCE: Resource = Resource::User;
-    const NAME: &'static str = "User";
-    const ENDPOINT: &'static str = "Users";
     const COMPUTED: &'static str = "groups";
     const EXTENSIBLE: bool = true;
     const PATCH_NO_CONTENT: bool = false;
     type Computed = Vec<GroupRef>;
 
-    /// The User type of core and Enterprise alone. Every tenant's User
-    /// type extends it.
     fn core_type() -> &'static ResourceType {
-        static CORE: OnceLock<ResourceType> = OnceLock::new();
-        CORE.get_or_init(|| user_resource_type(Vec::new()))
+        core_user_type()
     }
 
-    fn read_form<D>(ctx: &Ctx<'_, D>, u: Stored<Vec<GroupRef>>) -> Value {
-        let mut out = resource_head(u.doc, &u.id);
-        // manager.$ref is the URI of the manager's resource (RFC 7643
-        // §4.3), derived from its id rather than stored.
-        if let Some(manager) = out
+    /// `manager.$ref` is the URI of the manager's resource (RFC 7643
+    /// §4.3), derived from its id rather than stored; `groups` lists the
+    /// direct memberships (§4.1.2).
+    fn derive<D>(ctx: &Ctx<'_, D>, form: &mut Map<String, Value>, groups: Option<Vec<GroupRef>>) {
+        if let Some(manager) = form
             .get_mut(ENTERPRISE_USER_SCHEMA)
             .and_then(|e| e.get_mut("manager"))
             .and_then(Value::as_object_mut)
@@ -87,7 +62,7 @@ impl Kind for Users {
                 manager.insert("$ref".into(), Value::String(uri));
             }
         }
-        if let Some(groups) = u.computed.filter(|g| !g.is_empty()) {
+        if let Some(groups) = groups.filter(|g| !g.is_empty()) {
             let list = groups
                 .into_iter()
                 .map(|g| {
@@ -99,19 +74,8 @@ impl Kind for Users {
                     })
                 })
                 .collect();
-            out.insert("groups".into(), Value::Array(list));
+            form.insert("groups".into(), Value::Array(list));
         }
-        out.insert(
-            "meta".into(),
-            json!({
-                "resourceType": "User",
-                "created": u.created,
-                "lastModified": u.last_modified,
-                "location": ctx.location("Users", &u.id),
-                "version": etag(u.version),
-            }),
-        );
-        Value::Object(out)
     }
 
     fn split_hidden(schema: &TenantSchema, doc: &Value) -> (Value, Hidden) {
@@ -130,6 +94,7 @@ impl Kind for Users {
         Ok(Insert { doc, extra })
     }
 
+    /// A rewrite of `current`'s document, guarded by its version.
     async fn prepare_replace<D: SqlExecutor>(
         ctx: &Ctx<'_, D>,
         schema: &TenantSchema,
@@ -137,7 +102,12 @@ impl Kind for Users {
         doc: Value,
         hidden: Hidden,
     ) -> Result<Update> {
-        Self::rewrite(ctx, schema, current, doc, hidden).await
+        let (doc, extra) = Self::checked(ctx, schema, &current.id, doc, hidden).await?;
+        Ok(Update {
+            doc: Some(doc),
+            extra,
+            at_version: Some(current.version),
+        })
     }
 
     async fn prepare_patch<D: SqlExecutor>(
@@ -148,7 +118,8 @@ impl Kind for Users {
         hidden: Hidden,
         _conditional: bool,
     ) -> Result<Option<Update>> {
-        Self::rewrite(ctx, schema, current, patched.doc, hidden)
+        // The same rewrite as a PUT's.
+        Self::prepare_replace(ctx, schema, current, patched.doc, hidden)
             .await
             .map(Some)
     }
