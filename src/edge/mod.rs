@@ -14,11 +14,11 @@ use crate::server::Service;
 use crate::store::{KeyValue, KvError, Row, SqlExecutor, SqlValue, Stmt, StoreError, Written};
 
 /// The D1 binding name in wrangler.toml.
-pub const DB_BINDING: &str = "DB";
+pub(crate) const DB_BINDING: &str = "DB";
 /// The KV binding that holds SCIM token hashes.
-pub const TOKENS_BINDING: &str = "TOKENS";
+pub(crate) const TOKENS_BINDING: &str = "TOKENS";
 /// The Workers Rate Limiting binding, keyed by SCIM token id.
-pub const RATE_LIMITER_BINDING: &str = "SCIM_RATE_LIMITER";
+pub(crate) const RATE_LIMITER_BINDING: &str = "SCIM_RATE_LIMITER";
 
 struct D1(D1Database);
 

@@ -4,10 +4,13 @@
 
 use serde_json::{json, Value};
 
-pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+pub(crate) const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 
 /// `scimType` values defined by RFC 7644 §3.12 (Table 9), plus the 409/412/413 cases.
+/// The whole vocabulary is kept, though this server never answers
+/// `tooMany`, `invalidVers` or `sensitive`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code)]
 pub enum ScimType {
     InvalidFilter,
     TooMany,
@@ -24,7 +27,7 @@ pub enum ScimType {
 }
 
 impl ScimType {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ScimType::InvalidFilter => "invalidFilter",
             ScimType::TooMany => "tooMany",
@@ -49,7 +52,7 @@ pub struct ScimError {
 }
 
 impl ScimError {
-    pub fn new(status: u16, scim_type: Option<ScimType>, detail: impl Into<String>) -> Self {
+    pub(crate) fn new(status: u16, scim_type: Option<ScimType>, detail: impl Into<String>) -> Self {
         ScimError {
             status,
             scim_type,
@@ -57,54 +60,54 @@ impl ScimError {
         }
     }
 
-    pub fn bad_request(scim_type: ScimType, detail: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(scim_type: ScimType, detail: impl Into<String>) -> Self {
         Self::new(400, Some(scim_type), detail)
     }
-    pub fn invalid_value(detail: impl Into<String>) -> Self {
+    pub(crate) fn invalid_value(detail: impl Into<String>) -> Self {
         Self::bad_request(ScimType::InvalidValue, detail)
     }
-    pub fn invalid_syntax(detail: impl Into<String>) -> Self {
+    pub(crate) fn invalid_syntax(detail: impl Into<String>) -> Self {
         Self::bad_request(ScimType::InvalidSyntax, detail)
     }
-    pub fn invalid_filter(detail: impl Into<String>) -> Self {
+    pub(crate) fn invalid_filter(detail: impl Into<String>) -> Self {
         Self::bad_request(ScimType::InvalidFilter, detail)
     }
-    pub fn invalid_path(detail: impl Into<String>) -> Self {
+    pub(crate) fn invalid_path(detail: impl Into<String>) -> Self {
         Self::bad_request(ScimType::InvalidPath, detail)
     }
-    pub fn no_target(detail: impl Into<String>) -> Self {
+    pub(crate) fn no_target(detail: impl Into<String>) -> Self {
         Self::bad_request(ScimType::NoTarget, detail)
     }
-    pub fn mutability(detail: impl Into<String>) -> Self {
+    pub(crate) fn mutability(detail: impl Into<String>) -> Self {
         Self::bad_request(ScimType::Mutability, detail)
     }
-    pub fn uniqueness(detail: impl Into<String>) -> Self {
+    pub(crate) fn uniqueness(detail: impl Into<String>) -> Self {
         Self::new(409, Some(ScimType::Uniqueness), detail)
     }
-    pub fn unauthorized() -> Self {
+    pub(crate) fn unauthorized() -> Self {
         Self::new(401, None, "Authentication failed.")
     }
-    pub fn forbidden(detail: impl Into<String>) -> Self {
+    pub(crate) fn forbidden(detail: impl Into<String>) -> Self {
         Self::new(403, None, detail)
     }
-    pub fn not_found(detail: impl Into<String>) -> Self {
+    pub(crate) fn not_found(detail: impl Into<String>) -> Self {
         Self::new(404, None, detail)
     }
-    pub fn method_not_allowed(detail: impl Into<String>) -> Self {
+    pub(crate) fn method_not_allowed(detail: impl Into<String>) -> Self {
         Self::new(405, None, detail)
     }
-    pub fn precondition_failed(detail: impl Into<String>) -> Self {
+    pub(crate) fn precondition_failed(detail: impl Into<String>) -> Self {
         Self::new(412, None, detail)
     }
-    pub fn payload_too_large(detail: impl Into<String>) -> Self {
+    pub(crate) fn payload_too_large(detail: impl Into<String>) -> Self {
         Self::new(413, None, detail)
     }
-    pub fn internal(detail: impl Into<String>) -> Self {
+    pub(crate) fn internal(detail: impl Into<String>) -> Self {
         Self::new(500, None, detail)
     }
 
     /// The SCIM Error body (RFC 7644 §3.12): `status` is a string.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let mut body = json!({
             "schemas": [ERROR_SCHEMA],
             "status": self.status.to_string(),

@@ -93,7 +93,7 @@ impl CompareOp {
     }
 
     /// The operator named by `word`, case-insensitively (`pr` is not a `CompareOp`).
-    pub fn from_keyword(word: &str) -> Option<CompareOp> {
+    pub(crate) fn from_keyword(word: &str) -> Option<CompareOp> {
         use CompareOp::{Co, Eq, Ew, Ge, Gt, Le, Lt, Ne, Sw};
         [Eq, Ne, Co, Sw, Ew, Gt, Ge, Lt, Le]
             .into_iter()

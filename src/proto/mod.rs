@@ -20,15 +20,15 @@
 //! - `messages`: the SearchRequest, BulkRequest, ListResponse and
 //!   BulkResponse envelopes (RFC 7644 §3.4.2, §3.4.3, §3.7).
 
-pub mod attr;
+pub(crate) mod attr;
 pub(crate) mod dialect;
-pub mod error;
-pub mod filter;
+pub(crate) mod error;
+pub(crate) mod filter;
 #[cfg(test)]
 mod fixtures;
 pub(crate) mod json;
 pub(crate) mod messages;
-pub mod normalize;
+pub(crate) mod normalize;
 pub mod patch;
-pub mod project;
-pub mod schema;
+pub(crate) mod project;
+pub(crate) mod schema;

@@ -13,20 +13,20 @@ use crate::proto::attr::{split_urn, AttrPath};
 use crate::proto::json::get_ci;
 
 /// The core User schema (RFC 7643 §4.1).
-pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub(crate) const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 /// The core Group schema (RFC 7643 §4.2).
-pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+pub(crate) const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 /// The Enterprise User extension (RFC 7643 §4.3).
-pub const ENTERPRISE_USER_SCHEMA: &str =
+pub(crate) const ENTERPRISE_USER_SCHEMA: &str =
     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 /// Microsoft Entra ID sends this in a Group's `schemas`; it is tolerated as an
 /// alias of the core Group schema (and nothing else).
-pub const MS_LEGACY_GROUP_SCHEMA: &str =
+pub(crate) const MS_LEGACY_GROUP_SCHEMA: &str =
     "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
 /// The schema of a `/Schemas` entry (RFC 7643 §7).
-pub const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
+pub(crate) const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
 /// The schema of a `/ResourceTypes` entry (RFC 7643 §6).
-pub const RESOURCE_TYPE_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
+pub(crate) const RESOURCE_TYPE_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
 
 /// Attribute data types (RFC 7643 §2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +42,7 @@ pub enum AttrType {
 }
 
 impl AttrType {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             AttrType::String => "string",
             AttrType::Boolean => "boolean",
@@ -57,7 +57,7 @@ impl AttrType {
 
     /// Parses the RFC 7643 §7 spelling (case-insensitively).
     #[cfg(test)]
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         [
             AttrType::String,
             AttrType::Boolean,
@@ -83,7 +83,7 @@ pub enum Mutability {
 }
 
 impl Mutability {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Mutability::ReadOnly => "readOnly",
             Mutability::ReadWrite => "readWrite",
@@ -93,7 +93,7 @@ impl Mutability {
     }
 
     #[cfg(test)]
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         [
             Mutability::ReadOnly,
             Mutability::ReadWrite,
@@ -115,7 +115,7 @@ pub enum Returned {
 }
 
 impl Returned {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Returned::Always => "always",
             Returned::Never => "never",
@@ -125,7 +125,7 @@ impl Returned {
     }
 
     #[cfg(test)]
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         [
             Returned::Always,
             Returned::Never,
@@ -148,7 +148,7 @@ pub enum Uniqueness {
 }
 
 impl Uniqueness {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Uniqueness::None => "none",
             Uniqueness::Server => "server",
@@ -157,7 +157,7 @@ impl Uniqueness {
     }
 
     #[cfg(test)]
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         [Uniqueness::None, Uniqueness::Server, Uniqueness::Global]
             .into_iter()
             .find(|u| u.as_str().eq_ignore_ascii_case(s))
@@ -188,7 +188,7 @@ pub struct Attribute {
 /// Builders. Defaults are those of RFC 7643 §2.2: single-valued, optional,
 /// caseExact false, readWrite, returned default, uniqueness none.
 impl Attribute {
-    pub fn new(name: &str, attr_type: AttrType) -> Attribute {
+    pub(crate) fn new(name: &str, attr_type: AttrType) -> Attribute {
         Attribute {
             name: name.to_string(),
             attr_type,
@@ -205,90 +205,90 @@ impl Attribute {
             sub_attributes: Vec::new(),
         }
     }
-    pub fn string(name: &str) -> Attribute {
+    pub(crate) fn string(name: &str) -> Attribute {
         Attribute::new(name, AttrType::String)
     }
-    pub fn boolean(name: &str) -> Attribute {
+    pub(crate) fn boolean(name: &str) -> Attribute {
         Attribute::new(name, AttrType::Boolean)
     }
-    pub fn decimal(name: &str) -> Attribute {
+    pub(crate) fn decimal(name: &str) -> Attribute {
         Attribute::new(name, AttrType::Decimal)
     }
-    pub fn integer(name: &str) -> Attribute {
+    pub(crate) fn integer(name: &str) -> Attribute {
         Attribute::new(name, AttrType::Integer)
     }
-    pub fn date_time(name: &str) -> Attribute {
+    pub(crate) fn date_time(name: &str) -> Attribute {
         Attribute::new(name, AttrType::DateTime)
     }
-    pub fn binary(name: &str) -> Attribute {
+    pub(crate) fn binary(name: &str) -> Attribute {
         Attribute::new(name, AttrType::Binary)
     }
-    pub fn reference(name: &str, reference_types: &[&str]) -> Attribute {
+    pub(crate) fn reference(name: &str, reference_types: &[&str]) -> Attribute {
         let mut a = Attribute::new(name, AttrType::Reference);
         a.reference_types = reference_types.iter().map(|s| s.to_string()).collect();
         a
     }
-    pub fn complex(name: &str, sub_attributes: Vec<Attribute>) -> Attribute {
+    pub(crate) fn complex(name: &str, sub_attributes: Vec<Attribute>) -> Attribute {
         let mut a = Attribute::new(name, AttrType::Complex);
         a.sub_attributes = sub_attributes;
         a
     }
 
-    pub fn multi(mut self) -> Self {
+    pub(crate) fn multi(mut self) -> Self {
         self.multi_valued = true;
         self
     }
-    pub fn required(mut self) -> Self {
+    pub(crate) fn required(mut self) -> Self {
         self.required = true;
         self
     }
-    pub fn case_exact(mut self) -> Self {
+    pub(crate) fn case_exact(mut self) -> Self {
         self.case_exact = true;
         self
     }
-    pub fn mutability(mut self, m: Mutability) -> Self {
+    pub(crate) fn mutability(mut self, m: Mutability) -> Self {
         self.mutability = m;
         self
     }
-    pub fn read_only(self) -> Self {
+    pub(crate) fn read_only(self) -> Self {
         self.mutability(Mutability::ReadOnly)
     }
-    pub fn immutable(self) -> Self {
+    pub(crate) fn immutable(self) -> Self {
         self.mutability(Mutability::Immutable)
     }
-    pub fn write_only(self) -> Self {
+    pub(crate) fn write_only(self) -> Self {
         self.mutability(Mutability::WriteOnly)
     }
-    pub fn returned(mut self, r: Returned) -> Self {
+    pub(crate) fn returned(mut self, r: Returned) -> Self {
         self.returned = r;
         self
     }
-    pub fn unique(mut self, u: Uniqueness) -> Self {
+    pub(crate) fn unique(mut self, u: Uniqueness) -> Self {
         self.uniqueness = u;
         self
     }
-    pub fn desc(mut self, d: &str) -> Self {
+    pub(crate) fn desc(mut self, d: &str) -> Self {
         self.description = d.to_string();
         self
     }
-    pub fn canonical(mut self, values: &[&str]) -> Self {
+    pub(crate) fn canonical(mut self, values: &[&str]) -> Self {
         self.canonical_values = values.iter().map(|s| s.to_string()).collect();
         self
     }
     /// Makes `canonical_values` binding (tenant dropdowns).
-    pub fn enforced(mut self) -> Self {
+    pub(crate) fn enforced(mut self) -> Self {
         self.enforce_canonical = true;
         self
     }
 
     /// The sub-attribute `name`, case-insensitively (RFC 7643 §2.1).
     #[cfg(test)]
-    pub fn sub(&self, name: &str) -> Option<&Attribute> {
+    pub(crate) fn sub(&self, name: &str) -> Option<&Attribute> {
         find_sub(self, name)
     }
 
     /// The RFC 7643 §7 representation of this attribute definition.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let mut m = Map::new();
         m.insert("name".into(), Value::String(self.name.clone()));
         m.insert("type".into(), Value::String(self.attr_type.as_str().into()));
@@ -326,7 +326,7 @@ impl Attribute {
 }
 
 /// The sub-attribute `name` of `attr`, case-insensitively (RFC 7643 §2.1).
-pub fn find_sub<'a>(attr: &'a Attribute, name: &str) -> Option<&'a Attribute> {
+pub(crate) fn find_sub<'a>(attr: &'a Attribute, name: &str) -> Option<&'a Attribute> {
     attr.sub_attributes
         .iter()
         .find(|s| s.name.eq_ignore_ascii_case(name))
@@ -342,7 +342,12 @@ pub struct Schema {
 }
 
 impl Schema {
-    pub fn new(id: &str, name: &str, description: &str, attributes: Vec<Attribute>) -> Schema {
+    pub(crate) fn new(
+        id: &str,
+        name: &str,
+        description: &str,
+        attributes: Vec<Attribute>,
+    ) -> Schema {
         Schema {
             id: id.to_string(),
             name: name.to_string(),
@@ -353,14 +358,14 @@ impl Schema {
 
     /// The top-level attribute `name` of this schema, case-insensitively.
     /// Common attributes are not part of a schema; see `ResourceType::find`.
-    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
+    pub(crate) fn attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes
             .iter()
             .find(|a| a.name.eq_ignore_ascii_case(name))
     }
 
     /// The `/Schemas/{id}` representation (RFC 7643 §7, §8.7.1).
-    pub fn to_json(&self, base_url: &str) -> Value {
+    pub(crate) fn to_json(&self, base_url: &str) -> Value {
         let attrs: Vec<Value> = self.attributes.iter().map(Attribute::to_json).collect();
         json!({
             "schemas": [SCHEMA_SCHEMA],
@@ -416,7 +421,7 @@ pub struct ResourceType {
 impl ResourceType {
     /// Core schema first, then the extensions in declaration order. Indexes
     /// into this list are used as "slots" by `resolve_urn_index`.
-    pub fn schemas(&self) -> Vec<&Schema> {
+    pub(crate) fn schemas(&self) -> Vec<&Schema> {
         std::iter::once(&self.schema)
             .chain(self.extensions.iter().map(|e| &e.schema))
             .collect()
@@ -428,7 +433,7 @@ impl ResourceType {
     }
 
     /// Whether `urn` names the core schema (case-insensitively).
-    pub fn is_core_urn(&self, urn: &str) -> bool {
+    pub(crate) fn is_core_urn(&self, urn: &str) -> bool {
         if self.schema.id.eq_ignore_ascii_case(urn) {
             return true;
         }
@@ -438,21 +443,15 @@ impl ResourceType {
     }
 
     /// The extension whose schema id is `urn` (case-insensitively).
-    pub fn extension(&self, urn: &str) -> Option<&SchemaExtension> {
+    pub(crate) fn extension(&self, urn: &str) -> Option<&SchemaExtension> {
         self.extensions
             .iter()
             .find(|e| e.schema.id.eq_ignore_ascii_case(urn))
     }
 
-    /// The core schema or extension schema named `urn` (case-insensitively).
-    #[cfg(test)]
-    pub fn schema_by_urn(&self, urn: &str) -> Option<&Schema> {
-        self.schema_index(urn).and_then(|i| self.schema_at(i))
-    }
-
     /// Slot of the schema named `urn`: 0 for core (or its alias), i+1 for
     /// `extensions[i]`.
-    pub fn schema_index(&self, urn: &str) -> Option<usize> {
+    pub(crate) fn schema_index(&self, urn: &str) -> Option<usize> {
         if self.is_core_urn(urn) {
             return Some(0);
         }
@@ -463,7 +462,7 @@ impl ResourceType {
     }
 
     /// The schema in slot `i` (see `schemas`).
-    pub fn schema_at(&self, i: usize) -> Option<&Schema> {
+    pub(crate) fn schema_at(&self, i: usize) -> Option<&Schema> {
         match i {
             0 => Some(&self.schema),
             n => self.extensions.get(n - 1).map(|e| &e.schema),
@@ -473,7 +472,7 @@ impl ResourceType {
     /// Splits a URN-qualified name (`urn:...:User:userName`, or a bare schema
     /// URN) by the longest known schema URN that prefixes it, followed by `:`
     /// or the end. Returns the slot and the remainder ("" for a bare URN).
-    pub fn resolve_urn_index<'a>(&self, s: &'a str) -> Option<(usize, &'a str)> {
+    pub(crate) fn resolve_urn_index<'a>(&self, s: &'a str) -> Option<(usize, &'a str)> {
         let extensions = self.extensions.iter().enumerate();
         // Microsoft Entra ID: the legacy ADSCIM Group URN names the core slot.
         let alias = (self.schema.id == GROUP_SCHEMA).then_some((0, MS_LEGACY_GROUP_SCHEMA));
@@ -485,14 +484,14 @@ impl ResourceType {
 
     /// Like `resolve_urn_index`, returning the schema itself.
     #[cfg(test)]
-    pub fn resolve_urn<'a>(&self, s: &'a str) -> Option<(&Schema, &'a str)> {
+    pub(crate) fn resolve_urn<'a>(&self, s: &'a str) -> Option<(&Schema, &'a str)> {
         let (slot, rest) = self.resolve_urn_index(s)?;
         self.schema_at(slot).map(|sc| (sc, rest))
     }
 
     /// The top-level attributes of the schema in `slot`; the core slot starts
     /// with the common attributes (RFC 7643 §3.1).
-    pub fn attributes_in(&self, slot: usize) -> Vec<&Attribute> {
+    pub(crate) fn attributes_in(&self, slot: usize) -> Vec<&Attribute> {
         let Some(schema) = self.schema_at(slot) else {
             return Vec::new();
         };
@@ -505,7 +504,7 @@ impl ResourceType {
 
     /// The top-level attribute `name` of the schema in `slot`; the core slot
     /// also holds the common attributes (RFC 7643 §3.1).
-    pub fn attribute_in(&self, slot: usize, name: &str) -> Option<&Attribute> {
+    pub(crate) fn attribute_in(&self, slot: usize, name: &str) -> Option<&Attribute> {
         let schema = self.schema_at(slot)?;
         schema.attribute(name).or_else(|| {
             if slot == 0 {
@@ -586,7 +585,7 @@ impl ResourceType {
     }
 
     /// The `/ResourceTypes/{id}` representation (RFC 7643 §6).
-    pub fn to_json(&self, base_url: &str) -> Value {
+    pub(crate) fn to_json(&self, base_url: &str) -> Value {
         let mut m = Map::new();
         m.insert("schemas".into(), json!([RESOURCE_TYPE_SCHEMA]));
         m.insert("id".into(), Value::String(self.id.clone()));
@@ -630,7 +629,7 @@ fn common() -> &'static [Attribute] {
 /// (as in RFC 7643 §8.7.1) but `ResourceType::find` treats them as part of
 /// every resource's core schema.
 #[cfg(test)]
-pub fn common_attributes() -> Vec<Attribute> {
+pub(crate) fn common_attributes() -> Vec<Attribute> {
     common().to_vec()
 }
 
@@ -689,7 +688,7 @@ fn multi_complex(name: &str, description: &str, value: Attribute, types: &[&str]
 }
 
 /// The core User schema (RFC 7643 §4.1, characteristics of §8.7.1).
-pub fn user_schema() -> Schema {
+pub(crate) fn user_schema() -> Schema {
     let s = |name: &str, d: &str| Attribute::string(name).desc(d);
     let name_attr = Attribute::complex(
         "name",
@@ -811,7 +810,7 @@ pub fn user_schema() -> Schema {
 }
 
 /// The core Group schema (RFC 7643 §4.2, characteristics of §8.7.1).
-pub fn group_schema() -> Schema {
+pub(crate) fn group_schema() -> Schema {
     Schema::new(
         GROUP_SCHEMA,
         "Group",
@@ -851,7 +850,7 @@ pub fn group_schema() -> Schema {
 }
 
 /// The Enterprise User extension (RFC 7643 §4.3, characteristics of §8.7.1).
-pub fn enterprise_user_schema() -> Schema {
+pub(crate) fn enterprise_user_schema() -> Schema {
     let s = |name: &str, d: &str| Attribute::string(name).desc(d);
     Schema::new(
         ENTERPRISE_USER_SCHEMA,
@@ -897,13 +896,13 @@ pub fn user_resource_type(extra_extensions: Vec<SchemaExtension>) -> ResourceTyp
 
 /// The User type of core User and Enterprise User alone, built once. Every
 /// tenant's User type extends it.
-pub fn core_user_type() -> &'static ResourceType {
+pub(crate) fn core_user_type() -> &'static ResourceType {
     static USER: OnceLock<ResourceType> = OnceLock::new();
     USER.get_or_init(|| user_resource_type(Vec::new()))
 }
 
 /// The Group type, built once.
-pub fn core_group_type() -> &'static ResourceType {
+pub(crate) fn core_group_type() -> &'static ResourceType {
     static GROUP: OnceLock<ResourceType> = OnceLock::new();
     GROUP.get_or_init(group_resource_type)
 }

@@ -2,7 +2,7 @@
 //! environment (`wrangler.toml` vars, `wrangler secret put`).
 
 /// The vendor part of custom extension URNs when `SCIM_VENDOR` is unset.
-pub const DEFAULT_VENDOR: &str = "scimworker";
+pub(crate) const DEFAULT_VENDOR: &str = "scimworker";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -60,7 +60,7 @@ impl Default for Limits {
 
 /// Each limit's variable, default and the largest value accepted for it.
 /// Values that are not integers in 1..=max are ignored (the default holds).
-pub const LIMIT_VARIABLES: [(&str, u64); 5] = [
+pub(crate) const LIMIT_VARIABLES: [(&str, u64); 5] = [
     // A stored document may be as large as a request: D1 rows hold 2 MB.
     ("SCIM_MAX_REQUEST_BYTES", 1_900_000),
     ("SCIM_MAX_RESULTS", 10_000),

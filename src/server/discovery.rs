@@ -9,18 +9,18 @@ use crate::proto::schema::{group_resource_type, user_resource_type, ResourceType
 use crate::server::config::Limits;
 use crate::server::list::DEFAULT_COUNT;
 
-pub const SPC_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
+pub(crate) const SPC_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 
 /// What the server implements; ServiceProviderConfig is built from this, so
 /// it cannot claim more than the code does.
-pub struct Features {
+pub(crate) struct Features {
     pub patch: bool,
     pub sort: bool,
     pub etag: bool,
     pub bulk: bool,
 }
 
-pub const FEATURES: Features = Features {
+pub(crate) const FEATURES: Features = Features {
     patch: true,
     sort: true,
     etag: true,

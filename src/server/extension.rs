@@ -18,7 +18,7 @@ use crate::server::error::Result;
 use crate::store::{attributes, users, SqlExecutor, Stmt};
 
 /// The URN of a tenant's extension schema.
-pub fn urn(vendor: &str, tenant: &str) -> String {
+pub(crate) fn urn(vendor: &str, tenant: &str) -> String {
     format!("urn:{vendor}:scim:schemas:extension:{tenant}:2:User")
 }
 
@@ -73,7 +73,7 @@ fn valid_name(n: &str) -> bool {
 }
 
 impl AttributeDef {
-    pub fn validate(&self) -> ScimResult<()> {
+    pub(crate) fn validate(&self) -> ScimResult<()> {
         if !valid_name(&self.name) {
             return Err(ScimError::invalid_value(format!(
                 "'{}' is not an attribute name: a letter, then letters, digits, '_' or '-'.",
@@ -93,7 +93,7 @@ impl AttributeDef {
     }
 
     /// The SCIM attribute this definition stands for.
-    pub fn attribute(&self) -> Attribute {
+    pub(crate) fn attribute(&self) -> Attribute {
         let base = match self.field_type {
             FieldType::String | FieldType::Date => Attribute::string(&self.name),
             FieldType::Integer => Attribute::integer(&self.name),
@@ -148,7 +148,7 @@ impl AttributeDef {
 }
 
 /// The tenant's extension as a schema, or none when it defines nothing.
-pub fn schema(vendor: &str, tenant: &str, defs: &[AttributeDef]) -> Option<SchemaExtension> {
+pub(crate) fn schema(vendor: &str, tenant: &str, defs: &[AttributeDef]) -> Option<SchemaExtension> {
     (!defs.is_empty()).then(|| SchemaExtension {
         schema: Schema::new(
             &urn(vendor, tenant),

@@ -108,7 +108,7 @@ impl Request {
     /// The body as JSON. Bodies arrive as `application/scim+json` or
     /// `application/json` (with or without charset); the content type is not
     /// required to be either, but the body must be JSON.
-    pub fn json(&self) -> Result<Value, ScimError> {
+    pub(crate) fn json(&self) -> Result<Value, ScimError> {
         if self.body.is_empty() {
             return Err(ScimError::invalid_syntax("The request body is empty."));
         }
@@ -150,7 +150,7 @@ pub struct Response {
 }
 
 impl Response {
-    pub fn empty(status: u16) -> Response {
+    pub(crate) fn empty(status: u16) -> Response {
         Response {
             status,
             headers: vec![("cache-control".into(), "no-store".into())],
@@ -159,7 +159,7 @@ impl Response {
     }
 
     /// A SCIM JSON response (`application/scim+json`).
-    pub fn scim(status: u16, body: &Value) -> Response {
+    pub(crate) fn scim(status: u16, body: &Value) -> Response {
         Self::json_with_type(status, body, SCIM_CONTENT_TYPE)
     }
 

@@ -8,10 +8,10 @@ use crate::server::http::Query;
 use crate::store::page::Keyset;
 
 /// The default page size when `count` is absent.
-pub const DEFAULT_COUNT: u64 = 100;
+pub(crate) const DEFAULT_COUNT: u64 = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Paging {
+pub(crate) struct Paging {
     /// 1-based (RFC 7644 §3.4.2.4); values below 1 are read as 1.
     pub start_index: u64,
     /// Capped at the deployment's `maxResults`; negative values are read
@@ -21,7 +21,7 @@ pub struct Paging {
 
 impl Paging {
     /// From `startIndex` and `count` query parameters; `max` is maxResults.
-    pub fn of(params: &Query, max: u64) -> ScimResult<Paging> {
+    pub(crate) fn of(params: &Query, max: u64) -> ScimResult<Paging> {
         let int = |name: &str| -> ScimResult<Option<i64>> {
             match params.get(name) {
                 None => Ok(None),
@@ -34,7 +34,7 @@ impl Paging {
         Ok(Self::new(int("startIndex")?, int("count")?, max))
     }
 
-    pub fn new(start_index: Option<i64>, count: Option<i64>, max: u64) -> Paging {
+    pub(crate) fn new(start_index: Option<i64>, count: Option<i64>, max: u64) -> Paging {
         let clamp = |v: i64| u64::try_from(v.max(0)).unwrap_or(0);
         Paging {
             start_index: start_index.map_or(1, |s| clamp(s).max(1)),
@@ -42,7 +42,7 @@ impl Paging {
         }
     }
 
-    pub fn offset(&self) -> u64 {
+    pub(crate) fn offset(&self) -> u64 {
         self.start_index - 1
     }
 }
@@ -50,7 +50,7 @@ impl Paging {
 /// What a list or search asks for (RFC 7644 §3.4.2 query parameters, or the
 /// same fields in a SearchRequest body, §3.4.3).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     pub filter: Option<String>,
     pub sort_by: Option<String>,
     pub descending: bool,
@@ -64,7 +64,7 @@ pub struct ListQuery {
 impl ListQuery {
     /// From the query string of `GET /Users` or `GET /Groups`; `max` is
     /// maxResults.
-    pub fn from_query(params: &Query, max: u64) -> ScimResult<ListQuery> {
+    pub(crate) fn from_query(params: &Query, max: u64) -> ScimResult<ListQuery> {
         ListQuery {
             filter: params.get("filter"),
             sort_by: params.get("sortBy"),
@@ -78,7 +78,7 @@ impl ListQuery {
     }
 
     /// From a SearchRequest body (`POST .../.search`, RFC 7644 §3.4.3).
-    pub fn from_search(body: &Value, max: u64) -> ScimResult<ListQuery> {
+    pub(crate) fn from_search(body: &Value, max: u64) -> ScimResult<ListQuery> {
         let s = SearchRequest::parse(body)?;
         ListQuery {
             filter: s.filter,
@@ -110,7 +110,7 @@ impl ListQuery {
 
     /// What a cursor is bound to: the resource type and filter it was issued
     /// for, so that it cannot be replayed against another query.
-    pub fn fingerprint(&self, resource: &str) -> String {
+    pub(crate) fn fingerprint(&self, resource: &str) -> String {
         let seed = format!("{resource}\n{}", self.filter.as_deref().unwrap_or(""));
         let mut hex = crate::server::auth::sha256_hex(seed.as_bytes());
         hex.truncate(12);
@@ -119,7 +119,7 @@ impl ListQuery {
 
     /// The keyset position a cursor stands for (RFC 9865); the empty cursor
     /// is the first page.
-    pub fn keyset(&self, resource: &str) -> ScimResult<Option<Keyset>> {
+    pub(crate) fn keyset(&self, resource: &str) -> ScimResult<Option<Keyset>> {
         let Some(c) = self.cursor.as_deref() else {
             return Ok(None);
         };
@@ -144,7 +144,7 @@ impl ListQuery {
         }
     }
 
-    pub fn cursor_for(&self, resource: &str, k: Keyset) -> String {
+    pub(crate) fn cursor_for(&self, resource: &str, k: Keyset) -> String {
         let (d, s) = match k {
             Keyset::After(s) => ('a', s),
             Keyset::Before(s) => ('b', s),
@@ -155,7 +155,7 @@ impl ListQuery {
 
 /// Resources found for a list query, projected.
 #[derive(Debug, Clone, Default)]
-pub struct Found {
+pub(crate) struct Found {
     pub total: u64,
     pub resources: Vec<Value>,
     /// Whether more resources follow the page (in its direction).
@@ -168,7 +168,7 @@ impl Found {
     /// A page of stored resources turned into their projected read forms
     /// by `form`, which takes each resource by value; `seq` tells a
     /// resource's insertion position, for the page's cursors.
-    pub fn of<T>(
+    pub(crate) fn of<T>(
         listed: crate::store::page::Listed<T>,
         seq: impl Fn(&T) -> i64,
         form: impl FnMut(T) -> Value,
@@ -189,7 +189,7 @@ impl Found {
 
 /// The cursors of a keyset page (RFC 9865): `nextCursor` when rows follow,
 /// `previousCursor` when rows precede.
-pub fn cursor_links(
+pub(crate) fn cursor_links(
     query: &ListQuery,
     resource: &str,
     keyset: Keyset,
@@ -211,7 +211,12 @@ pub fn cursor_links(
 
 /// The ListResponse of a list query's page: index form, or cursor form
 /// (RFC 9865) when the query asked for cursors.
-pub fn list_body(query: &ListQuery, resource: &str, keyset: Option<Keyset>, found: Found) -> Value {
+pub(crate) fn list_body(
+    query: &ListQuery,
+    resource: &str,
+    keyset: Option<Keyset>,
+    found: Found,
+) -> Value {
     match keyset {
         None => list_response(found.total, query.paging.start_index, found.resources),
         Some(k) => {

@@ -7,7 +7,7 @@ use crate::proto::schema::{AttrType, Attribute, Mutability, ResourceType, Return
 use crate::server::discovery::core_types;
 
 /// An OpenAPI 3.1 description of the admin API.
-pub fn document(origin: &str) -> Value {
+pub(crate) fn document(origin: &str) -> Value {
     let tenant = json!({"name": "tenant", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"}});
     let id = |name: &str| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}});
     let schema_ref = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
@@ -249,7 +249,7 @@ fn resource_schema(rt: &ResourceType, response: bool) -> Value {
 
 /// An OpenAPI 3.1 description of the SCIM API of every tenant (RFC 7644),
 /// generated from the same schema definitions that validate requests.
-pub fn scim_document(origin: &str) -> Value {
+pub(crate) fn scim_document(origin: &str) -> Value {
     let types = core_types();
     let mut schemas = Map::new();
     for rt in &types {

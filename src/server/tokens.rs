@@ -29,7 +29,7 @@ fn random_id() -> String {
 /// What listing shows of a token: everything but secrets.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct TokenInfo {
+pub(crate) struct TokenInfo {
     pub id: String,
     pub label: String,
     pub created: String,

@@ -39,7 +39,8 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Classifies a driver message (D1's `cause` or rusqlite's text).
+    /// Classifies a driver message (D1's `cause` or rusqlite's text), for
+    /// implementations of [`super::SqlExecutor`].
     pub fn from_driver(msg: impl Into<String>) -> Self {
         let msg = msg.into();
         let has = |s: &str| msg.contains(s);

@@ -14,7 +14,7 @@ const IN_CHUNK: usize = 90;
 
 /// A member of a group, from the computed column.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Member {
+pub(crate) struct Member {
     pub id: String,
     /// `User` or `Group`.
     pub kind: String,
@@ -31,7 +31,7 @@ pub(crate) const MEMBERS_COLUMN: &str =
 
 /// A member to add: its id and, when the client named it, its type.
 #[derive(Debug, Clone, PartialEq)]
-pub struct NewMember {
+pub(crate) struct NewMember {
     pub id: String,
     pub kind: Option<String>,
 }
@@ -39,14 +39,14 @@ pub struct NewMember {
 /// Changes to a group's membership, applied in this order: remove all,
 /// remove these, add these.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Membership {
+pub(crate) struct Membership {
     pub remove_all: bool,
     pub remove: Vec<String>,
     pub add: Vec<NewMember>,
 }
 
 impl Membership {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         !self.remove_all && self.remove.is_empty() && self.add.is_empty()
     }
 }

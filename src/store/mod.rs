@@ -129,7 +129,7 @@ pub trait KeyValue {
 
 /// Timestamps are stored in one fixed RFC 3339 form (UTC, milliseconds), so
 /// that text order is time order.
-pub fn timestamp(t: DateTime<Utc>) -> String {
+pub(crate) fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 

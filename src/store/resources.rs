@@ -126,7 +126,7 @@ impl Resource {
 
 /// A resource as stored. `C` is its computed column's form.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Stored<C> {
+pub(crate) struct Stored<C> {
     /// The insertion position: the default order and the cursor keyset.
     pub seq: i64,
     pub id: String,

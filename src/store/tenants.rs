@@ -7,7 +7,7 @@ use super::{col_text, write_one, Row, SqlExecutor, Stmt, StoreError};
 /// What `DELETE /Users/{id}` does in a tenant.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub enum DeletePolicy {
+pub(crate) enum DeletePolicy {
     /// Keep the user as a deactivated tombstone: SCIM answers 404 for it, the
     /// host application can still read and restore it.
     #[default]
@@ -18,13 +18,13 @@ pub enum DeletePolicy {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub delete_policy: DeletePolicy,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Tenant {
+pub(crate) struct Tenant {
     pub id: String,
     pub name: String,
     pub settings: Settings,

@@ -9,7 +9,7 @@ use super::{write_one, SqlExecutor, SqlValue, Stmt, StoreError};
 
 /// A group a user is a direct member of, from the computed column.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct GroupRef {
+pub(crate) struct GroupRef {
     pub id: String,
     pub display: String,
 }

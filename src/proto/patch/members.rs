@@ -17,7 +17,7 @@ use crate::proto::schema::Attribute;
 /// were folded so that this order gives the result of applying them one by
 /// one. Duplicates may occur (re-adding a member is a no-op in the store).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct MemberChanges {
+pub(crate) struct MemberChanges {
     pub remove_all: bool,
     pub remove: Vec<String>,
     pub remove_filters: Vec<Filter>,
@@ -27,7 +27,7 @@ pub struct MemberChanges {
 
 impl MemberChanges {
     /// Whether there is nothing to change in the membership table.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         *self == MemberChanges::default()
     }
 

@@ -29,7 +29,7 @@ use crate::proto::normalize::normalize;
 use crate::proto::schema::{Mutability, ResourceType, GROUP_SCHEMA};
 
 use edit::edit_attr;
-pub use members::MemberChanges;
+pub(crate) use members::MemberChanges;
 use path::{parse_patch_path, PatchPath};
 use target::{resolve, Resolved, Target};
 
@@ -47,14 +47,14 @@ pub enum OpKind {
 
 impl OpKind {
     /// Case-insensitive: Microsoft Entra ID sends "Add", "Replace", "Remove".
-    pub fn parse(s: &str) -> Option<OpKind> {
+    pub(crate) fn parse(s: &str) -> Option<OpKind> {
         [OpKind::Add, OpKind::Replace, OpKind::Remove]
             .into_iter()
             .find(|k| k.as_str().eq_ignore_ascii_case(s))
     }
 
     /// The RFC 7644 spelling, lowercase.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             OpKind::Add => "add",
             OpKind::Replace => "replace",
@@ -84,7 +84,7 @@ pub struct PatchOp {
 pub struct Outcome {
     /// The new stored form (for Groups: without members).
     pub doc: Value,
-    pub members: MemberChanges,
+    pub(crate) members: MemberChanges,
     /// False when `doc` equals the current stored form and `members` is
     /// empty: the caller may skip the write and keep the version.
     pub changed: bool,
