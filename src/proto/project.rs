@@ -263,8 +263,8 @@ fn project_complex(
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::proto::attr::parse_attr_list;
     use crate::proto::fixtures::{extension, path as p, users};
+    use crate::proto::schema::parse_attr_list;
     use crate::proto::schema::ENTERPRISE_USER_SCHEMA;
     use crate::proto::schema::{
         group_resource_type, user_resource_type, GROUP_SCHEMA, MS_LEGACY_GROUP_SCHEMA, USER_SCHEMA,

@@ -9,7 +9,8 @@ use std::sync::OnceLock;
 
 use serde_json::{json, Map, Value};
 
-use crate::proto::attr::{split_urn, AttrPath};
+use crate::proto::attr::{is_attr_name, split_urn, AttrPath};
+use crate::proto::error::ScimError;
 use crate::proto::json::get_ci;
 
 /// The core User schema (RFC 7643 §4.1).
@@ -919,12 +920,79 @@ pub fn group_resource_type() -> ResourceType {
     }
 }
 
+/// The names an `attributes` list may use: an ATTRNAME, or `$ref` spelled
+/// exactly so (stricter than filters and PATCH paths, which take `$ref` in
+/// any case; kept as it was).
+fn is_list_name(s: &str) -> bool {
+    s == "$ref" || is_attr_name(s)
+}
+
+/// Parses an `attributes` or `excludedAttributes` parameter (RFC 7644
+/// §3.4.2.5, §3.10): comma-separated attribute paths, optionally
+/// URN-qualified, or bare schema URNs. Names come back in their canonical
+/// spelling; unknown attributes and schemas are ignored. Malformed paths are
+/// rejected.
+pub fn parse_attr_list(param: &str, rt: &ResourceType) -> Result<Vec<AttrPath>, ScimError> {
+    let mut out = Vec::new();
+    for raw in param.split(',') {
+        let token = raw.trim();
+        if token.is_empty() {
+            continue;
+        }
+        let (slot, rest) = match rt.resolve_urn_index(token) {
+            Some(found) => found,
+            // An unknown schema URN: ignored.
+            None if token.contains(':') => continue,
+            None => (0, token),
+        };
+        let urn = if rest.len() == token.len() {
+            None
+        } else {
+            rt.schema_at(slot).map(|s| s.id.clone())
+        };
+        if rest.is_empty() {
+            out.push(AttrPath {
+                urn,
+                name: String::new(),
+                sub: None,
+            });
+            continue;
+        }
+        let (name, sub) = match rest.split_once('.') {
+            Some((n, s)) => (n, Some(s)),
+            None => (rest, None),
+        };
+        if !is_list_name(name) || sub.is_some_and(|s| !is_list_name(s)) {
+            return Err(ScimError::invalid_value(format!(
+                "Invalid attribute path '{token}'."
+            )));
+        }
+        let Some(attr) = rt.attribute_in(slot, name) else {
+            continue;
+        };
+        let sub = match sub {
+            None => None,
+            Some(s) => match find_sub(attr, s) {
+                Some(found) => Some(found.name.clone()),
+                None => continue,
+            },
+        };
+        out.push(AttrPath {
+            urn,
+            name: attr.name.clone(),
+            sub,
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 // Tests may unwrap: a failure is a test failure, not a server panic.
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::proto::fixtures::{extension, path};
+    use crate::proto::error::ScimType;
+    use crate::proto::fixtures::{extension, path, path as p, users};
 
     fn attr_json<'a>(schema: &'a Value, name: &str) -> &'a Value {
         schema["attributes"]
@@ -1278,5 +1346,53 @@ mod tests {
         assert_eq!(Returned::parse("request"), Some(Returned::Request));
         assert_eq!(Uniqueness::parse("global"), Some(Uniqueness::Global));
         assert_eq!(AttrType::parse("float"), None);
+    }
+
+    #[test]
+    fn parse_attr_list_resolves_and_canonicalizes() {
+        let rt = users();
+        let got = parse_attr_list(
+            " userName, name.GIVENNAME ,emails.value,meta.lastModified, urn:ietf:params:scim:schemas:extension:enterprise:2.0:User ,\
+             urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value,\
+             urn:ietf:params:scim:schemas:core:2.0:User:displayName,,",
+            &rt,
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            vec![
+                p(None, "userName", None),
+                p(None, "name", Some("givenName")),
+                p(None, "emails", Some("value")),
+                p(None, "meta", Some("lastModified")),
+                p(Some(ENTERPRISE_USER_SCHEMA), "", None),
+                p(Some(ENTERPRISE_USER_SCHEMA), "manager", Some("value")),
+                p(Some(USER_SCHEMA), "displayName", None),
+            ]
+        );
+        assert!(parse_attr_list("", &rt).unwrap().is_empty());
+        assert!(parse_attr_list("  ,  ", &rt).unwrap().is_empty());
+    }
+
+    #[test]
+    fn parse_attr_list_ignores_unknown_rejects_malformed() {
+        let rt = users();
+        let got = parse_attr_list("nope, name.nope, urn:x:y:z, department, userName", &rt).unwrap();
+        assert_eq!(got, vec![p(None, "userName", None)]);
+        for bad in [
+            "name.",
+            ".x",
+            "a.b.c",
+            "user name",
+            "1abc",
+            "emails[type eq \"work\"]",
+        ] {
+            let e = parse_attr_list(bad, &rt).unwrap_err();
+            assert_eq!(e.scim_type, Some(ScimType::InvalidValue), "{bad}");
+        }
+        // Group: the legacy Entra URN resolves to the core Group schema.
+        let g = group_resource_type();
+        let got = parse_attr_list(&format!("{MS_LEGACY_GROUP_SCHEMA}:displayName"), &g).unwrap();
+        assert_eq!(got, vec![p(Some(GROUP_SCHEMA), "displayName", None)]);
     }
 }

@@ -14,10 +14,9 @@ use crate::proto::messages::{
 };
 use crate::server::ctx::Ctx;
 use crate::server::error::{Error, Result};
-use crate::server::http::{Method, Query, Request};
-use crate::server::op::{etag, Outcome, Precondition};
+use crate::server::http::{path_segments, Method, Query, Request};
+use crate::server::op::{self, etag, Outcome, Precondition};
 use crate::server::resources;
-use crate::server::router::{resource_op, segments};
 use crate::store::SqlExecutor;
 
 const BULK_ID_PREFIX: &str = "bulkId:";
@@ -236,13 +235,13 @@ async fn execute<D: SqlExecutor>(
         if_match: op.version.clone(),
         if_none_match: None,
     };
-    let segments = segments(path_only.trim_start_matches('/'));
+    let segments = path_segments(path_only.trim_start_matches('/'));
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let body = || {
         data.clone()
             .ok_or_else(|| ScimError::invalid_syntax("The request body is empty."))
     };
-    let outcome = match resource_op(
+    let outcome = match op::parse(
         op.method,
         &segments,
         &Query::parse(query),

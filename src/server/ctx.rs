@@ -1,11 +1,35 @@
-//! What the resource pipeline knows of the request it serves: its storage,
+//! What a request is served with: the platform's parts ([`Platform`]), and
+//! what the resource pipeline knows of the request ([`Ctx`]): its storage,
 //! its tenant and base URL, its time and the deployment's settings.
 
 use chrono::{DateTime, Utc};
 
 use crate::server::config::{Config, Limits};
-use crate::server::router::SCIM_PREFIX;
 use crate::store::timestamp;
+
+/// Where SCIM lives: `/scim/v2/<tenant>/...`.
+pub(crate) const SCIM_PREFIX: &str = "/scim/v2/";
+
+/// A tenant id: lowercase letters, digits and `-` (never `_`, which Okta
+/// rejects in base URLs), 1 to 63 characters, not starting or ending with `-`.
+pub(crate) fn valid_tenant_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 63
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+}
+
+/// The deployment's configuration and what the platform gives a request:
+/// storage and the rate limiter.
+pub(crate) struct Platform<'a, D, K, L> {
+    pub config: &'a Config,
+    pub db: &'a D,
+    pub kv: &'a K,
+    pub limiter: &'a L,
+}
 
 pub(crate) struct Ctx<'a, D> {
     pub db: &'a D,

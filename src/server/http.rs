@@ -118,6 +118,18 @@ impl Request {
     }
 }
 
+/// A percent-decoded path segment (ids and schema URNs may be encoded).
+pub(crate) fn decode_segment(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// The segments of a path (after its prefix), each decoded.
+pub(crate) fn path_segments(rest: &str) -> Vec<String> {
+    rest.split('/').map(decode_segment).collect()
+}
+
 /// Decoded query parameters; `+` and `%20` both decode to a space.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Query(Vec<(String, String)>);

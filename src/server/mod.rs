@@ -67,10 +67,10 @@ fn request_id(req: &Request) -> String {
 /// The tenant a request's path names, for the log.
 fn tenant_of(path: &str) -> Option<&str> {
     let rest = path
-        .strip_prefix(router::SCIM_PREFIX)
+        .strip_prefix(ctx::SCIM_PREFIX)
         .or_else(|| path.strip_prefix(admin::TENANTS_PREFIX))?;
     let tenant = rest.split('/').next()?;
-    router::valid_tenant_id(tenant).then_some(tenant)
+    ctx::valid_tenant_id(tenant).then_some(tenant)
 }
 
 impl<D: SqlExecutor, K: KeyValue, L: RateLimit> Service<'_, D, K, L> {
@@ -80,6 +80,12 @@ impl<D: SqlExecutor, K: KeyValue, L: RateLimit> Service<'_, D, K, L> {
         let request_id = request_id(req);
         let path = req.path.trim_end_matches('/');
         let max_bytes = self.config.limits.max_request_bytes;
+        let platform = ctx::Platform {
+            config: self.config,
+            db: self.db,
+            kv: self.kv,
+            limiter: self.limiter,
+        };
         let (result, flavour) = if req.body.len() > max_bytes {
             let e = ScimError::payload_too_large(format!(
                 "The request body is larger than {max_bytes} bytes."
@@ -87,8 +93,11 @@ impl<D: SqlExecutor, K: KeyValue, L: RateLimit> Service<'_, D, K, L> {
             (Err(e.into()), Flavour::Scim)
         } else {
             match admin::route_of(path) {
-                Some(rest) => (admin::handle(self, req, now, rest).await, Flavour::Admin),
-                None => (router::route(self, req, now).await, Flavour::Scim),
+                Some(rest) => (
+                    admin::handle(&platform, req, now, rest).await,
+                    Flavour::Admin,
+                ),
+                None => (router::route(&platform, req, now).await, Flavour::Scim),
             }
         };
         let response = match result {

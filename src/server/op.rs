@@ -5,9 +5,9 @@
 
 use serde_json::Value;
 
-use crate::proto::error::ScimError;
-use crate::server::error::{changed_meanwhile, Result};
-use crate::server::http::Response;
+use crate::proto::error::{ScimError, ScimResult};
+use crate::server::error::{changed_meanwhile, Error, Result};
+use crate::server::http::{Method, Query, Response};
 use crate::server::list::ListQuery;
 
 /// Which resource endpoint an operation addresses.
@@ -45,6 +45,48 @@ pub(crate) struct Op {
     /// §3.4.2.5), as given; a list takes them from its query instead.
     pub attributes: Option<String>,
     pub excluded_attributes: Option<String>,
+}
+
+/// The operation a request on `/Users` or `/Groups` asks for (`segments`:
+/// the path after the base URL); `None` when the path names neither. `body` gives the request body as JSON (read only
+/// by the methods that have one). Bulk operations are parsed here too.
+pub(crate) fn parse(
+    method: Method,
+    segments: &[&str],
+    params: &Query,
+    body: impl FnOnce() -> ScimResult<Value>,
+    precondition: Precondition,
+    max_results: u64,
+) -> Option<Result<Op>> {
+    use Method::{Delete, Get, Patch, Post, Put};
+    let not_allowed = |allow| Error::MethodNotAllowed { allow };
+    let (endpoint, rest) = match segments.split_first() {
+        Some((&"Users", rest)) => (Endpoint::Users, rest),
+        Some((&"Groups", rest)) => (Endpoint::Groups, rest),
+        _ => return None,
+    };
+    let action = match (rest, method) {
+        ([], Get) => ListQuery::from_query(params, max_results).map(Action::List),
+        ([], Post) => body().map(Action::Create),
+        ([], _) => return Some(Err(not_allowed("GET, POST"))),
+        ([".search"], Post) => body()
+            .and_then(|b| ListQuery::from_search(&b, max_results))
+            .map(Action::List),
+        ([".search"], _) => return Some(Err(not_allowed("POST"))),
+        ([id], Get) => Ok(Action::Get((*id).to_owned())),
+        ([id], Put) => body().map(|b| Action::Replace((*id).to_owned(), b)),
+        ([id], Patch) => body().map(|b| Action::Patch((*id).to_owned(), b)),
+        ([id], Delete) => Ok(Action::Delete((*id).to_owned())),
+        ([_], _) => return Some(Err(not_allowed("GET, PUT, PATCH, DELETE"))),
+        _ => return None,
+    };
+    Some(action.map_err(Error::from).map(|action| Op {
+        endpoint,
+        action,
+        precondition,
+        attributes: params.get("attributes"),
+        excluded_attributes: params.get("excludedAttributes"),
+    }))
 }
 
 /// How many times a write is tried when another request changes the

@@ -3,47 +3,21 @@
 //! reads the URL, the query string and the headers of a request.
 
 use chrono::{DateTime, Utc};
-use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
 
-use crate::proto::error::{ScimError, ScimResult, ScimType};
+use crate::proto::error::{ScimError, ScimType};
 use crate::proto::filter::parse_filter;
 use crate::proto::messages::list_response;
-use crate::server::ctx::Ctx;
+use crate::server::ctx::{valid_tenant_id, Ctx, Platform, SCIM_PREFIX};
 use crate::server::error::{Error, Result};
-use crate::server::http::{Method, Query, Request, Response};
+use crate::server::http::{path_segments, Method, Request, Response};
 use crate::server::limits::RateLimit;
 use crate::server::list::{Found, ListQuery};
-use crate::server::op::{Action, Endpoint, Op, Precondition};
-use crate::server::resources::{self, list::search, Groups, Kind, Users};
-use crate::server::schema::TenantSchema;
-use crate::server::{auth, bulk, discovery, openapi, tokens, Service};
+use crate::server::op::{self, Precondition};
+use crate::server::resources::{self, list::search, Groups, Users};
+use crate::server::schema::{TenantSchema, Typed};
+use crate::server::{auth, bulk, discovery, openapi, tokens};
 use crate::store::{KeyValue, SqlExecutor};
-
-/// Where SCIM lives: `/scim/v2/<tenant>/...`.
-pub(crate) const SCIM_PREFIX: &str = "/scim/v2/";
-
-/// A tenant id: lowercase letters, digits and `-` (never `_`, which Okta
-/// rejects in base URLs), 1 to 63 characters, not starting or ending with `-`.
-pub(crate) fn valid_tenant_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 63
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !id.starts_with('-')
-        && !id.ends_with('-')
-}
-
-/// A percent-decoded path segment (ids and schema URNs may be encoded).
-pub(crate) fn decode_segment(s: &str) -> String {
-    percent_decode_str(s).decode_utf8_lossy().into_owned()
-}
-
-/// The path's segments after a prefix, decoded.
-pub(crate) fn segments(rest: &str) -> Vec<String> {
-    rest.split('/').map(decode_segment).collect()
-}
 
 fn not_found(path: &str) -> Error {
     ScimError::not_found(format!("No endpoint at {path}.")).into()
@@ -55,7 +29,7 @@ fn not_allowed(allow: &'static str) -> Error {
 
 /// Serves a request outside `/admin/v1`.
 pub(crate) async fn route<D: SqlExecutor, K: KeyValue, L: RateLimit>(
-    service: &Service<'_, D, K, L>,
+    service: &Platform<'_, D, K, L>,
     req: &Request,
     now: DateTime<Utc>,
 ) -> Result<Response> {
@@ -85,7 +59,7 @@ pub(crate) async fn route<D: SqlExecutor, K: KeyValue, L: RateLimit>(
     }
     let ctx = Ctx::new(service.config, service.db, &req.origin, tenant, now);
     tokens::touch(service.kv, &token, &ctx.now).await?;
-    let segments = segments(rest);
+    let segments = path_segments(rest);
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let base = ctx.base_url.as_str();
     let max = ctx.limits.max_results;
@@ -118,7 +92,7 @@ pub(crate) async fn route<D: SqlExecutor, K: KeyValue, L: RateLimit>(
                 if_match: req.header("if-match").map(str::to_owned),
                 if_none_match: req.header("if-none-match").map(str::to_owned),
             };
-            let op = resource_op(
+            let op = op::parse(
                 req.method,
                 &segments,
                 &req.params(),
@@ -131,47 +105,6 @@ pub(crate) async fn route<D: SqlExecutor, K: KeyValue, L: RateLimit>(
         }
     };
     Ok(Response::scim(200, &body))
-}
-
-/// The operation a request on `/Users` or `/Groups` asks for; `None` when
-/// the path names neither. `body` gives the request body as JSON (read only
-/// by the methods that have one). Bulk operations are parsed here too.
-pub(crate) fn resource_op(
-    method: Method,
-    segments: &[&str],
-    params: &Query,
-    body: impl FnOnce() -> ScimResult<Value>,
-    precondition: Precondition,
-    max_results: u64,
-) -> Option<Result<Op>> {
-    use Method::{Delete, Get, Patch, Post, Put};
-    let (endpoint, rest) = match segments.split_first() {
-        Some((&"Users", rest)) => (Endpoint::Users, rest),
-        Some((&"Groups", rest)) => (Endpoint::Groups, rest),
-        _ => return None,
-    };
-    let action = match (rest, method) {
-        ([], Get) => ListQuery::from_query(params, max_results).map(Action::List),
-        ([], Post) => body().map(Action::Create),
-        ([], _) => return Some(Err(not_allowed("GET, POST"))),
-        ([".search"], Post) => body()
-            .and_then(|b| ListQuery::from_search(&b, max_results))
-            .map(Action::List),
-        ([".search"], _) => return Some(Err(not_allowed("POST"))),
-        ([id], Get) => Ok(Action::Get((*id).to_owned())),
-        ([id], Put) => body().map(|b| Action::Replace((*id).to_owned(), b)),
-        ([id], Patch) => body().map(|b| Action::Patch((*id).to_owned(), b)),
-        ([id], Delete) => Ok(Action::Delete((*id).to_owned())),
-        ([_], _) => return Some(Err(not_allowed("GET, PUT, PATCH, DELETE"))),
-        _ => return None,
-    };
-    Some(action.map_err(Error::from).map(|action| Op {
-        endpoint,
-        action,
-        precondition,
-        attributes: params.get("attributes"),
-        excluded_attributes: params.get("excludedAttributes"),
-    }))
 }
 
 /// The resource types of the request's tenant (its User type carries the

@@ -16,8 +16,16 @@ use crate::proto::schema::ResourceType;
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;
 use crate::server::extension::{self, AttributeDef};
-use crate::server::resources::Kind;
 use crate::store::{attributes, next_rows, Row, SqlExecutor, Stmt};
+
+/// What the loader needs to know of a kind of resource: its type without
+/// any tenant's extension, and whether tenants extend it.
+pub(crate) trait Typed {
+    /// Whether tenants extend its schema with their own attributes.
+    const EXTENSIBLE: bool;
+    /// Its resource type without any tenant's extension.
+    fn core_type() -> &'static ResourceType;
+}
 
 /// A resource type as the request's tenant has it.
 pub(crate) struct TenantSchema {
@@ -30,7 +38,7 @@ pub(crate) struct TenantSchema {
 
 impl TenantSchema {
     /// The type of kind `K` with definitions `defs`.
-    fn with_defs<K: Kind, D>(ctx: &Ctx<'_, D>, defs: Vec<AttributeDef>) -> Self {
+    fn with_defs<K: Typed, D>(ctx: &Ctx<'_, D>, defs: Vec<AttributeDef>) -> Self {
         if !K::EXTENSIBLE {
             return TenantSchema {
                 rt: Cow::Borrowed(K::core_type()),
@@ -51,7 +59,7 @@ impl TenantSchema {
     }
 
     /// Loads the tenant's schema of kind `K` (one round trip for Users).
-    pub(crate) async fn load<K: Kind, D: SqlExecutor>(ctx: &Ctx<'_, D>) -> Result<Self> {
+    pub(crate) async fn load<K: Typed, D: SqlExecutor>(ctx: &Ctx<'_, D>) -> Result<Self> {
         let defs = if K::EXTENSIBLE {
             attributes::load(ctx.db, &ctx.tenant).await?
         } else {
@@ -69,7 +77,7 @@ impl TenantSchema {
     /// When the plan cannot even be made with the core schema (it names a
     /// custom attribute, or is invalid), the definitions are read first, so
     /// every answer and error is the same as with a full schema.
-    pub(crate) async fn read<K: Kind, P: Plan, D: SqlExecutor>(
+    pub(crate) async fn read<K: Typed, P: Plan, D: SqlExecutor>(
         ctx: &Ctx<'_, D>,
         plan_for: impl Fn(&ResourceType) -> ScimResult<P>,
     ) -> Result<(Self, P, P::Output)> {

@@ -22,7 +22,7 @@ mod memory_kv;
 
 pub use memory_kv::MemoryKv;
 
-pub use crate::server::admin::AdminClaims;
+pub use crate::server::admin::jwt::AdminClaims;
 pub use crate::server::auth::token_hash;
 pub use crate::server::extension::AttributeDef;
 pub use crate::store::sqlite::SqliteExecutor;
@@ -30,16 +30,19 @@ pub use crate::store::tokens::{token_key, TokenRecord};
 
 /// The protocol core, for property tests, fuzzers and benchmarks.
 pub mod proto {
-    pub use crate::proto::attr::{parse_attr_list, AttrPath};
+    pub use crate::proto::attr::AttrPath;
     pub use crate::proto::error::{ScimError, ScimType};
     pub use crate::proto::filter::{
         parse_filter, CompValue, CompareOp, Filter, FilterError, MAX_FILTER_DEPTH, MAX_FILTER_LEN,
     };
     pub use crate::proto::normalize::normalize;
+    pub use crate::proto::patch;
     pub use crate::proto::patch::path::{parse_patch_path, PatchPath};
-    pub use crate::proto::patch::{self, PATCH_OP_SCHEMA};
+    pub use crate::proto::patch::request::PATCH_OP_SCHEMA;
     pub use crate::proto::project::project;
-    pub use crate::proto::schema::{group_resource_type, user_resource_type, ResourceType};
+    pub use crate::proto::schema::{
+        group_resource_type, parse_attr_list, user_resource_type, ResourceType,
+    };
 }
 
 /// The SQL the store builds, for tests that check it against SQLite.

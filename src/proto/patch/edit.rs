@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 use crate::proto::dialect;
 use crate::proto::error::ScimError;
 use crate::proto::json::{get_ci, take_ci};
+use crate::proto::patch::request::OpKind;
 use crate::proto::patch::target::{element_matches, eq_pairs, Target};
-use crate::proto::patch::OpKind;
 use crate::proto::schema::{find_sub, AttrType, Attribute};
 
 // ---------------------------------------------------------------------------

@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 use crate::proto::error::ScimError;
 use crate::proto::filter::{CompValue, CompareOp, Filter};
 use crate::proto::patch::edit::prep_attr;
+use crate::proto::patch::request::OpKind;
 use crate::proto::patch::target::{element_matches, Target};
-use crate::proto::patch::OpKind;
 use crate::proto::schema::Attribute;
 
 /// Membership changes for Groups, kept out of the document (members live in

@@ -7,6 +7,7 @@
 //! `normalize::normalize`. Group members are not part of the document: they
 //! come out as `MemberChanges`.
 //!
+//! - `request`: the PatchOp body and its operations;
 //! - `path`: the `path` grammar (`PatchPath`);
 //! - `target`: what a path designates in a resource type's schemas;
 //! - `edit`: the edit of one attribute of the document (add, replace, remove
@@ -16,67 +17,22 @@
 mod edit;
 mod members;
 pub mod path;
+pub(crate) mod request;
 mod target;
-
-use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::proto::error::{ScimError, ScimType};
+use crate::proto::error::ScimError;
 use crate::proto::json::{get_ci, member, take_ci};
-use crate::proto::messages::{lists_schema, Schemas, UrnCase};
 use crate::proto::normalize::normalize;
 use crate::proto::schema::{Mutability, ResourceType, GROUP_SCHEMA};
 
 use edit::edit_attr;
 pub(crate) use members::MemberChanges;
-use path::{parse_patch_path, PatchPath};
+use path::parse_patch_path;
+use request::at_op;
+pub use request::{parse_request, OpKind, PatchOp};
 use target::{resolve, Resolved, Target};
-
-/// The schema URN of a PATCH request body (RFC 7644 §3.5.2).
-pub const PATCH_OP_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-
-/// An operation's `op`: RFC 7644 §3.5.2.1 add, §3.5.2.2 remove, §3.5.2.3
-/// replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpKind {
-    Add,
-    Replace,
-    Remove,
-}
-
-impl OpKind {
-    /// Case-insensitive: Microsoft Entra ID sends "Add", "Replace", "Remove".
-    pub(crate) fn parse(s: &str) -> Option<OpKind> {
-        [OpKind::Add, OpKind::Replace, OpKind::Remove]
-            .into_iter()
-            .find(|k| k.as_str().eq_ignore_ascii_case(s))
-    }
-
-    /// The RFC 7644 spelling, lowercase.
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            OpKind::Add => "add",
-            OpKind::Replace => "replace",
-            OpKind::Remove => "remove",
-        }
-    }
-}
-
-impl fmt::Display for OpKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One PATCH operation. `value` is `None` when the request had no `value`
-/// member (an explicit `null` is `Some(Value::Null)`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct PatchOp {
-    pub op: OpKind,
-    pub path: Option<PatchPath>,
-    pub value: Option<Value>,
-}
 
 /// What `apply` made of a PATCH request: the document to store and, for a
 /// Group, the membership changes.
@@ -88,101 +44,6 @@ pub struct Outcome {
     /// False when `doc` equals the current stored form and `members` is
     /// empty: the caller may skip the write and keep the version.
     pub changed: bool,
-}
-
-// ---------------------------------------------------------------------------
-// Parsing
-// ---------------------------------------------------------------------------
-
-/// Prefixes an error's detail with the operation it comes from.
-fn at_op(i: usize, e: ScimError) -> ScimError {
-    ScimError {
-        detail: format!("Operations[{i}]: {}", e.detail),
-        ..e
-    }
-}
-
-/// Parses a PatchOp request body (RFC 7644 §3.5.2): `schemas` must contain
-/// `PATCH_OP_SCHEMA`, `Operations` is a non-empty array of at most `max_ops`
-/// operations, `op` is case-insensitive, paths are parsed with the resource
-/// type's schema URNs.
-pub fn parse_request(
-    body: &Value,
-    rt: &ResourceType,
-    max_ops: usize,
-) -> Result<Vec<PatchOp>, ScimError> {
-    let obj = body
-        .as_object()
-        .ok_or_else(|| ScimError::invalid_syntax("The request body must be a JSON object."))?;
-    match lists_schema(obj, PATCH_OP_SCHEMA, UrnCase::Insensitive) {
-        Schemas::Lists => {}
-        Schemas::Lacks => {
-            return Err(ScimError::invalid_value(format!(
-                "'schemas' must contain '{PATCH_OP_SCHEMA}'."
-            )))
-        }
-        Schemas::NotAList => {
-            return Err(ScimError::invalid_syntax(
-                "'schemas' must be an array of schema URNs.",
-            ))
-        }
-    }
-    let list = get_ci(obj, "Operations")
-        .and_then(Value::as_array)
-        .ok_or_else(|| ScimError::invalid_syntax("'Operations' must be an array."))?;
-    if list.is_empty() {
-        return Err(ScimError::invalid_value(
-            "'Operations' must contain at least one operation.",
-        ));
-    }
-    if list.len() > max_ops {
-        return Err(ScimError::new(
-            400,
-            Some(ScimType::InvalidValue),
-            format!(
-                "A PATCH request may contain at most {max_ops} operations; this one has {}.",
-                list.len()
-            ),
-        ));
-    }
-    let urns = rt.all_schema_urns();
-    list.iter()
-        .enumerate()
-        .map(|(i, op)| parse_op(op, &urns).map_err(|e| at_op(i, e)))
-        .collect()
-}
-
-fn parse_op(v: &Value, urns: &[&str]) -> Result<PatchOp, ScimError> {
-    let m = v
-        .as_object()
-        .ok_or_else(|| ScimError::invalid_syntax("An operation must be a JSON object."))?;
-    let op = match get_ci(m, "op") {
-        Some(Value::String(s)) => OpKind::parse(s).ok_or_else(|| {
-            ScimError::invalid_value(format!(
-                "Unknown op '{s}': expected 'add', 'replace' or 'remove'."
-            ))
-        })?,
-        _ => {
-            return Err(ScimError::invalid_value(
-                "Each operation needs an 'op' string.",
-            ))
-        }
-    };
-    // An empty `path` is treated as an absent one.
-    let path =
-        match get_ci(m, "path") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) if s.trim().is_empty() => None,
-            Some(Value::String(s)) => Some(parse_patch_path(s, urns).map_err(|e| {
-                ScimError::invalid_path(format!("Invalid path '{s}': {}", e.message))
-            })?),
-            Some(_) => return Err(ScimError::invalid_path("'path' must be a string.")),
-        };
-    Ok(PatchOp {
-        op,
-        path,
-        value: get_ci(m, "value").cloned(),
-    })
 }
 
 // ---------------------------------------------------------------------------
@@ -394,8 +255,10 @@ pub fn apply(
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod fixtures {
     use super::*;
+    use crate::proto::error::ScimType;
     pub(super) use crate::proto::fixtures::users;
     use crate::proto::normalize::normalize;
+    use crate::proto::patch::request::PATCH_OP_SCHEMA;
     use crate::proto::schema::{group_resource_type, ENTERPRISE_USER_SCHEMA, USER_SCHEMA};
     use serde_json::json;
 
@@ -466,6 +329,7 @@ mod fixtures {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::proto::error::ScimType;
     use crate::proto::fixtures::extension;
     use crate::proto::patch::fixtures::*;
     use crate::proto::schema::{user_resource_type, Attribute, USER_SCHEMA};

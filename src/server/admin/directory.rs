@@ -4,12 +4,13 @@
 
 use serde_json::{Map, Value};
 
-use super::{missing, page_response, Admin};
+use super::request::{missing, page_response, Admin};
 use crate::proto::error::ScimError;
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;
 use crate::server::http::Response;
-use crate::server::resources::{read_form, Groups, Users};
+use crate::server::resources::kind::read_form;
+use crate::server::resources::{Groups, Users};
 use crate::server::schema::TenantSchema;
 use crate::store::groups::Member;
 use crate::store::resources::{self, Resource, Stored};

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::{missing, parse_body, Admin};
+use super::request::{missing, parse_body, Admin};
 use crate::proto::error::ScimError;
 use crate::server::error::Result;
 use crate::server::extension::{self, AttributeDef};

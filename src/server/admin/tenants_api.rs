@@ -4,12 +4,12 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{parse_body, Admin, ADMIN_PREFIX};
+use super::request::{parse_body, Admin, ADMIN_PREFIX};
 use crate::proto::error::ScimError;
+use crate::server::ctx::valid_tenant_id;
 use crate::server::error::Result;
 use crate::server::extension;
 use crate::server::http::Response;
-use crate::server::router::valid_tenant_id;
 use crate::server::tokens;
 use crate::store::tenants::{self, Settings};
 use crate::store::{KeyValue, SqlExecutor, StoreError, UniqueKey};

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{missing, parse_body, parse_body_or_default, Admin};
+use super::request::{missing, parse_body, parse_body_or_default, Admin};
 use crate::proto::error::{ScimError, ScimResult};
 use crate::server::error::Result;
 use crate::server::http::Response;

@@ -6,7 +6,8 @@ use crate::proto::normalize::normalize;
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;
 use crate::server::op::Outcome;
-use crate::server::resources::{answer, Kind, Projection, ProjectionParams};
+use crate::server::resources::kind::{answer, Kind};
+use crate::server::resources::projection::{Projection, ProjectionParams};
 use crate::server::schema::TenantSchema;
 use crate::store::{resources, SqlExecutor};
 

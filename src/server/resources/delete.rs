@@ -4,7 +4,7 @@
 use crate::server::ctx::Ctx;
 use crate::server::error::{changed_meanwhile, Result};
 use crate::server::op::{Outcome, Precondition};
-use crate::server::resources::Kind;
+use crate::server::resources::kind::Kind;
 use crate::store::resources::{self, Stored};
 use crate::store::SqlExecutor;
 

@@ -10,8 +10,8 @@ use crate::proto::schema::{core_group_type, ResourceType};
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;
 use crate::server::limits;
-use crate::server::resources::{Hidden, Kind};
-use crate::server::schema::TenantSchema;
+use crate::server::resources::kind::{Hidden, Kind};
+use crate::server::schema::{TenantSchema, Typed};
 use crate::store::groups::{membership_stmts, missing_members, Member, Membership, NewMember};
 use crate::store::resources::{self, Insert, Removal, Resource, Stored, Update};
 use crate::store::{SqlExecutor, Stmt};
@@ -95,16 +95,19 @@ fn member_json<D>(ctx: &Ctx<'_, D>, m: Member) -> Value {
     Value::Object(o)
 }
 
-impl Kind for Groups {
-    const RESOURCE: Resource = Resource::Group;
-    const COMPUTED: &'static str = "members";
+impl Typed for Groups {
     const EXTENSIBLE: bool = false;
-    const PATCH_NO_CONTENT: bool = true;
-    type Computed = Vec<Member>;
 
     fn core_type() -> &'static ResourceType {
         core_group_type()
     }
+}
+
+impl Kind for Groups {
+    const RESOURCE: Resource = Resource::Group;
+    const COMPUTED: &'static str = "members";
+    const PATCH_NO_CONTENT: bool = true;
+    type Computed = Vec<Member>;
 
     /// `members` with each member's `$ref` (RFC 7643 §4.2).
     fn derive<D>(ctx: &Ctx<'_, D>, form: &mut Map<String, Value>, members: Option<Vec<Member>>) {

@@ -2,15 +2,16 @@
 //! §3.4.3): a filter translated to SQL, a sort, index or cursor pages
 //! (RFC 9865), and the projection of every resource of the page.
 
-use crate::proto::attr::parse_attr_list;
 use crate::proto::error::{ScimError, ScimResult};
 use crate::proto::filter::parse_filter;
+use crate::proto::schema::parse_attr_list;
 use crate::proto::schema::ResourceType;
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;
 use crate::server::list::{list_body, Found, ListQuery};
 use crate::server::op::Outcome;
-use crate::server::resources::{read_form, Kind, Projection};
+use crate::server::resources::kind::{read_form, Kind};
+use crate::server::resources::projection::Projection;
 use crate::server::schema::{Plan, TenantSchema};
 use crate::store::filter::{condition, sort_expression, SqlCondition};
 use crate::store::page::{Keyset, Listed, PageSpec};

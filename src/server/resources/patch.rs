@@ -7,8 +7,9 @@ use crate::proto::patch::parse_request;
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;
 use crate::server::op::{Outcome, Precondition};
+use crate::server::resources::kind::{answer, Kind};
+use crate::server::resources::projection::{Projection, ProjectionParams};
 use crate::server::resources::write::{write, Change};
-use crate::server::resources::{answer, Kind, Projection, ProjectionParams};
 use crate::server::schema::TenantSchema;
 use crate::store::SqlExecutor;
 

@@ -9,8 +9,8 @@ use crate::server::ctx::Ctx;
 use crate::server::error::Result;
 use crate::server::extension;
 use crate::server::limits;
-use crate::server::resources::{Hidden, Kind};
-use crate::server::schema::TenantSchema;
+use crate::server::resources::kind::{Hidden, Kind};
+use crate::server::schema::{TenantSchema, Typed};
 use crate::store::resources::{Insert, Removal, Resource, Stored, Update};
 use crate::store::tenants::{self, DeletePolicy};
 use crate::store::users::GroupRef;
@@ -37,16 +37,19 @@ impl Users {
     }
 }
 
-impl Kind for Users {
-    const RESOURCE: Resource = Resource::User;
-    const COMPUTED: &'static str = "groups";
+impl Typed for Users {
     const EXTENSIBLE: bool = true;
-    const PATCH_NO_CONTENT: bool = false;
-    type Computed = Vec<GroupRef>;
 
     fn core_type() -> &'static ResourceType {
         core_user_type()
     }
+}
+
+impl Kind for Users {
+    const RESOURCE: Resource = Resource::User;
+    const COMPUTED: &'static str = "groups";
+    const PATCH_NO_CONTENT: bool = false;
+    type Computed = Vec<GroupRef>;
 
     /// `manager.$ref` is the URI of the manager's resource (RFC 7643
     /// §4.3), derived from its id rather than stored; `groups` lists the

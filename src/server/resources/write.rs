@@ -10,7 +10,7 @@ use crate::proto::patch::{self, PatchOp};
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;
 use crate::server::op::Precondition;
-use crate::server::resources::Kind;
+use crate::server::resources::kind::Kind;
 use crate::server::schema::TenantSchema;
 use crate::store::resources::{self, Stored};
 use crate::store::SqlExecutor;

@@ -1,0 +1,99 @@
+//! One admin request: who asks (its token's scope), at what time, with
+//! what body; and the answers the admin API's areas share.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::jwt::Scope;
+use crate::proto::error::{ScimError, ScimResult};
+use crate::server::config::Config;
+use crate::server::ctx::{Ctx, SCIM_PREFIX};
+use crate::server::error::{Error, Result};
+use crate::server::http::{Request, Response};
+use crate::server::list::Paging;
+use crate::store::page::{Listed, PageSpec};
+use crate::store::{tenants, KeyValue, SqlExecutor};
+
+pub(crate) const ADMIN_PREFIX: &str = "/admin/v1";
+/// Paths about one tenant start with this.
+pub(crate) const TENANTS_PREFIX: &str = "/admin/v1/tenants/";
+
+/// One admin request: who asks (its scope), at what time, with what.
+pub(super) struct Admin<'a, D, K> {
+    pub db: &'a D,
+    pub kv: &'a K,
+    pub config: &'a Config,
+    pub req: &'a Request,
+    pub now: DateTime<Utc>,
+    /// `now` in the stored timestamp form.
+    pub stamp: String,
+    pub scope: Scope,
+}
+
+pub(super) fn parse_body<T: for<'de> Deserialize<'de>>(req: &Request) -> ScimResult<T> {
+    serde_json::from_slice(&req.body)
+        .map_err(|e| ScimError::invalid_syntax(format!("Invalid request body: {e}")))
+}
+
+pub(super) fn parse_body_or_default<T: for<'de> Deserialize<'de> + Default>(
+    req: &Request,
+) -> ScimResult<T> {
+    if req.body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        parse_body(req)
+    }
+}
+
+impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
+    pub(super) fn base_url(&self, tenant: &str) -> String {
+        format!("{}{SCIM_PREFIX}{tenant}", self.req.origin)
+    }
+
+    /// The tenant, after checking the token may act on it.
+    pub(super) async fn tenant(&self, id: &str) -> Result<tenants::Tenant> {
+        self.scope.require_tenant(id)?;
+        tenants::get(self.db, id)
+            .await?
+            .ok_or_else(|| ScimError::not_found(format!("Tenant {id} not found.")).into())
+    }
+
+    /// The resource pipeline's view of `tenant`.
+    pub(super) fn ctx(&self, tenant: &str) -> Ctx<'_, D> {
+        Ctx::new(self.config, self.db, &self.req.origin, tenant, self.now)
+    }
+
+    /// The page a list request asks for (`startIndex`, `count`), and its
+    /// window for the store.
+    pub(super) fn page(&self) -> ScimResult<(Paging, PageSpec<'static>)> {
+        let paging = Paging::of(&self.req.params(), self.config.limits.max_results)?;
+        let spec = PageSpec {
+            offset: paging.offset(),
+            limit: paging.count,
+            ..PageSpec::default()
+        };
+        Ok((paging, spec))
+    }
+}
+
+/// A list answer of the admin API: `{totalResults, startIndex, <key>: [...]}`
+/// with each listed resource as `item` gives it.
+pub(super) fn page_response<T>(
+    paging: &Paging,
+    key: &str,
+    listed: Listed<T>,
+    item: impl FnMut(T) -> Value,
+) -> Response {
+    let items: Vec<Value> = listed.items.into_iter().map(item).collect();
+    let mut body = Map::new();
+    body.insert("totalResults".into(), json!(listed.total));
+    body.insert("startIndex".into(), json!(paging.start_index));
+    body.insert(key.into(), Value::Array(items));
+    Response::json(200, &Value::Object(body))
+}
+
+/// 404 for a tenant's `what` (a token, an attribute...).
+pub(super) fn missing(what: &str) -> Error {
+    ScimError::not_found(format!("{what} not found.")).into()
+}

@@ -1,0 +1,142 @@
+//! What the generic verbs know of a kind of resource ([`Kind`]), and the
+//! read form and answer every verb builds from a stored resource.
+
+use serde::de::DeserializeOwned;
+use serde_json::{json, Map, Value};
+
+use crate::proto::error::ScimError;
+use crate::proto::patch::Outcome as Patched;
+use crate::proto::project::resource_head;
+use crate::proto::schema::ResourceType;
+use crate::server::ctx::Ctx;
+use crate::server::error::Result;
+use crate::server::op::{etag, Outcome};
+use crate::server::resources::projection::Projection;
+use crate::server::schema::{TenantSchema, Typed};
+use crate::store::resources::{Insert, Removal, Resource, Stored, Update};
+use crate::store::SqlExecutor;
+
+/// The values of a tenant's removed custom attributes, split out of a
+/// stored document so that a write neither rejects nor loses them.
+pub(crate) type Hidden = Map<String, Value>;
+
+/// A kind of resource: what the generic verbs need to know of it.
+#[allow(async_fn_in_trait)]
+pub(crate) trait Kind: Typed {
+    /// Its table in the store.
+    const RESOURCE: Resource;
+    /// The attribute the store computes from the membership table when
+    /// asked (`groups` of a user, `members` of a group).
+    const COMPUTED: &'static str;
+    /// Whether a PATCH answers 204 unless `attributes`/`excludedAttributes`
+    /// ask for the resource.
+    const PATCH_NO_CONTENT: bool;
+    /// The computed attribute as the store reads it.
+    type Computed: DeserializeOwned;
+
+    /// `meta.resourceType`, e.g. `User` (its resource type's name).
+    fn name() -> &'static str {
+        &Self::core_type().name
+    }
+
+    /// Its endpoint under the base URL, e.g. `Users`.
+    fn endpoint() -> &'static str {
+        Self::core_type().endpoint.trim_start_matches('/')
+    }
+
+    /// Adds to a read form what the kind derives rather than stores: its
+    /// computed attribute (when read) and references built from ids.
+    fn derive<D>(ctx: &Ctx<'_, D>, form: &mut Map<String, Value>, computed: Option<Self::Computed>);
+
+    /// The stored document without the tenant's hidden values, and those.
+    fn split_hidden(_schema: &TenantSchema, doc: &Value) -> (Value, Hidden) {
+        (doc.clone(), Hidden::new())
+    }
+
+    /// Checks a normalized new resource beyond its SCIM types and returns
+    /// the document to store with the statements that go with it.
+    async fn prepare_create<D: SqlExecutor>(
+        ctx: &Ctx<'_, D>,
+        schema: &TenantSchema,
+        id: &str,
+        doc: Value,
+    ) -> Result<Insert>;
+
+    /// The write of a PUT: `doc` (normalized against the current visible
+    /// document) replaces `current`, keeping `hidden`.
+    async fn prepare_replace<D: SqlExecutor>(
+        ctx: &Ctx<'_, D>,
+        schema: &TenantSchema,
+        current: &Stored<Self::Computed>,
+        doc: Value,
+        hidden: Hidden,
+    ) -> Result<Update>;
+
+    /// The write of a PATCH whose result changed something; `None` when
+    /// nothing is left to write. `conditional` when the request has
+    /// `If-Match`.
+    async fn prepare_patch<D: SqlExecutor>(
+        ctx: &Ctx<'_, D>,
+        schema: &TenantSchema,
+        current: &Stored<Self::Computed>,
+        patched: Patched,
+        hidden: Hidden,
+        conditional: bool,
+    ) -> Result<Option<Update>>;
+
+    /// How a DELETE removes a resource of this tenant.
+    async fn removal<'c, D: SqlExecutor>(ctx: &'c Ctx<'_, D>) -> Result<Removal<'c>>;
+
+    fn not_found(id: &str) -> ScimError {
+        ScimError::not_found(format!("{} {id} not found.", Self::name()))
+    }
+}
+
+/// The read form of a stored resource (before projection): `schemas`,
+/// `id`, the document, what the kind derives ([`Kind::derive`]) and
+/// `meta` (RFC 7643 §3.1). Takes the resource by value: its document's
+/// values move into the read form.
+pub(crate) fn read_form<K: Kind, D>(ctx: &Ctx<'_, D>, stored: Stored<K::Computed>) -> Value {
+    let Stored {
+        id,
+        created,
+        last_modified,
+        version,
+        doc,
+        computed,
+        ..
+    } = stored;
+    let mut form = resource_head(doc, &id);
+    K::derive(ctx, &mut form, computed);
+    form.insert(
+        "meta".into(),
+        json!({
+            "resourceType": K::name(),
+            "created": created,
+            "lastModified": last_modified,
+            "location": ctx.location(K::endpoint(), &id),
+            "version": etag(version),
+        }),
+    );
+    Value::Object(form)
+}
+
+/// The outcome carrying one stored resource, projected.
+pub(crate) fn answer<K: Kind, D>(
+    ctx: &Ctx<'_, D>,
+    rt: &ResourceType,
+    projection: &Projection,
+    status: u16,
+    stored: Stored<K::Computed>,
+) -> Outcome {
+    let id = stored.id.clone();
+    let version = stored.version;
+    let location = (status == 201).then(|| ctx.location(K::endpoint(), &id));
+    Outcome::Resource {
+        status,
+        id,
+        version,
+        location,
+        body: projection.apply(rt, read_form::<K, D>(ctx, stored)),
+    }
+}
