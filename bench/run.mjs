@@ -7,7 +7,8 @@
 //
 // Environment: N (one size instead of 10000 and 100000), DURATION (s per
 // workload, 10), CONNECTIONS (2), WARMUP (s, 2), PEER=0 (skip the peer),
-// ONLY (regex over workload keys), PEER_PORT, KEEP=1 (keep the run's D1 copy).
+// ONLY (regex over workload keys), PEER_PORT, KEEP=1 (keep the run's D1 copy),
+// BUILD_DIR (the built worker to serve, default build/: an A/B serves two).
 import { Miniflare } from "miniflare";
 import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
@@ -15,7 +16,7 @@ import {
   cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync,
 } from "node:fs";
 import { createServer } from "node:net";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 
@@ -29,6 +30,7 @@ const CONNS = Number(env.CONNECTIONS ?? 2);
 const WARMUP = Number(env.WARMUP ?? 2);
 const WITH_PEER = env.PEER !== "0";
 const ONLY = env.ONLY ? new RegExp(env.ONLY) : null;
+const BUILD = env.BUILD_DIR ? resolve(env.BUILD_DIR) : join(ROOT, "build");
 const TENANT = "bench";
 const USER = "urn:ietf:params:scim:schemas:core:2.0:User";
 const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -136,7 +138,7 @@ function wrk(origin, file, { conns, duration, prefix, token, pid }) {
 
 function workerOptions(persist) {
   return {
-    scriptPath: join(ROOT, "build/index.js"),
+    scriptPath: join(BUILD, "index.js"),
     modules: true,
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
     compatibilityDate: COMPAT,
@@ -485,8 +487,8 @@ async function benchPeer(n) {
 // Size and start
 
 async function sizeAndStart() {
-  const wasm = readFileSync(join(ROOT, "build/index_bg.wasm"));
-  const js = readFileSync(join(ROOT, "build/index.js"));
+  const wasm = readFileSync(join(BUILD, "index_bg.wasm"));
+  const js = readFileSync(join(BUILD, "index.js"));
   const gz = (b) => gzipSync(b, { level: 9 }).length;
   const median = (a) => a.sort((x, y) => x - y)[Math.floor(a.length / 2)];
   const compile = [];

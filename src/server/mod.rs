@@ -125,6 +125,12 @@ impl<D: SqlExecutor, K: KeyValue, L: RateLimit> Service<'_, D, K, L> {
         exchange: &Exchange<'_>,
         started: f64,
     ) -> Response {
+        // A 500 from the protocol core is an invariant broken, not an
+        // answer: a fault like any other.
+        let e = match e {
+            Error::Scim(e) if e.status == 500 => Error::internal(e.detail),
+            other => other,
+        };
         let (scim, header, logged) = match e {
             Error::Scim(e) => {
                 let logged = (e.status >= 500).then(|| ("protocol", e.detail.clone()));
@@ -189,6 +195,47 @@ mod tests {
         assert_eq!(tenant_of("/admin/v1/tenants/acme/tokens"), Some("acme"));
         assert_eq!(tenant_of("/admin/v1/tenants"), None);
         assert_eq!(tenant_of("/scim/v2/Bad_Id/Users"), None);
+    }
+
+    #[test]
+    fn a_500_of_the_core_is_a_fault_and_deliberate_5xx_keep_their_detail() {
+        let app = crate::testing::App::new();
+        let service = Service {
+            config: &app.config,
+            db: &app.db,
+            kv: &app.kv,
+            limiter: &app.limiter,
+            log: &app.log,
+        };
+        let x = Exchange {
+            request_id: "rid-1",
+            tenant: Some("acme"),
+            method: "PATCH",
+            path: "/scim/v2/acme/Users/1",
+        };
+        let broken = Error::Scim(ScimError::internal("Unknown schema slot."));
+        let r = service.render_error(broken, Flavour::Scim, &x, 0.0);
+        let body = r.json_body().unwrap();
+        assert_eq!(r.status, 500);
+        assert!(body["detail"].as_str().unwrap().contains("rid-1"), "{body}");
+        assert!(!body.to_string().contains("schema slot"), "{body}");
+        let me = Error::Scim(ScimError::new(
+            501,
+            None,
+            "/Me is not supported by this server.",
+        ));
+        let r = service.render_error(me, Flavour::Scim, &x, 0.0);
+        assert_eq!(r.status, 501);
+        assert_eq!(
+            r.json_body().unwrap()["detail"],
+            "/Me is not supported by this server."
+        );
+        let lines = app.log.lines();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(lines[0]["kind"], "internal");
+        assert_eq!(lines[0]["error"], "Unknown schema slot.");
+        assert_eq!(lines[1]["kind"], "protocol");
+        assert_eq!(lines[1]["status"], 501);
     }
 
     #[test]
