@@ -443,11 +443,14 @@ async function benchWorker(n) {
     }
   }
   const persist = freshCopy(pristine, n);
-  const explain = spawnSync(PYTHON, [join(ROOT, "bench/explain.py"), d1File(persist), join(persist, "manifest.json")],
+  // The peer's virtualenv when there is one (PEER=0 skips it); explain.py
+  // needs only the standard library.
+  const python = existsSync(PYTHON) ? PYTHON : "python3";
+  const explain = spawnSync(python, [join(ROOT, "bench/explain.py"), d1File(persist), join(persist, "manifest.json")],
     { encoding: "utf8" });
   if (env.KEEP !== "1") rmSync(persist, { recursive: true, force: true });
   const startMs = starts.sort((a, b) => a - b)[Math.floor(starts.length / 2)];
-  return { results, storageFloor, startMs, firstMs, explain: explain.stdout + explain.stderr };
+  return { results, storageFloor, startMs, firstMs, explain: `${explain.stdout ?? ""}${explain.stderr ?? ""}${explain.error ?? ""}` };
 }
 
 async function benchPeer(n) {

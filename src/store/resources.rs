@@ -3,8 +3,8 @@
 //! `columns`), the whole stored resource as JSON (`doc`), and its version;
 //! one column is computed from the membership table when asked for (a
 //! user's groups, a group's members). Every statement names the tenant, and
-//! every write is one batch that ends by reading the row back, so the
-//! answer to a write is what was stored, in the same round trip.
+//! every write is one batch; when its answer needs what only the database
+//! knows, the batch ends by reading the row back, in the same round trip.
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -210,7 +210,7 @@ pub(crate) async fn get_any<C: DeserializeOwned, D: SqlExecutor>(
 }
 
 /// The last statement's rows of a batch that ended with a read-back.
-fn read_back<C: DeserializeOwned>(
+fn last_row<C: DeserializeOwned>(
     r: Resource,
     written: &[Written],
 ) -> Result<Stored<C>, StoreError> {
@@ -229,18 +229,19 @@ pub(crate) struct Insert {
 }
 
 /// Inserts a new resource at version 1 with its index rows, then its
-/// extra statements, atomically; returns it as stored.
+/// extra statements, atomically. With `read_back` (whether with the
+/// computed attribute) the same batch reads it back, for an answer that
+/// needs what only the database knows (members' names); `None` then.
 pub(crate) async fn insert<C: DeserializeOwned, D: SqlExecutor>(
     db: &D,
     r: Resource,
     tenant: &str,
     id: &str,
     now: &str,
-    new: Insert,
-    computed: bool,
-) -> Result<Stored<C>, StoreError> {
+    new: &Insert,
+    read_back: Option<bool>,
+) -> Result<Option<Stored<C>>, StoreError> {
     let Insert { doc, extra } = new;
-    let doc = &doc;
     let indexed = r.indexed(doc);
     let names: Vec<&str> = indexed.iter().map(|(n, _)| *n).collect();
     let marks = vec!["?"; indexed.len()].join(", ");
@@ -257,9 +258,12 @@ pub(crate) async fn insert<C: DeserializeOwned, D: SqlExecutor>(
         params,
     )];
     stmts.extend(r.index_rows(tenant, id, doc, false));
-    stmts.extend(extra);
-    stmts.push(get_stmt(r, tenant, id, computed));
-    read_back(r, &db.batch(stmts).await?)
+    stmts.extend(extra.iter().cloned());
+    if let Some(computed) = read_back {
+        stmts.push(get_stmt(r, tenant, id, computed));
+    }
+    let written = db.batch(stmts).await?;
+    read_back.map(|_| last_row(r, &written)).transpose()
 }
 
 /// A change to a stored resource.
@@ -276,18 +280,27 @@ pub(crate) struct Update {
     pub at_version: Option<i64>,
 }
 
-/// Applies `change` to live resource `id`, bumping its version, atomically;
-/// returns it as stored, or `None` (nothing written) when it is gone or no
-/// longer at the version the change was made for.
+/// How a write to a stored resource ended.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Applied<C> {
+    /// Nothing was written: the resource is gone, or no longer at the
+    /// version the change was made for.
+    Stale,
+    /// Written; the resource as stored when it was read back.
+    Done(Option<Stored<C>>),
+}
+
+/// Applies `change` to live resource `id`, bumping its version, atomically
+/// (with `read_back`, reading it back in the same batch: see [`insert`]).
 pub(crate) async fn update<C: DeserializeOwned, D: SqlExecutor>(
     db: &D,
     r: Resource,
     tenant: &str,
     id: &str,
     now: &str,
-    change: Update,
-    computed: bool,
-) -> Result<Option<Stored<C>>, StoreError> {
+    change: &Update,
+    read_back: Option<bool>,
+) -> Result<Applied<C>, StoreError> {
     let mut sets = String::new();
     let mut params: Vec<SqlValue> = Vec::new();
     if let Some(doc) = &change.doc {
@@ -319,11 +332,15 @@ pub(crate) async fn update<C: DeserializeOwned, D: SqlExecutor>(
     if let Some(doc) = &change.doc {
         stmts.extend(r.index_rows(tenant, id, doc, true));
     }
-    stmts.extend(change.extra);
-    stmts.push(get_stmt(r, tenant, id, computed));
+    stmts.extend(change.extra.iter().cloned());
+    if let Some(computed) = read_back {
+        stmts.push(get_stmt(r, tenant, id, computed));
+    }
     match guarded_batch(db, stmts).await? {
-        Some(written) => read_back(r, &written).map(Some),
-        None => Ok(None),
+        Some(written) => Ok(Applied::Done(
+            read_back.map(|_| last_row(r, &written)).transpose()?,
+        )),
+        None => Ok(Applied::Stale),
     }
 }
 

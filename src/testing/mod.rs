@@ -502,15 +502,8 @@ impl App {
     ) {
         use crate::store::resources::{insert, Insert};
         let stamp = crate::store::timestamp(self.now);
-        let inserted = insert::<Value, _>(
-            &self.db,
-            r,
-            tenant,
-            id,
-            &stamp,
-            Insert { doc, extra },
-            false,
-        );
+        let new = Insert { doc, extra };
+        let inserted = insert::<Value, _>(&self.db, r, tenant, id, &stamp, &new, None);
         if let Err(e) = pollster::block_on(inserted) {
             panic!("seeding {id}: {e}");
         }

@@ -9,7 +9,8 @@ use crate::server::op::Outcome;
 use crate::server::resources::kind::{answer, Kind};
 use crate::server::resources::projection::{Projection, ProjectionParams};
 use crate::server::schema::TenantSchema;
-use crate::store::{resources, SqlExecutor};
+use crate::store::resources::{self, Stored};
+use crate::store::SqlExecutor;
 
 /// Validates `body` against the tenant's schema, checks what the schema
 /// cannot say, and stores the new resource with everything that goes with
@@ -26,15 +27,28 @@ pub(crate) async fn create<R: Kind, D: SqlExecutor>(
     let doc = normalize(rt, body, None)?;
     let id = uuid::Uuid::new_v4().to_string();
     let new = R::prepare_create(ctx, &schema, &id, doc).await?;
+    let computed = projection.wants(R::COMPUTED);
+    let read_back = R::WRITES_CHANGE_COMPUTED.then_some(computed);
     let stored = resources::insert(
         ctx.db,
         R::RESOURCE,
         &ctx.tenant,
         &id,
         &ctx.now,
-        new,
-        projection.wants(R::COMPUTED),
+        &new,
+        read_back,
     )
     .await?;
+    // What was written, when the database knows nothing more of it.
+    let stored = stored.unwrap_or_else(|| Stored {
+        seq: 0,
+        id,
+        created: ctx.now.clone(),
+        last_modified: ctx.now.clone(),
+        version: 1,
+        doc: new.doc,
+        deleted: None,
+        computed: computed.then(R::Computed::default),
+    });
     Ok(answer::<R, D>(ctx, rt, &projection, 201, stored))
 }

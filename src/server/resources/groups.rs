@@ -107,6 +107,7 @@ impl Kind for Groups {
     const RESOURCE: Resource = Resource::Group;
     const COMPUTED: &'static str = "members";
     const PATCH_NO_CONTENT: bool = true;
+    const WRITES_CHANGE_COMPUTED: bool = true;
     type Computed = Vec<Member>;
 
     /// `members` with each member's `$ref` (RFC 7643 §4.2).

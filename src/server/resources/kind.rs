@@ -31,8 +31,13 @@ pub(crate) trait Kind: Typed {
     /// Whether a PATCH answers 204 unless `attributes`/`excludedAttributes`
     /// ask for the resource.
     const PATCH_NO_CONTENT: bool;
+    /// Whether its writes change its computed attribute (a group's writes
+    /// change its members; a user's never change its groups). Only then is
+    /// the answer to a write read back from the database; otherwise it is
+    /// what was written.
+    const WRITES_CHANGE_COMPUTED: bool;
     /// The computed attribute as the store reads it.
-    type Computed: DeserializeOwned;
+    type Computed: DeserializeOwned + Default;
 
     /// `meta.resourceType`, e.g. `User` (its resource type's name).
     fn name() -> &'static str {

@@ -49,6 +49,7 @@ impl Kind for Users {
     const RESOURCE: Resource = Resource::User;
     const COMPUTED: &'static str = "groups";
     const PATCH_NO_CONTENT: bool = false;
+    const WRITES_CHANGE_COMPUTED: bool = false;
     type Computed = Vec<GroupRef>;
 
     /// `manager.$ref` is the URI of the manager's resource (RFC 7643

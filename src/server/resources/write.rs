@@ -12,7 +12,7 @@ use crate::server::error::Result;
 use crate::server::op::Precondition;
 use crate::server::resources::kind::Kind;
 use crate::server::schema::TenantSchema;
-use crate::store::resources::{self, Stored};
+use crate::store::resources::{self, Applied, Stored};
 use crate::store::SqlExecutor;
 
 /// What a write does to the current resource.
@@ -62,19 +62,32 @@ pub(crate) async fn write<R: Kind, D: SqlExecutor>(
         let Some(update) = update else {
             return Ok(current);
         };
-        let written = resources::update(
+        // A write that rewrites the document at the version read answers
+        // with what it wrote, unless the kind's writes change what only the
+        // database can tell (see `Kind::WRITES_CHANGE_COMPUTED`).
+        let known = !R::WRITES_CHANGE_COMPUTED && update.at_version == Some(current.version);
+        let read_back = (!known).then_some(computed);
+        let applied = resources::update(
             ctx.db,
             R::RESOURCE,
             &ctx.tenant,
             id,
             &ctx.now,
-            update,
-            computed,
+            &update,
+            read_back,
         )
         .await?;
-        if let Some(stored) = written {
-            return Ok(stored);
+        match applied {
+            Applied::Done(Some(stored)) => return Ok(stored),
+            Applied::Done(None) => {
+                return Ok(Stored {
+                    last_modified: ctx.now.clone(),
+                    version: current.version + 1,
+                    doc: update.doc.unwrap_or(current.doc),
+                    ..current
+                })
+            }
+            Applied::Stale => precondition.retry(attempt)?,
         }
-        precondition.retry(attempt)?;
     }
 }
