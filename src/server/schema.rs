@@ -22,7 +22,7 @@ use crate::store::{attributes, next_rows, Row, SqlExecutor, Stmt};
 /// any tenant's extension, and whether tenants extend it.
 pub(crate) trait Typed {
     /// Whether tenants extend its schema with their own attributes.
-    const EXTENSIBLE: bool;
+    const EXTENSIBLE: bool = false;
     /// Its resource type without any tenant's extension.
     fn core_type() -> &'static ResourceType;
 }

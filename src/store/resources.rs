@@ -219,11 +219,11 @@ fn last_row<C: DeserializeOwned>(
         .ok_or_else(|| StoreError::Other(format!("{} row not read back", r.table())))
 }
 
-/// A new resource: its document and the statements that go with it
-/// (membership rows, guards that abort the batch when a constraint the
-/// schema cannot express is broken).
+/// A document to store and the statements that go with it (membership
+/// rows, guards that abort the batch when a constraint the schema cannot
+/// express is broken).
 #[derive(Debug, Clone)]
-pub(crate) struct Insert {
+pub(crate) struct Doc {
     pub doc: Value,
     pub extra: Vec<Stmt>,
 }
@@ -238,10 +238,10 @@ pub(crate) async fn insert<C: DeserializeOwned, D: SqlExecutor>(
     tenant: &str,
     id: &str,
     now: &str,
-    new: &Insert,
+    new: &Doc,
     read_back: Option<bool>,
 ) -> Result<Option<Stored<C>>, StoreError> {
-    let Insert { doc, extra } = new;
+    let Doc { doc, extra } = new;
     let indexed = r.indexed(doc);
     let names: Vec<&str> = indexed.iter().map(|(n, _)| *n).collect();
     let marks = vec!["?"; indexed.len()].join(", ");
@@ -288,6 +288,17 @@ pub(crate) enum Applied<C> {
     Stale,
     /// Written; the resource as stored when it was read back.
     Done(Option<Stored<C>>),
+}
+
+impl Update {
+    /// `new` replaces the document of the resource at `version`.
+    pub(crate) fn rewrite(new: Doc, version: i64) -> Update {
+        Update {
+            doc: Some(new.doc),
+            extra: new.extra,
+            at_version: Some(version),
+        }
+    }
 }
 
 /// Applies `change` to live resource `id`, bumping its version, atomically

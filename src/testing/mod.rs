@@ -500,9 +500,9 @@ impl App {
         doc: Value,
         extra: Vec<Stmt>,
     ) {
-        use crate::store::resources::{insert, Insert};
+        use crate::store::resources::{insert, Doc};
         let stamp = crate::store::timestamp(self.now);
-        let new = Insert { doc, extra };
+        let new = Doc { doc, extra };
         let inserted = insert::<Value, _>(&self.db, r, tenant, id, &stamp, &new, None);
         if let Err(e) = pollster::block_on(inserted) {
             panic!("seeding {id}: {e}");

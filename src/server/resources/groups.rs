@@ -13,8 +13,8 @@ use crate::server::limits;
 use crate::server::resources::kind::{Hidden, Kind};
 use crate::server::schema::{TenantSchema, Typed};
 use crate::store::groups::{membership_stmts, missing_members, Member, Membership, NewMember};
-use crate::store::resources::{self, Insert, Removal, Resource, Stored, Update};
-use crate::store::{SqlExecutor, Stmt};
+use crate::store::resources::{self, Doc, Removal, Resource, Stored, Update};
+use crate::store::SqlExecutor;
 
 pub(crate) struct Groups;
 
@@ -68,7 +68,7 @@ impl Groups {
         id: &str,
         mut doc: Value,
         replace: bool,
-    ) -> Result<(Value, Vec<Stmt>)> {
+    ) -> Result<Doc> {
         limits::check_document(&doc, &ctx.limits)?;
         let add = take_members(&mut doc);
         check_members(ctx.db, &ctx.tenant, id, &add).await?;
@@ -77,8 +77,8 @@ impl Groups {
             remove: Vec::new(),
             add,
         };
-        let stmts = membership_stmts(&ctx.tenant, id, &membership);
-        Ok((doc, stmts))
+        let extra = membership_stmts(&ctx.tenant, id, &membership);
+        Ok(Doc { doc, extra })
     }
 }
 
@@ -96,8 +96,6 @@ fn member_json<D>(ctx: &Ctx<'_, D>, m: Member) -> Value {
 }
 
 impl Typed for Groups {
-    const EXTENSIBLE: bool = false;
-
     fn core_type() -> &'static ResourceType {
         core_group_type()
     }
@@ -106,9 +104,12 @@ impl Typed for Groups {
 impl Kind for Groups {
     const RESOURCE: Resource = Resource::Group;
     const COMPUTED: &'static str = "members";
-    const PATCH_NO_CONTENT: bool = true;
-    const WRITES_CHANGE_COMPUTED: bool = true;
     type Computed = Vec<Member>;
+    /// What Microsoft Entra prefers.
+    const PATCH_NO_CONTENT: bool = true;
+    /// A group's writes change its members, whose names only the database
+    /// knows.
+    const WRITES_CHANGE_COMPUTED: bool = true;
 
     /// `members` with each member's `$ref` (RFC 7643 §4.2).
     fn derive<D>(ctx: &Ctx<'_, D>, form: &mut Map<String, Value>, members: Option<Vec<Member>>) {
@@ -123,9 +124,8 @@ impl Kind for Groups {
         _schema: &TenantSchema,
         id: &str,
         doc: Value,
-    ) -> Result<Insert> {
-        let (doc, extra) = Self::with_members(ctx, id, doc, false).await?;
-        Ok(Insert { doc, extra })
+    ) -> Result<Doc> {
+        Self::with_members(ctx, id, doc, false).await
     }
 
     /// PUT replaces the member list: all out, the given ones in.
@@ -136,12 +136,8 @@ impl Kind for Groups {
         doc: Value,
         _hidden: Hidden,
     ) -> Result<Update> {
-        let (doc, extra) = Self::with_members(ctx, &current.id, doc, true).await?;
-        Ok(Update {
-            doc: Some(doc),
-            extra,
-            at_version: Some(current.version),
-        })
+        let new = Self::with_members(ctx, &current.id, doc, true).await?;
+        Ok(Update::rewrite(new, current.version))
     }
 
     /// The document and the membership change together, or not at all.

@@ -13,7 +13,7 @@ use crate::server::error::Result;
 use crate::server::op::{etag, Outcome};
 use crate::server::resources::projection::Projection;
 use crate::server::schema::{TenantSchema, Typed};
-use crate::store::resources::{Insert, Removal, Resource, Stored, Update};
+use crate::store::resources::{Doc, Removal, Resource, Stored, Update};
 use crate::store::SqlExecutor;
 
 /// The values of a tenant's removed custom attributes, split out of a
@@ -29,13 +29,13 @@ pub(crate) trait Kind: Typed {
     /// asked (`groups` of a user, `members` of a group).
     const COMPUTED: &'static str;
     /// Whether a PATCH answers 204 unless `attributes`/`excludedAttributes`
-    /// ask for the resource.
-    const PATCH_NO_CONTENT: bool;
+    /// ask for the resource (else 200 with it).
+    const PATCH_NO_CONTENT: bool = false;
     /// Whether its writes change its computed attribute (a group's writes
     /// change its members; a user's never change its groups). Only then is
     /// the answer to a write read back from the database; otherwise it is
     /// what was written.
-    const WRITES_CHANGE_COMPUTED: bool;
+    const WRITES_CHANGE_COMPUTED: bool = false;
     /// The computed attribute as the store reads it.
     type Computed: DeserializeOwned + Default;
 
@@ -65,7 +65,7 @@ pub(crate) trait Kind: Typed {
         schema: &TenantSchema,
         id: &str,
         doc: Value,
-    ) -> Result<Insert>;
+    ) -> Result<Doc>;
 
     /// The write of a PUT: `doc` (normalized against the current visible
     /// document) replaces `current`, keeping `hidden`.

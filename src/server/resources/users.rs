@@ -11,10 +11,10 @@ use crate::server::extension;
 use crate::server::limits;
 use crate::server::resources::kind::{Hidden, Kind};
 use crate::server::schema::{TenantSchema, Typed};
-use crate::store::resources::{Insert, Removal, Resource, Stored, Update};
+use crate::store::resources::{Doc, Removal, Resource, Stored, Update};
 use crate::store::tenants::{self, DeletePolicy};
 use crate::store::users::GroupRef;
-use crate::store::{SqlExecutor, Stmt};
+use crate::store::SqlExecutor;
 
 pub(crate) struct Users;
 
@@ -28,12 +28,12 @@ impl Users {
         id: &str,
         mut doc: Value,
         hidden: Hidden,
-    ) -> Result<(Value, Vec<Stmt>)> {
+    ) -> Result<Doc> {
         limits::check_document(&doc, &ctx.limits)?;
-        let guards =
+        let extra =
             extension::check(ctx.db, ctx.vendor, &ctx.tenant, id, &schema.defs, &doc).await?;
         extension::restore_hidden(&schema.urn, &mut doc, hidden);
-        Ok((doc, guards))
+        Ok(Doc { doc, extra })
     }
 }
 
@@ -48,8 +48,6 @@ impl Typed for Users {
 impl Kind for Users {
     const RESOURCE: Resource = Resource::User;
     const COMPUTED: &'static str = "groups";
-    const PATCH_NO_CONTENT: bool = false;
-    const WRITES_CHANGE_COMPUTED: bool = false;
     type Computed = Vec<GroupRef>;
 
     /// `manager.$ref` is the URI of the manager's resource (RFC 7643
@@ -93,9 +91,8 @@ impl Kind for Users {
         schema: &TenantSchema,
         id: &str,
         doc: Value,
-    ) -> Result<Insert> {
-        let (doc, extra) = Self::checked(ctx, schema, id, doc, Hidden::new()).await?;
-        Ok(Insert { doc, extra })
+    ) -> Result<Doc> {
+        Self::checked(ctx, schema, id, doc, Hidden::new()).await
     }
 
     /// A rewrite of `current`'s document, guarded by its version.
@@ -106,12 +103,8 @@ impl Kind for Users {
         doc: Value,
         hidden: Hidden,
     ) -> Result<Update> {
-        let (doc, extra) = Self::checked(ctx, schema, &current.id, doc, hidden).await?;
-        Ok(Update {
-            doc: Some(doc),
-            extra,
-            at_version: Some(current.version),
-        })
+        let new = Self::checked(ctx, schema, &current.id, doc, hidden).await?;
+        Ok(Update::rewrite(new, current.version))
     }
 
     async fn prepare_patch<D: SqlExecutor>(
