@@ -27,6 +27,10 @@ before(async () => {
   // part-way: exactly the case where a non-atomic write would leave a
   // half-written user behind.
   const jwt = mintJwt(ADMIN_JWT_SECRET, undefined, 1);
+  // Members that do not exist are refused, not skipped (the default): the
+  // member cases below fail their write part-way.
+  const set = await w.admin(jwt, "PATCH", `/tenants/${TENANT}`, { settings: { unknownMembers: "reject" } });
+  assert.equal(set.status, 200, JSON.stringify(set.body));
   const def = await w.admin(jwt, "PUT", `/tenants/${TENANT}/schema/attributes/badge`, { type: "uniqueNumber" });
   assert.equal(def.status, 201, JSON.stringify(def.body));
   const h = await w.scim(c, "POST", "/Users", {
@@ -187,7 +191,7 @@ test("POST /Users failing inside the D1 batch leaves no half-written user (no us
   assert.equal(again.status, 201);
 });
 
-test("PATCH /Groups adding a valid and a non-existent member is 400 and adds neither (RFC 7644 §3.5.2)", async () => {
+test("unknownMembers reject: PATCH /Groups adding a valid and a non-existent member is 400 and adds neither (RFC 7644 §3.5.2)", async () => {
   const a = await newUser();
   const b = await newUser();
   const g = await w.scim(c, "POST", "/Groups", { schemas: [GROUP], displayName: "Atomic Adds", members: [{ value: a }] });
@@ -206,9 +210,7 @@ test("PATCH /Groups adding a valid and a non-existent member is 400 and adds nei
       { op: "replace", path: "displayName", value: "Renamed" },
       { op: "add", path: "members", value: [{ value: "no-such-user" }] },
     ],
-    // The id exists but as a User, not a Group: only the write batch itself
-    // can tell (the member's type is looked up inside the INSERT), so the
-    // batch fails after it already inserted b.
+    // The id exists but as a User, not a Group: no such group exists.
     [{ op: "add", path: "members", value: [{ value: b }, { value: a, type: "Group" }] }],
   ];
   for (const Operations of cases) {
@@ -219,7 +221,7 @@ test("PATCH /Groups adding a valid and a non-existent member is 400 and adds nei
   }
 });
 
-test("PUT /Groups with a non-existent member is 400 and leaves members and displayName unchanged", async () => {
+test("unknownMembers reject: PUT /Groups with a non-existent member is 400 and leaves members and displayName unchanged", async () => {
   const a = await newUser();
   const b = await newUser();
   const g = await w.scim(c, "POST", "/Groups", { schemas: [GROUP], displayName: "Atomic Put", members: [{ value: a }] });

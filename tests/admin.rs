@@ -236,10 +236,10 @@ fn a_token_of_tenant_a_reaches_nothing_of_tenant_b_on_any_endpoint() {
         .to_owned();
     let state = |app: &App| {
         [
-            "SELECT tenant_id, id, version, doc, deleted_at FROM users ORDER BY id",
-            "SELECT tenant_id, id, version, doc FROM groups ORDER BY id",
-            "SELECT tenant_id, group_id, member_id FROM group_members ORDER BY member_id",
-            "SELECT tenant_id, name, definition FROM tenant_attributes ORDER BY name",
+            "SELECT tenant_id, id, version, doc, deleted_at FROM users WHERE tenant_id = 'tenant-b' ORDER BY id",
+            "SELECT tenant_id, id, version, doc FROM groups WHERE tenant_id = 'tenant-b' ORDER BY id",
+            "SELECT tenant_id, group_id, member_id FROM group_members WHERE tenant_id = 'tenant-b' ORDER BY member_id",
+            "SELECT tenant_id, name, definition FROM tenant_attributes WHERE tenant_id = 'tenant-b' ORDER BY name",
         ]
         .map(|q| app.rows(q, vec![]))
     };
@@ -340,7 +340,19 @@ fn a_token_of_tenant_a_reaches_nothing_of_tenant_b_on_any_endpoint() {
         "Operations": [{"method": "DELETE", "path": format!("/Users/{uid}")}]})),
     );
     assert_eq!(bulk.body["Operations"][0]["status"], "404");
+    // B's user is not a member A can add: skipped by default (A's group
+    // has no members), refused under `unknownMembers: reject`.
     let member = app.call(&a, "POST", "/Groups", Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "A", "members": [{"value": uid}]})));
+    assert_eq!(member.status, 201, "{}", member.body);
+    assert!(member.body.get("members").is_none(), "{}", member.body);
+    let r = app.admin(
+        &a_admin,
+        "PATCH",
+        "/tenants/tenant-a",
+        Some(json!({"settings": {"unknownMembers": "reject"}})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let member = app.call(&a, "POST", "/Groups", Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "A2", "members": [{"value": uid}]})));
     assert_eq!(member.status, 400);
     assert_eq!(state(&app), before, "nothing of B's changed");
 }

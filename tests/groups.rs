@@ -61,9 +61,10 @@ fn post_group_with_members_returns_value_ref_type_and_display_on_request() {
 }
 
 #[test]
-fn a_member_that_does_not_exist_is_400_and_nothing_is_stored() {
+fn under_unknown_members_reject_a_member_that_does_not_exist_is_400_and_nothing_is_stored() {
     let app = App::new();
     let acme = app.tenant("acme");
+    app.settings("acme", json!({"unknownMembers": "reject"}));
     let alice = app.named_user(&acme, "alice");
     let r = app.call(
         &acme,
@@ -95,6 +96,19 @@ fn a_user_of_another_tenant_cannot_become_a_member() {
         "POST",
         "/Groups",
         Some(json!({"schemas": [GROUP], "displayName": "G", "members": [{"value": foreign}]})),
+    );
+    // Skipped (the default `unknownMembers: skip`): the group has no member.
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(r.body.get("members").is_none(), "{}", r.body);
+    assert!(app
+        .rows("SELECT member_id FROM group_members", vec![])
+        .is_empty());
+    app.settings("acme", json!({"unknownMembers": "reject"}));
+    let r = app.call(
+        &acme,
+        "POST",
+        "/Groups",
+        Some(json!({"schemas": [GROUP], "displayName": "G2", "members": [{"value": foreign}]})),
     );
     assert_eq!(r.status, 400);
 }

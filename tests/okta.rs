@@ -58,16 +58,7 @@ fn user_row(app: &App, id: &str) -> serde_json::Map<String, Value> {
 }
 
 fn stored_members(app: &App, gid: &str) -> Vec<String> {
-    let mut ids: Vec<String> = app
-        .rows(
-            "SELECT member_id FROM group_members WHERE group_id = ?",
-            vec![gid.into()],
-        )
-        .iter()
-        .map(|r| r["member_id"].as_str().unwrap().to_owned())
-        .collect();
-    ids.sort();
-    ids
+    app.member_ids(gid)
 }
 
 fn sorted(ids: &[&String]) -> Vec<String> {
@@ -767,9 +758,24 @@ fn okta_only_existing_users_can_become_members() {
     // idp-behaviour.md, Okta: "Only users that exist can become members"
     // (Okta "SCIM 2.0 protocol reference", Update a specific group
     // membership).
+    // By default (`unknownMembers: skip`) the members that exist are added
+    // and the others skipped (seed Kissflow, Okta group push: "only those
+    // members of the group who are already a part of Kissflow will be
+    // assigned"); under `reject`, nothing at all. Either way a user that
+    // does not exist never becomes a member.
     let app = App::new();
     let c = app.tenant("acme");
     let a = named_user(&app, &c, "a@okta.local");
+    let r = app.call(
+        &c,
+        "POST",
+        "/Groups",
+        Some(json!({"schemas": [GROUP], "displayName": "Pushed", "members": [{"value": a}, {"value": "ghost"}]})),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let pushed = r.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(stored_members(&app, &pushed), vec![a.clone()]);
+    app.settings("acme", json!({"unknownMembers": "reject"}));
     let r = app.call(
         &c,
         "POST",
@@ -1077,12 +1083,16 @@ fn okta_custom_attributes_arrive_in_their_external_namespace() {
             .collect();
     let f = app.call(&c, "GET", &format!("/Users?filter={q}"), None);
     assert_eq!(f.body["totalResults"], 1, "{}", f.body);
-    // A field the tenant never defined is refused, not stored.
-    let r = app.call(
-        &c,
-        "POST",
-        "/Users",
-        Some(json!({"schemas": [USER, urn], "userName": "x@okta.local", urn: {"undefinedField": "v"}})),
-    );
+    // A field the tenant never defined is not stored: ignored by default
+    // (issue 13), refused under `unknownAttributes: reject`.
+    let body =
+        json!({"schemas": [USER, urn], "userName": "x@okta.local", urn: {"undefinedField": "v"}});
+    let r = app.call(&c, "POST", "/Users", Some(body.clone()));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(r.body.get(urn).is_none(), "{}", r.body);
+    app.settings("acme", json!({"unknownAttributes": "reject"}));
+    let body =
+        json!({"schemas": [USER, urn], "userName": "y@okta.local", urn: {"undefinedField": "v"}});
+    let r = app.call(&c, "POST", "/Users", Some(body));
     assert_eq!(r.status, 400, "{}", r.body);
 }

@@ -1416,7 +1416,6 @@ fn rejected_ops() -> BoxedStrategy<GenOp> {
         json!({"op": "add", "path": "emails[type eq \"work\"", "value": "x"}),
         json!({"op": "add", "path": "title"}),
         json!({"op": "merge", "path": "title", "value": "x"}),
-        json!({"op": "replace", "value": {"nosuch": 1}}),
         json!({"op": "replace", "value": "not an object"}),
         json!({"op": "replace", "path": "name.nosuch", "value": "x"}),
         json!({"op": "add", "path": "emails[type eq \"work\"].nosuch", "value": "x"}),
@@ -1424,6 +1423,19 @@ fn rejected_ops() -> BoxedStrategy<GenOp> {
         json!({"path": "title", "value": "x"}),
     ])
     .prop_map(|op| (op, vec![Effect::Reject]))
+    .boxed()
+}
+
+/// Path-less values naming attributes the schema does not define: ignored,
+/// nothing changes (issue 13; the tenant default `unknownAttributes:
+/// ignore`). A path naming one is still refused (`rejected_ops`).
+fn ignored_ops() -> BoxedStrategy<GenOp> {
+    prop::sample::select(vec![
+        json!({"op": "replace", "value": {"nosuch": 1}}),
+        json!({"op": "add", "value": {"name": {"nosuch": "x"}}}),
+        json!({"op": "Replace", "value": {"urn:x:y:2.0:User:nosuch": "x"}}),
+    ])
+    .prop_map(|op| (op, Vec::new()))
     .boxed()
 }
 
@@ -1438,6 +1450,7 @@ fn patch_op() -> BoxedStrategy<GenOp> {
         3 => element_ops(),
         2 => pathless_ops(),
         1 => rejected_ops(),
+        1 => ignored_ops(),
     ]
     .boxed()
 }

@@ -269,8 +269,6 @@ fn invalid_and_unknown_filters_answer_as_before() {
     for f in [
         "userName eq",
         "userName zz \"ann\"",
-        // A custom attribute without its URN is no core attribute.
-        "costCenter eq \"CC-1\"",
         "noSuchAttribute eq \"x\"",
     ] {
         let r = counted(&app, &c, &filter(f));
@@ -280,6 +278,21 @@ fn invalid_and_unknown_filters_answer_as_before() {
         assert_eq!(r.calls.len(), 1, "{f}: {:?}", r.calls);
         assert!(r.calls[0].starts_with("query: "), "{f}: {:?}", r.calls);
     }
+    // An Enterprise attribute without its URN (issue 13) resolves in the
+    // core schema's plan: one round trip, as with its URN.
+    let r = counted(&app, &c, &filter("employeeNumber eq \"7\""));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.calls.len(), 1, "{:?}", r.calls);
+    // The tenant's `costCenter` shadows nothing: a name two extensions
+    // define is 400 naming both.
+    let r = counted(&app, &c, &filter("costCenter eq \"CC-1\""));
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["scimType"], "invalidFilter");
+    let detail = r.body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("enterprise:2.0:User") && detail.contains(":acme:2:User"),
+        "{detail}"
+    );
 }
 
 #[test]

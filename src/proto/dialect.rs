@@ -13,7 +13,7 @@
 use serde_json::{Map, Value};
 
 use crate::proto::json::{get_ci, items};
-use crate::proto::schema::{Attribute, ENTERPRISE_USER_SCHEMA};
+use crate::proto::schema::{Attribute, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA};
 
 /// Microsoft Entra ID sends booleans as strings, `"True"`, `"False"`,
 /// `"false"` (RFC 7643 §2.3.2 wants a JSON boolean): the boolean a string
@@ -48,6 +48,47 @@ pub(crate) fn manager_from_id(id: &str) -> Value {
     )]))
 }
 
+/// OneLogin's Enterprise template sends the manager's id as
+/// `manager.managerId` (SCIM 1.1's name) where RFC 7643 §4.3 has
+/// `manager.value`: the RFC form of such a value, or `None` when it has no
+/// `managerId` or already has a `value`.
+pub(crate) fn manager_with_value(m: &Map<String, Value>) -> Option<Value> {
+    if get_ci(m, "value").is_some() {
+        return None;
+    }
+    let key = m.keys().find(|k| k.eq_ignore_ascii_case("managerId"))?;
+    let renamed = m.iter().map(|(k, v)| {
+        let k = if k == key {
+            "value".to_string()
+        } else {
+            k.clone()
+        };
+        (k, v.clone())
+    });
+    Some(Value::Object(renamed.collect()))
+}
+
+/// A reference given as its bare id: a group member as `"id"` (alone, or
+/// in an array) instead of `{"value": "id"}`, as several clients send it
+/// (issue 13; RFC 7643 §4.2 writes members as objects): the object a
+/// string stands for; anything else as it is.
+pub(crate) fn reference_from_id(v: &Value) -> Value {
+    match v {
+        Value::String(id) => Value::Object(Map::from_iter([(
+            "value".to_string(),
+            Value::String(id.clone()),
+        )])),
+        other => other.clone(),
+    }
+}
+
+/// Whether `attr` of the schema `schema_id` is a Group's `members`
+/// (RFC 7643 §4.2), whose elements may come as bare ids (see
+/// `reference_from_id`).
+pub(crate) fn is_group_members(schema_id: &str, attr: &Attribute) -> bool {
+    schema_id.eq_ignore_ascii_case(GROUP_SCHEMA) && attr.name == "members"
+}
+
 /// Microsoft Entra ID's "replace to empty" in object form: `{"value": ""}`
 /// is no manager (a manager without an id would be a dangling reference).
 pub(crate) fn is_cleared_manager(m: &Map<String, Value>) -> bool {
@@ -71,6 +112,18 @@ pub(crate) fn lone_element(v: &Value) -> Option<&Value> {
     match v {
         Value::Array(a) if a.len() == 1 => a.first(),
         _ => None,
+    }
+}
+
+/// RFC 7643 §2.5: an attribute whose value is `null`, `[]` or `{}` is
+/// unassigned, whatever its type (Entra and Okta send all three for
+/// attributes they have no value for).
+pub(crate) fn is_unassigned(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(m) => m.is_empty(),
+        _ => false,
     }
 }
 
@@ -152,6 +205,19 @@ mod tests {
     }
 
     #[test]
+    fn members_as_bare_ids() {
+        // Issue 13: group members arrive as a bare id string or an array of
+        // them, as well as RFC 7643 §4.2 objects.
+        assert_eq!(reference_from_id(&json!("u-1")), json!({"value": "u-1"}));
+        let object = json!({"value": "u-2", "type": "User"});
+        assert_eq!(reference_from_id(&object), object);
+        let group = crate::proto::schema::group_schema();
+        let members = group.attribute("members").unwrap();
+        assert!(is_group_members(GROUP_SCHEMA, members));
+        assert!(!is_group_members(USER_SCHEMA, members));
+    }
+
+    #[test]
     fn entra_legacy_one_element_array() {
         // idp-behaviour.md, Microsoft Entra ID: manager "(legacy) as an array".
         let one = json!([{"value": "m-2"}]);
@@ -159,6 +225,20 @@ mod tests {
         assert_eq!(lone_element(&json!([])), None);
         assert_eq!(lone_element(&json!([1, 2])), None);
         assert_eq!(lone_element(&json!({"value": "m"})), None);
+    }
+
+    #[test]
+    fn onelogin_manager_id_is_manager_value() {
+        // research: OneLogin's Enterprise template sends manager.managerId.
+        let m = json!({"managerId": "m1", "displayName": "Boss"});
+        assert_eq!(
+            manager_with_value(m.as_object().unwrap()),
+            Some(json!({"value": "m1", "displayName": "Boss"}))
+        );
+        let both = json!({"managerId": "m1", "value": "m2"});
+        assert_eq!(manager_with_value(both.as_object().unwrap()), None);
+        let plain = json!({"value": "m2"});
+        assert_eq!(manager_with_value(plain.as_object().unwrap()), None);
     }
 
     #[test]

@@ -519,12 +519,20 @@ impl<'a> Parser<'a> {
             Tok::Word(w) if w.eq_ignore_ascii_case("null") => CompValue::Null,
             Tok::Word(w) if w.eq_ignore_ascii_case("true") => CompValue::Bool(true),
             Tok::Word(w) if w.eq_ignore_ascii_case("false") => CompValue::Bool(false),
-            Tok::Word(w) if w.starts_with(|c: char| c == '-' || c.is_ascii_digit()) => {
-                let n = serde_json::from_str::<Number>(w).map_err(|_| {
-                    FilterError::new(format!("invalid number {w:?} at offset {at}"))
-                })?;
-                CompValue::Number(n)
-            }
+            // A JSON number; anything else written without quotes is a
+            // string (`displayName sw Bar`, `meta.lastModified ge
+            // 2024-03-01T08:00:00.1234567+02:00`: Ping Identity and others
+            // send values unquoted).
+            Tok::Word(w) => match serde_json::from_str::<Number>(w) {
+                Ok(n) => CompValue::Number(n),
+                // JSON number syntax that no number holds (`1e400`).
+                Err(_) if is_number_syntax(w) => {
+                    return Err(FilterError::new(format!(
+                        "invalid number {w:?} at offset {at}"
+                    )))
+                }
+                Err(_) => CompValue::String((*w).to_owned()),
+            },
             _ => return Err(self.error("a comparison value")),
         };
         if matches!(value, CompValue::Null | CompValue::Bool(_))
@@ -537,6 +545,31 @@ impl<'a> Parser<'a> {
         self.bump();
         Ok(Filter::Compare(path, op, value))
     }
+}
+
+/// Whether `w` is written as a JSON number (RFC 8259 §6): `-`? int
+/// frac? exp? (the digits are ASCII, so byte offsets are char offsets).
+fn is_number_syntax(w: &str) -> bool {
+    let digits = |s: &str| -> usize { s.bytes().take_while(u8::is_ascii_digit).count() };
+    let rest = w.strip_prefix('-').unwrap_or(w);
+    let int = digits(rest);
+    if int == 0 || (int > 1 && rest.starts_with('0')) {
+        return false;
+    }
+    let mut rest = rest.get(int..).unwrap_or_default();
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = digits(frac);
+        if n == 0 {
+            return false;
+        }
+        rest = frac.get(n..).unwrap_or_default();
+    }
+    if let Some(exp) = rest.strip_prefix(['e', 'E']) {
+        let exp = exp.strip_prefix(['+', '-']).unwrap_or(exp);
+        let n = digits(exp);
+        return n > 0 && n == exp.len();
+    }
+    rest.is_empty()
 }
 
 /// Parses a SCIM filter (RFC 7644 §3.4.2.2). `urns` are the known schema URNs,
@@ -651,6 +684,23 @@ fn compare(
 }
 
 impl Filter {
+    /// Calls `f` on every attribute path the filter names at its top level:
+    /// those it compares, and the attribute of each value filter (not the
+    /// names inside its brackets, which are that attribute's own).
+    pub(crate) fn try_for_each_path<E>(
+        &mut self,
+        f: &mut impl FnMut(&mut AttrPath) -> Result<(), E>,
+    ) -> Result<(), E> {
+        match self {
+            Filter::Present(p) | Filter::Compare(p, ..) | Filter::ValuePath(p, _) => f(p),
+            Filter::And(a, b) | Filter::Or(a, b) => {
+                a.try_for_each_path(f)?;
+                b.try_for_each_path(f)
+            }
+            Filter::Not(x) => x.try_for_each_path(f),
+        }
+    }
+
     /// Evaluates the filter against a resource's JSON. `case_exact` tells
     /// whether an attribute's strings compare case-sensitively (RFC 7643
     /// §2.2 `caseExact`); inside a value path it gets `outer.name` with the
@@ -1024,6 +1074,41 @@ mod tests {
     }
 
     #[test]
+    fn values_without_quotes_are_strings_unless_json_literals() {
+        // Issue 13: Ping Identity and other clients write values unquoted;
+        // a word that is not `true`, `false`, `null` or a JSON number is a
+        // string (RFC 7644 §3.4.2.2 would want quotes).
+        let value = |f: &str| match parse(f) {
+            Filter::Compare(_, _, v) => v,
+            other => panic!("{other:?}"),
+        };
+        let s = |x: &str| CompValue::String(x.to_owned());
+        assert_eq!(value("displayName sw Bar"), s("Bar"));
+        assert_eq!(value("title eq Engineer"), s("Engineer"));
+        assert_eq!(
+            value("meta.lastModified ge 2024-03-01T08:00:00.1234567+02:00"),
+            s("2024-03-01T08:00:00.1234567+02:00")
+        );
+        for word in ["01", "1.", "-", "bjensen", "'x'", "a@b.c"] {
+            assert_eq!(value(&format!("a eq {word}")), s(word), "{word}");
+        }
+        assert_eq!(value("a eq 12"), CompValue::Number(12.into()));
+        assert_eq!(
+            value("a eq -1.5e3"),
+            CompValue::Number(Number::from_f64(-1500.0).unwrap())
+        );
+        assert_eq!(value("a eq TRUE"), CompValue::Bool(true));
+        assert_eq!(value("a eq Null"), CompValue::Null);
+        // The structure stays strict: a value is still required.
+        assert!(err("userName eq").contains("comparison value"));
+        // And the canonical form quotes it.
+        assert_eq!(
+            parse("title eq Engineer").to_string(),
+            r#"title eq "Engineer""#
+        );
+    }
+
+    #[test]
     fn invalid_filters() {
         // RFC 7644 §3.4.2.2: malformed filters are rejected (invalidFilter).
         assert_eq!(
@@ -1048,11 +1133,6 @@ mod tests {
         assert!(err("a eq \"x").contains("unterminated string"));
         assert!(err(r#"a eq "\x""#).contains("invalid string at offset 5"));
         assert!(err(r#"a eq "\ud800""#).contains("invalid string"));
-        assert!(err("a eq 01").contains("invalid number"));
-        assert!(err("a eq 1.").contains("invalid number"));
-        assert!(err("a eq -").contains("invalid number"));
-        assert!(err("a eq bjensen").contains("comparison value"));
-        assert!(err("a eq 'x'").contains("comparison value"));
         assert!(err("active gt true").contains("operator gt"));
         for op in ["co", "sw", "ew", "ge", "lt", "le"] {
             err(&format!("active {op} false"));

@@ -27,6 +27,7 @@ pub(crate) mod filter;
 #[cfg(test)]
 mod fixtures;
 pub(crate) mod json;
+pub mod lenience;
 pub(crate) mod messages;
 pub(crate) mod normalize;
 pub mod patch;

@@ -14,7 +14,10 @@ use serde_json::{Map, Value};
 use crate::proto::dialect;
 use crate::proto::error::ScimError;
 use crate::proto::json::get_ci;
-use crate::proto::schema::{find_sub, AttrType, Attribute, Member, Mutability, ResourceType};
+use crate::proto::lenience::{Leniency, Options, Unknown};
+use crate::proto::schema::{
+    ambiguous, find_sub, AttrType, Attribute, Located, Member, Mutability, ResourceType,
+};
 
 fn json_kind(v: &Value) -> &'static str {
     match v {
@@ -37,21 +40,39 @@ fn label(rt: &ResourceType, slot: usize, name: &str) -> String {
 }
 
 /// Validates a POST (`existing` None) or PUT (`existing` = the stored form)
-/// body against the resource type and returns the stored form.
+/// body against the resource type, read strictly, and returns the stored
+/// form (the tests' reading of RFC 7643 without leniency).
+#[cfg(any(test, feature = "test-utils"))]
 pub fn normalize(
     rt: &ResourceType,
     input: &Value,
     existing: Option<&Value>,
 ) -> Result<Value, ScimError> {
+    normalize_with(rt, input, existing, Options::STRICT).map(|(doc, _)| doc)
+}
+
+/// [`normalize`], read as `opts` say; returns the stored form and the
+/// leniencies applied.
+pub fn normalize_with(
+    rt: &ResourceType,
+    input: &Value,
+    existing: Option<&Value>,
+    opts: Options,
+) -> Result<(Value, Vec<Leniency>), ScimError> {
     let obj = input
         .as_object()
         .ok_or_else(|| ScimError::invalid_syntax("The request body must be a JSON object."))?;
-    check_schemas(rt, obj)?;
+    let mut reader = Reader {
+        opts,
+        notes: Vec::new(),
+    };
+    check_schemas(rt, obj, &mut reader)?;
 
     let n = rt.extensions.len() + 1;
     let mut collected = Collected {
         slots: vec![Map::new(); n],
         write_only_seen: Vec::new(),
+        reader,
     };
     for (key, value) in obj {
         match rt.member(key) {
@@ -76,7 +97,15 @@ pub fn normalize(
             // A URN-qualified attribute name at top level
             // (`"urn:...:enterprise:2.0:User:employeeNumber": "7"`).
             Member::Qualified(slot, rest) => collected.put(rt, slot, rest, value)?,
-            Member::Plain => collected.put(rt, 0, key, value)?,
+            // A plain name: a core attribute, else the one extension's that
+            // defines it (`employeeNumber` at top level).
+            Member::Plain => match rt.locate(None, key) {
+                Located::Found(slot, _) => collected.put(rt, slot, key, value)?,
+                Located::Unknown => collected.put(rt, 0, key, value)?,
+                Located::Ambiguous(urns) => {
+                    return Err(ScimError::invalid_path(ambiguous(key, &urns)))
+                }
+            },
         }
     }
 
@@ -105,11 +134,44 @@ pub fn normalize(
 
     check_required(rt, &built, &collected.write_only_seen)?;
 
-    Ok(rt.assemble(built))
+    Ok((rt.assemble(built), collected.reader.notes))
+}
+
+/// How a body is being read, and what was let through.
+struct Reader {
+    opts: Options,
+    notes: Vec<Leniency>,
+}
+
+impl Reader {
+    /// Something the schema does not define (`what` names it, for the
+    /// error and the log): ignored and noted, or refused with `error`.
+    fn unknown(
+        &mut self,
+        what: Leniency,
+        error: impl FnOnce() -> ScimError,
+    ) -> Result<(), ScimError> {
+        match self.opts.unknown {
+            Unknown::Ignore => {
+                // Named once, however often (in `schemas` and as a key).
+                if !self.notes.contains(&what) {
+                    self.notes.push(what);
+                }
+                Ok(())
+            }
+            Unknown::Reject => Err(error()),
+        }
+    }
 }
 
 /// RFC 7643 §3: `schemas` lists the core schema and any extensions used.
-fn check_schemas(rt: &ResourceType, obj: &Map<String, Value>) -> Result<(), ScimError> {
+/// A URN the resource type does not have is an unknown name (see
+/// [`Reader::unknown`]).
+fn check_schemas(
+    rt: &ResourceType,
+    obj: &Map<String, Value>,
+    reader: &mut Reader,
+) -> Result<(), ScimError> {
     let schemas = get_ci(obj, "schemas")
         .ok_or_else(|| ScimError::invalid_syntax("The 'schemas' attribute is required."))?;
     let list = schemas
@@ -120,13 +182,16 @@ fn check_schemas(rt: &ResourceType, obj: &Map<String, Value>) -> Result<(), Scim
         let urn = urn.as_str().ok_or_else(|| {
             ScimError::invalid_syntax("'schemas' must be an array of schema URNs.")
         })?;
-        // `is_core_urn` also accepts Entra's legacy Group URN for Groups.
+        // Other products' URNs for RFC 7643's schemas count as them.
+        if rt.is_alias(urn) {
+            reader.notes.push(Leniency::SchemaAlias(urn.to_owned()));
+        }
         if rt.is_core_urn(urn) {
             has_core = true;
-        } else if rt.extension(urn).is_none() {
-            return Err(ScimError::invalid_value(format!(
-                "Unknown schema '{urn}' in 'schemas'."
-            )));
+        } else if rt.schema_index(urn).is_none() {
+            reader.unknown(Leniency::UnknownSchema(urn.to_owned()), || {
+                ScimError::invalid_value(format!("Unknown schema '{urn}' in 'schemas'."))
+            })?;
         }
     }
     if !has_core {
@@ -143,6 +208,7 @@ struct Collected {
     slots: Vec<Map<String, Value>>,
     /// writeOnly attributes that were given (validated, then dropped).
     write_only_seen: Vec<(usize, String)>,
+    reader: Reader,
 }
 
 impl Collected {
@@ -153,9 +219,22 @@ impl Collected {
         name: &str,
         value: &Value,
     ) -> Result<(), ScimError> {
-        let attr = rt.attribute_in(slot, name).ok_or_else(|| {
-            ScimError::invalid_value(format!("Unknown attribute '{}'.", label(rt, slot, name)))
-        })?;
+        let Some(attr) = rt.attribute_in(slot, name) else {
+            // RFC 7643 §2.5: a null (or empty) value is unassigned, known or not.
+            if dialect::is_unassigned(value) {
+                return Ok(());
+            }
+            let full = label(rt, slot, name);
+            // A URN key holding an object is another schema's attributes
+            // (`"urn:other:product:2.0:User": {...}`).
+            let what = if slot == 0 && name.contains(':') && value.is_object() {
+                Leniency::UnknownSchema(full.clone())
+            } else {
+                Leniency::UnknownAttribute(full.clone())
+            };
+            let error = || ScimError::invalid_value(format!("Unknown attribute '{full}'."));
+            return self.reader.unknown(what, error);
+        };
         // RFC 7643 §2.2: readOnly values in a request are ignored (Okta sends
         // id, meta and groups on PUT).
         if attr.mutability == Mutability::ReadOnly {
@@ -165,7 +244,13 @@ impl Collected {
             .schema_at(slot)
             .map(|s| s.id.as_str())
             .unwrap_or_default();
-        let value = coerce(attr, schema_id, value, &label(rt, slot, &attr.name))?;
+        let value = coerce(
+            &mut self.reader,
+            attr,
+            schema_id,
+            value,
+            &label(rt, slot, &attr.name),
+        )?;
         // writeOnly values (password) are validated, then dropped: this
         // product stores no write-only data.
         if attr.mutability == Mutability::WriteOnly {
@@ -308,6 +393,7 @@ fn is_derived_ref(sub: &Attribute) -> bool {
 /// Validates and converts the value of `attr` (RFC 7643 §2.3). `None` means
 /// absent: null, empty arrays and empty complex values.
 fn coerce(
+    reader: &mut Reader,
     attr: &Attribute,
     schema_id: &str,
     value: &Value,
@@ -317,13 +403,22 @@ fn coerce(
         // RFC 7644 §3.5.2: null is equivalent to "unassigned".
         return Ok(None);
     }
+    if reader.opts.lenient && attr.attr_type != AttrType::Complex && dialect::is_unassigned(value) {
+        // RFC 7643 §2.5: `{}` or `[]` for a simple attribute assigns nothing.
+        return Ok(None);
+    }
     if dialect::is_enterprise_manager(schema_id, attr) {
         match value {
             // Entra's bare manager id ("" clears it).
             Value::String(id) => {
-                return coerce(attr, schema_id, &dialect::manager_from_id(id), path)
+                return coerce(reader, attr, schema_id, &dialect::manager_from_id(id), path)
             }
             Value::Object(m) if dialect::is_cleared_manager(m) => return Ok(None),
+            Value::Object(m) => {
+                if let Some(rfc) = dialect::manager_with_value(m) {
+                    return coerce(reader, attr, schema_id, &rfc, path);
+                }
+            }
             _ => {}
         }
     }
@@ -338,14 +433,20 @@ fn coerce(
                         "Attribute '{path}' must not contain nested arrays."
                     )))
                 }
+                Value::String(_) if dialect::is_group_members(schema_id, attr) => {
+                    let member = dialect::reference_from_id(item);
+                    if let Some(x) = coerce_single(reader, attr, schema_id, &member, path)? {
+                        out.push(x);
+                    }
+                }
                 v => {
-                    if let Some(x) = coerce_single(attr, schema_id, v, path)? {
+                    if let Some(x) = coerce_single(reader, attr, schema_id, v, path)? {
                         out.push(x);
                     }
                 }
             }
         }
-        check_primary(attr, &out, path)?;
+        check_primary(reader, attr, &mut out, path)?;
         return Ok(if out.is_empty() {
             None
         } else {
@@ -358,12 +459,12 @@ fn coerce(
         // of one.
         Value::Array(_) if attr.attr_type == AttrType::Complex => {
             match dialect::lone_element(value) {
-                Some(first) if !first.is_array() => coerce(attr, schema_id, first, path),
+                Some(first) if !first.is_array() => coerce(reader, attr, schema_id, first, path),
                 _ => Err(single_valued(path)),
             }
         }
         Value::Array(_) => Err(single_valued(path)),
-        v => coerce_single(attr, schema_id, v, path),
+        v => coerce_single(reader, attr, schema_id, v, path),
     }
 }
 
@@ -382,6 +483,7 @@ fn wrong_type(path: &str, expected: &str, got: &Value) -> ScimError {
 
 /// One (non-array, non-null) value of `attr`.
 fn coerce_single(
+    reader: &mut Reader,
     attr: &Attribute,
     schema_id: &str,
     value: &Value,
@@ -416,7 +518,7 @@ fn coerce_single(
             other => return Err(wrong_type(path, "a dateTime string", other)),
         },
         AttrType::Complex => match value {
-            Value::Object(m) => return coerce_complex(attr, schema_id, m, path),
+            Value::Object(m) => return coerce_complex(reader, attr, schema_id, m, path),
             other => return Err(wrong_type(path, "a complex value (JSON object)", other)),
         },
     };
@@ -435,6 +537,7 @@ fn coerce_single(
 }
 
 fn coerce_complex(
+    reader: &mut Reader,
     attr: &Attribute,
     schema_id: &str,
     m: &Map<String, Value>,
@@ -442,14 +545,19 @@ fn coerce_complex(
 ) -> Result<Option<Value>, ScimError> {
     let mut found = Map::new();
     for (key, v) in m {
-        let sub = find_sub(attr, key).ok_or_else(|| {
-            ScimError::invalid_value(format!("Unknown sub-attribute '{path}.{key}'."))
-        })?;
+        let Some(sub) = find_sub(attr, key) else {
+            if !dialect::is_unassigned(v) {
+                let full = format!("{path}.{key}");
+                let error = || ScimError::invalid_value(format!("Unknown sub-attribute '{full}'."));
+                reader.unknown(Leniency::UnknownAttribute(full.clone()), error)?;
+            }
+            continue;
+        };
         if sub.mutability == Mutability::ReadOnly {
             continue;
         }
         let sub_path = format!("{path}.{}", sub.name);
-        let value = coerce(sub, schema_id, v, &sub_path)?;
+        let value = coerce(reader, sub, schema_id, v, &sub_path)?;
         if sub.mutability == Mutability::WriteOnly || is_derived_ref(sub) {
             continue;
         }
@@ -479,20 +587,40 @@ fn coerce_complex(
 }
 
 /// RFC 7643 §2.4: the primary value "true" MUST appear no more than once.
-fn check_primary(attr: &Attribute, values: &[Value], path: &str) -> Result<(), ScimError> {
+/// Leniently (Ping Identity sends two equal emails, both primary), the
+/// first value keeps the mark and the others lose it.
+fn check_primary(
+    reader: &mut Reader,
+    attr: &Attribute,
+    values: &mut [Value],
+    path: &str,
+) -> Result<(), ScimError> {
     let Some(primary) = find_sub(attr, "primary").filter(|p| p.attr_type == AttrType::Boolean)
     else {
         return Ok(());
     };
-    let count = values
-        .iter()
-        .filter(|v| v.get(primary.name.as_str()) == Some(&Value::Bool(true)))
-        .count();
-    if count > 1 {
+    let is_primary = |v: &Value| v.get(primary.name.as_str()) == Some(&Value::Bool(true));
+    let count = values.iter().filter(|v| is_primary(v)).count();
+    if count <= 1 {
+        return Ok(());
+    }
+    if !reader.opts.lenient {
         return Err(ScimError::invalid_value(format!(
             "At most one value of '{path}' may have primary set to true."
         )));
     }
+    let mut seen = false;
+    for v in values.iter_mut() {
+        if is_primary(v) {
+            if seen {
+                if let Some(m) = v.as_object_mut() {
+                    m.remove(primary.name.as_str());
+                }
+            }
+            seen = true;
+        }
+    }
+    reader.notes.push(Leniency::ExtraPrimary(path.to_owned()));
     Ok(())
 }
 
@@ -716,11 +844,17 @@ mod tests {
             normalize(&users(), &user(json!({"urn:x:y:z": "9"})), None),
             "urn:x:y:z",
         );
-        // Extension attributes need their URN.
-        assert_invalid_value(
-            normalize(&users(), &user(json!({"department": "R&D"})), None),
-            "department",
-        );
+    }
+
+    #[test]
+    fn extension_attribute_without_its_urn_lands_in_its_extension() {
+        // Issue 13: a plain name that is no core attribute is the attribute
+        // of the one extension that defines it (Entra and Okta send
+        // `employeeNumber`, tenants' fields without their URN).
+        let out = normalize(&users(), &user(json!({"department": "R&D"})), None).unwrap();
+        assert_eq!(out[ENT], json!({"department": "R&D"}));
+        assert!(out["schemas"].as_array().unwrap().contains(&json!(ENT)));
+        assert!(out.get("department").is_none());
     }
 
     #[test]

@@ -5,17 +5,92 @@
 use serde_json::{Map, Value};
 
 use crate::proto::attr::AttrPath;
+use crate::proto::error::ScimError;
+use crate::proto::filter::Filter;
+use crate::proto::patch::path::parse_patch_path;
 use crate::proto::schema::{find_sub, AttrType, Attribute, Member, ResourceType, Returned};
 
+/// An `attributes` or `excludedAttributes` entry (RFC 7644 §3.4.2.5): an
+/// attribute path, and, for a multi-valued attribute, a value filter that
+/// narrows it to the matching elements (`phoneNumbers[type eq "mobile"]`,
+/// `emails[type eq "work"].value`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selection {
+    pub path: AttrPath,
+    pub filter: Option<Filter>,
+}
+
+impl From<AttrPath> for Selection {
+    fn from(path: AttrPath) -> Self {
+        Selection { path, filter: None }
+    }
+}
+
+/// The entries of a list split at the commas between them, not those
+/// inside a value filter's brackets or strings.
+fn entries(param: &str) -> Vec<&str> {
+    let (mut out, mut start, mut depth, mut quoted, mut escaped) =
+        (Vec::new(), 0, 0u32, false, false);
+    for (i, c) in param.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '[' if !quoted => depth += 1,
+            ']' if !quoted => depth = depth.saturating_sub(1),
+            ',' if !quoted && depth == 0 => {
+                out.push(param.get(start..i).unwrap_or_default());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(param.get(start..).unwrap_or_default());
+    out
+}
+
+/// Parses an `attributes` or `excludedAttributes` parameter into its
+/// entries, resolved as [`crate::proto::schema::parse_attr_list`] resolves
+/// plain paths (unknown names ignored, malformed ones refused); an entry
+/// may carry a value filter, whose syntax is a PATCH path's (RFC 7644
+/// §3.5.2: `attr[filter]` or `attr[filter].sub`).
+pub fn parse_selection(param: &str, rt: &ResourceType) -> Result<Vec<Selection>, ScimError> {
+    let mut out = Vec::new();
+    for raw in entries(param) {
+        let token = raw.trim();
+        if !token.contains('[') {
+            out.extend(rt.attr_path(token)?.map(Selection::from));
+            continue;
+        }
+        let urns = rt.all_schema_urns();
+        let parsed = parse_patch_path(token, &urns).map_err(|e| {
+            ScimError::invalid_value(format!("Invalid attribute path '{token}': {}", e.message))
+        })?;
+        let plain = match &parsed.sub_after_filter {
+            Some(sub) => format!("{}.{sub}", parsed.attr),
+            None => parsed.attr.to_string(),
+        };
+        if let Some(path) = rt.attr_path(&plain)? {
+            out.push(Selection {
+                path,
+                filter: parsed.filter,
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// A resolved `attributes`/`excludedAttributes` entry.
-struct Sel {
+struct Sel<'f> {
     slot: usize,
     /// None: the whole schema (`urn:...:enterprise:2.0:User`).
     attr: Option<String>,
     sub: Option<String>,
+    filter: Option<&'f Filter>,
 }
 
-fn resolve_sel(rt: &ResourceType, p: &AttrPath) -> Option<Sel> {
+fn resolve_sel<'f>(rt: &ResourceType, s: &'f Selection) -> Option<Sel<'f>> {
+    let p = &s.path;
     let slot = match &p.urn {
         None => 0,
         Some(urn) => rt.schema_index(urn)?,
@@ -25,6 +100,7 @@ fn resolve_sel(rt: &ResourceType, p: &AttrPath) -> Option<Sel> {
             slot,
             attr: None,
             sub: None,
+            filter: None,
         });
     }
     let attr = rt.attribute_in(slot, &p.name)?;
@@ -36,6 +112,8 @@ fn resolve_sel(rt: &ResourceType, p: &AttrPath) -> Option<Sel> {
         slot,
         attr: Some(attr.name.clone()),
         sub,
+        // A value filter narrows only a multi-valued attribute.
+        filter: s.filter.as_ref().filter(|_| attr.multi_valued),
     })
 }
 
@@ -45,9 +123,14 @@ enum Pick {
     Subs(Vec<String>),
 }
 
-fn pick(sels: &[Sel], slot: usize, name: &str) -> Pick {
+/// What `sels` (the entries without a value filter, or, with `filtered`,
+/// those with one) pick of attribute `name`.
+fn pick(sels: &[Sel<'_>], slot: usize, name: &str, filtered: bool) -> Pick {
     let mut subs = Vec::new();
-    for s in sels.iter().filter(|s| s.slot == slot) {
+    for s in sels
+        .iter()
+        .filter(|s| s.slot == slot && s.filter.is_some() == filtered)
+    {
         match (&s.attr, &s.sub) {
             (None, _) => return Pick::All,
             (Some(a), None) if a == name => return Pick::All,
@@ -62,6 +145,13 @@ fn pick(sels: &[Sel], slot: usize, name: &str) -> Pick {
     }
 }
 
+/// The value filters of the entries of `sels` that name attribute `name`.
+fn filters_of<'s>(sels: &'s [Sel<'_>], slot: usize, name: &str) -> Vec<&'s Sel<'s>> {
+    sels.iter()
+        .filter(|s| s.slot == slot && s.filter.is_some() && s.attr.as_deref() == Some(name))
+        .collect()
+}
+
 /// Which sub-attributes of a complex value are output.
 enum SubMode {
     /// Everything but `returned: never`.
@@ -72,9 +162,9 @@ enum SubMode {
     Only(Vec<String>),
 }
 
-struct Projection {
-    inc: Vec<Sel>,
-    exc: Vec<Sel>,
+struct Projection<'f> {
+    inc: Vec<Sel<'f>>,
+    exc: Vec<Sel<'f>>,
     /// `attributes` was given: only `always` and listed attributes.
     restrict: bool,
 }
@@ -114,6 +204,20 @@ pub fn project(
     resource: Value,
     attributes: &[AttrPath],
     excluded: &[AttrPath],
+) -> Value {
+    let select = |l: &[AttrPath]| l.iter().cloned().map(Selection::from).collect::<Vec<_>>();
+    project_selected(rt, resource, &select(attributes), &select(excluded))
+}
+
+/// [`project`] with entries that may carry value filters (see
+/// [`Selection`]): an included entry with a filter returns only the
+/// matching elements; an excluded one drops them (or, with a
+/// sub-attribute, drops that sub-attribute of them).
+pub fn project_selected(
+    rt: &ResourceType,
+    resource: Value,
+    attributes: &[Selection],
+    excluded: &[Selection],
 ) -> Value {
     let obj = match resource {
         Value::Object(obj) => obj,
@@ -164,33 +268,113 @@ pub fn project(
     rt.assemble(slots)
 }
 
-fn project_attr(ctx: &Projection, slot: usize, attr: &Attribute, value: Value) -> Option<Value> {
+fn project_attr(
+    ctx: &Projection<'_>,
+    slot: usize,
+    attr: &Attribute,
+    value: Value,
+) -> Option<Value> {
     if value.is_null() {
         return None;
     }
+    // The included entries with a value filter: an element is returned when
+    // one of them selects it (and then with the sub-attributes it names),
+    // unless an entry without a filter takes the whole attribute.
+    let mut narrowed: Vec<&Sel<'_>> = Vec::new();
     let (mode, excluded_subs) = match attr.returned {
         Returned::Never => return None,
         // excludedAttributes has no effect on `always` (RFC 7644 §3.4.2.5).
         Returned::Always => (SubMode::All, Vec::new()),
         Returned::Default | Returned::Request => {
             let mode = if ctx.restrict {
-                match pick(&ctx.inc, slot, &attr.name) {
-                    Pick::No => return None,
-                    Pick::All => SubMode::All,
-                    Pick::Subs(s) => SubMode::Only(s),
+                match (
+                    pick(&ctx.inc, slot, &attr.name, false),
+                    filters_of(&ctx.inc, slot, &attr.name),
+                ) {
+                    (Pick::No, f) if f.is_empty() => return None,
+                    (Pick::No, f) => {
+                        narrowed = f;
+                        SubMode::All
+                    }
+                    (Pick::All, _) => SubMode::All,
+                    (Pick::Subs(s), _) => SubMode::Only(s),
                 }
             } else if attr.returned == Returned::Request {
                 return None;
             } else {
                 SubMode::Default
             };
-            match pick(&ctx.exc, slot, &attr.name) {
+            match pick(&ctx.exc, slot, &attr.name, false) {
                 Pick::All => return None,
                 Pick::Subs(s) => (mode, s),
                 Pick::No => (mode, Vec::new()),
             }
         }
     };
+    let dropped = filters_of(&ctx.exc, slot, &attr.name);
+    match value {
+        Value::Array(items) if !narrowed.is_empty() || !dropped.is_empty() => {
+            let kept: Vec<Value> = items
+                .into_iter()
+                .filter_map(|item| {
+                    project_element(attr, item, &mode, &excluded_subs, &narrowed, &dropped)
+                })
+                .collect();
+            (!kept.is_empty()).then_some(Value::Array(kept))
+        }
+        other => project_value(attr, other, &mode, &excluded_subs),
+    }
+}
+
+/// One element of a multi-valued attribute under entries with value
+/// filters: `narrowed` (included; when there are any, an element none of
+/// them selects is left out, and one they select keeps the sub-attributes
+/// they name, or all of them) and `dropped` (excluded: the element, or the
+/// sub-attribute they name, is left out).
+fn project_element(
+    attr: &Attribute,
+    item: Value,
+    mode: &SubMode,
+    excluded_subs: &[String],
+    narrowed: &[&Sel<'_>],
+    dropped: &[&Sel<'_>],
+) -> Option<Value> {
+    let selects = |s: &Sel<'_>| s.filter.is_some_and(|f| attr.element_matches(f, &item));
+    let narrowed_mode = if narrowed.is_empty() {
+        None
+    } else {
+        let hits: Vec<&Sel<'_>> = narrowed.iter().copied().filter(|s| selects(s)).collect();
+        if hits.is_empty() {
+            return None;
+        }
+        let only: Option<Vec<String>> = hits.iter().map(|s| s.sub.clone()).collect();
+        Some(only.map_or(SubMode::All, SubMode::Only))
+    };
+    let mut excluded = excluded_subs.to_vec();
+    for s in dropped.iter().filter(|s| selects(s)) {
+        match &s.sub {
+            None => return None,
+            Some(sub) => excluded.push(sub.clone()),
+        }
+    }
+    if attr.attr_type != AttrType::Complex {
+        return Some(item);
+    }
+    project_complex(
+        attr,
+        item,
+        narrowed_mode.as_ref().unwrap_or(mode),
+        &excluded,
+    )
+}
+
+/// A value of `attr`, its complex parts cut down to `mode` less `excluded`.
+fn project_value(
+    attr: &Attribute,
+    value: Value,
+    mode: &SubMode,
+    excluded_subs: &[String],
+) -> Option<Value> {
     if attr.attr_type != AttrType::Complex {
         return Some(value);
     }
@@ -198,7 +382,7 @@ fn project_attr(ctx: &Projection, slot: usize, attr: &Attribute, value: Value) -
         Value::Array(items) => {
             let kept: Vec<Value> = items
                 .into_iter()
-                .filter_map(|item| project_complex(attr, item, &mode, &excluded_subs))
+                .filter_map(|item| project_complex(attr, item, mode, excluded_subs))
                 .collect();
             if kept.is_empty() {
                 None
@@ -206,7 +390,7 @@ fn project_attr(ctx: &Projection, slot: usize, attr: &Attribute, value: Value) -
                 Some(Value::Array(kept))
             }
         }
-        other => project_complex(attr, other, &mode, &excluded_subs),
+        other => project_complex(attr, other, mode, excluded_subs),
     }
 }
 

@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 
 use crate::proto::attr::{is_attr_name, split_urn, AttrPath};
 use crate::proto::error::ScimError;
+use crate::proto::filter::Filter;
 use crate::proto::json::get_ci;
 
 /// The core User schema (RFC 7643 §4.1).
@@ -24,6 +25,14 @@ pub(crate) const ENTERPRISE_USER_SCHEMA: &str =
 /// alias of the core Group schema (and nothing else).
 pub(crate) const MS_LEGACY_GROUP_SCHEMA: &str =
     "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
+/// SCIM 1.1's core schema URN, and the `2.0` form OneLogin sends (see
+/// `ResourceType::aliases`).
+const SCIM1_CORE: [&str; 2] = ["urn:scim:schemas:core:1.0", "urn:scim:schemas:core:2.0"];
+/// SCIM 1.1's enterprise extension URN, and its `2.0` form.
+const SCIM1_ENTERPRISE: [&str; 2] = [
+    "urn:scim:schemas:extension:enterprise:1.0",
+    "urn:scim:schemas:extension:enterprise:2.0",
+];
 /// The schema of a `/Schemas` entry (RFC 7643 §7).
 pub(crate) const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
 /// The schema of a `/ResourceTypes` entry (RFC 7643 §6).
@@ -288,6 +297,21 @@ impl Attribute {
         find_sub(self, name)
     }
 
+    /// Whether the value filter `f` selects the element `e` of this
+    /// multi-valued (or complex) attribute (RFC 7644 §3.5.2 `valuePath`,
+    /// §3.4.2.5), strings compared as each sub-attribute's `caseExact` says.
+    pub(crate) fn element_matches(&self, f: &Filter, e: &Value) -> bool {
+        let ce = |p: &AttrPath| find_sub(self, &p.name).map_or(self.case_exact, |s| s.case_exact);
+        match e {
+            Value::Object(_) => f.matches(e, &ce),
+            // A simple multi-valued attribute: its values are `value`.
+            other => {
+                let wrapped = Value::Object(Map::from_iter([("value".to_string(), other.clone())]));
+                f.matches(&wrapped, &ce)
+            }
+        }
+    }
+
     /// The RFC 7643 §7 representation of this attribute definition.
     pub(crate) fn to_json(&self) -> Value {
         let mut m = Map::new();
@@ -405,6 +429,25 @@ pub(crate) enum Member<'k> {
     Plain,
 }
 
+/// Where an attribute name lives (see `ResourceType::locate`).
+pub(crate) enum Located<'a> {
+    /// In the schema of this slot.
+    Found(usize, &'a Attribute),
+    /// Nowhere.
+    Unknown,
+    /// In each of these extensions: the name must be qualified.
+    Ambiguous(Vec<&'a str>),
+}
+
+/// The detail of an error about a name that several extensions define.
+pub(crate) fn ambiguous(name: &str, urns: &[&str]) -> String {
+    format!(
+        "'{name}' is defined by more than one extension ({}); qualify it with its schema URN, e.g. '{}:{name}'.",
+        urns.join(" and "),
+        urns.first().copied().unwrap_or_default()
+    )
+}
+
 /// A resource type (RFC 7643 §6).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceType {
@@ -435,19 +478,35 @@ impl ResourceType {
 
     /// Whether `urn` names the core schema (case-insensitively).
     pub(crate) fn is_core_urn(&self, urn: &str) -> bool {
-        if self.schema.id.eq_ignore_ascii_case(urn) {
-            return true;
-        }
-        // Microsoft Entra ID: the legacy ADSCIM Group URN is an alias of the
-        // core Group schema.
-        self.schema.id == GROUP_SCHEMA && urn.eq_ignore_ascii_case(MS_LEGACY_GROUP_SCHEMA)
+        self.schema.id.eq_ignore_ascii_case(urn)
+            || self
+                .aliases()
+                .any(|(slot, alias)| slot == 0 && alias.eq_ignore_ascii_case(urn))
     }
 
-    /// The extension whose schema id is `urn` (case-insensitively).
-    pub(crate) fn extension(&self, urn: &str) -> Option<&SchemaExtension> {
-        self.extensions
+    /// URNs other than RFC 7643's that clients use for its schemas, with the
+    /// slot each names: SCIM 1.1's core and enterprise URNs (OneLogin's
+    /// templates send `urn:scim:schemas:core:1.0` and
+    /// `urn:scim:schemas:extension:enterprise:1.0`, its SCIM 2 traffic the
+    /// same with `2.0`), and for Groups Microsoft Entra ID's legacy ADSCIM
+    /// Group URN.
+    pub(crate) fn aliases(&self) -> impl Iterator<Item = (usize, &'static str)> + '_ {
+        let group = (self.schema.id == GROUP_SCHEMA).then_some((0, MS_LEGACY_GROUP_SCHEMA));
+        let enterprise = self
+            .extensions
             .iter()
-            .find(|e| e.schema.id.eq_ignore_ascii_case(urn))
+            .position(|e| e.schema.id == ENTERPRISE_USER_SCHEMA)
+            .map(|i| i + 1);
+        SCIM1_CORE.iter().map(|u| (0, *u)).chain(group).chain(
+            enterprise
+                .into_iter()
+                .flat_map(|slot| SCIM1_ENTERPRISE.iter().map(move |u| (slot, *u))),
+        )
+    }
+
+    /// Whether `urn` is one of [`Self::aliases`].
+    pub(crate) fn is_alias(&self, urn: &str) -> bool {
+        self.aliases().any(|(_, a)| a.eq_ignore_ascii_case(urn))
     }
 
     /// Slot of the schema named `urn`: 0 for core (or its alias), i+1 for
@@ -460,6 +519,11 @@ impl ResourceType {
             .iter()
             .position(|e| e.schema.id.eq_ignore_ascii_case(urn))
             .map(|i| i + 1)
+            .or_else(|| {
+                self.aliases()
+                    .find(|(_, a)| a.eq_ignore_ascii_case(urn))
+                    .map(|(slot, _)| slot)
+            })
     }
 
     /// The schema in slot `i` (see `schemas`).
@@ -475,11 +539,9 @@ impl ResourceType {
     /// or the end. Returns the slot and the remainder ("" for a bare URN).
     pub(crate) fn resolve_urn_index<'a>(&self, s: &'a str) -> Option<(usize, &'a str)> {
         let extensions = self.extensions.iter().enumerate();
-        // Microsoft Entra ID: the legacy ADSCIM Group URN names the core slot.
-        let alias = (self.schema.id == GROUP_SCHEMA).then_some((0, MS_LEGACY_GROUP_SCHEMA));
         let urns = std::iter::once((0, self.schema.id.as_str()))
             .chain(extensions.map(|(i, e)| (i + 1, e.schema.id.as_str())))
-            .chain(alias);
+            .chain(self.aliases().map(|(slot, urn)| (slot, urn as &str)));
         split_urn(s, urns)
     }
 
@@ -514,6 +576,61 @@ impl ResourceType {
                 None
             }
         })
+    }
+
+    /// Where the attribute `name` lives (RFC 7643 §2.1, case-insensitive):
+    /// in the schema `urn` names, or, for an unqualified name, in the core
+    /// schema (common attributes included) first, then in the one extension
+    /// that defines it (clients write `employeeNumber` or a tenant's
+    /// `costCenter` without their URN).
+    pub(crate) fn locate(&self, urn: Option<&str>, name: &str) -> Located<'_> {
+        if let Some(urn) = urn {
+            return match self
+                .schema_index(urn)
+                .and_then(|slot| Some((slot, self.attribute_in(slot, name)?)))
+            {
+                Some((slot, attr)) => Located::Found(slot, attr),
+                None => Located::Unknown,
+            };
+        }
+        if let Some(attr) = self.attribute_in(0, name) {
+            return Located::Found(0, attr);
+        }
+        let found: Vec<(usize, &Attribute)> = (1..=self.extensions.len())
+            .filter_map(|slot| Some((slot, self.attribute_in(slot, name)?)))
+            .collect();
+        match found.as_slice() {
+            [] => Located::Unknown,
+            [(slot, attr)] => Located::Found(*slot, attr),
+            more => Located::Ambiguous(
+                more.iter()
+                    .filter_map(|(slot, _)| Some(self.schema_at(*slot)?.id.as_str()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Qualifies an unqualified path that names an extension's attribute
+    /// with that extension's URN (see [`Self::locate`]); other paths are
+    /// left as they are. A name two extensions define is an error naming
+    /// both, built by `bad` (`invalidFilter` for a filter, else
+    /// `invalidPath`).
+    pub(crate) fn qualify(
+        &self,
+        path: &mut AttrPath,
+        bad: fn(String) -> ScimError,
+    ) -> Result<(), ScimError> {
+        if path.urn.is_some() || path.name.is_empty() {
+            return Ok(());
+        }
+        match self.locate(None, &path.name) {
+            Located::Found(slot, _) if slot > 0 => {
+                path.urn = self.schema_at(slot).map(|s| s.id.clone());
+                Ok(())
+            }
+            Located::Ambiguous(urns) => Err(bad(ambiguous(&path.name, &urns))),
+            _ => Ok(()),
+        }
     }
 
     /// Resolves an attribute path case-insensitively (RFC 7643 §2.1). An
@@ -935,28 +1052,33 @@ fn is_list_name(s: &str) -> bool {
 pub fn parse_attr_list(param: &str, rt: &ResourceType) -> Result<Vec<AttrPath>, ScimError> {
     let mut out = Vec::new();
     for raw in param.split(',') {
-        let token = raw.trim();
+        out.extend(rt.attr_path(raw.trim())?);
+    }
+    Ok(out)
+}
+
+impl ResourceType {
+    /// One entry of an `attributes` list (see [`parse_attr_list`]): `None`
+    /// when it is empty or names nothing of this resource type. An
+    /// unqualified name of an extension's attribute comes back qualified
+    /// (see [`Self::locate`]).
+    pub(crate) fn attr_path(&self, token: &str) -> Result<Option<AttrPath>, ScimError> {
         if token.is_empty() {
-            continue;
+            return Ok(None);
         }
-        let (slot, rest) = match rt.resolve_urn_index(token) {
+        let (slot, rest) = match self.resolve_urn_index(token) {
             Some(found) => found,
             // An unknown schema URN: ignored.
-            None if token.contains(':') => continue,
+            None if token.contains(':') => return Ok(None),
             None => (0, token),
         };
-        let urn = if rest.len() == token.len() {
-            None
-        } else {
-            rt.schema_at(slot).map(|s| s.id.clone())
-        };
+        let qualified = rest.len() != token.len();
         if rest.is_empty() {
-            out.push(AttrPath {
-                urn,
+            return Ok(Some(AttrPath {
+                urn: self.schema_at(slot).map(|s| s.id.clone()),
                 name: String::new(),
                 sub: None,
-            });
-            continue;
+            }));
         }
         let (name, sub) = match rest.split_once('.') {
             Some((n, s)) => (n, Some(s)),
@@ -967,23 +1089,34 @@ pub fn parse_attr_list(param: &str, rt: &ResourceType) -> Result<Vec<AttrPath>, 
                 "Invalid attribute path '{token}'."
             )));
         }
-        let Some(attr) = rt.attribute_in(slot, name) else {
-            continue;
+        let urn = qualified
+            .then(|| self.schema_at(slot).map(|s| s.id.as_str()))
+            .flatten();
+        let (slot, attr) = match self.locate(urn, name) {
+            Located::Found(slot, attr) => (slot, attr),
+            Located::Unknown => return Ok(None),
+            Located::Ambiguous(urns) => {
+                return Err(ScimError::invalid_path(ambiguous(name, &urns)))
+            }
         };
         let sub = match sub {
             None => None,
             Some(s) => match find_sub(attr, s) {
                 Some(found) => Some(found.name.clone()),
-                None => continue,
+                None => return Ok(None),
             },
         };
-        out.push(AttrPath {
+        // Spelled as the client did: qualified when it qualified the name or
+        // the name is an extension's, bare for the core schema.
+        let urn = (qualified || slot > 0)
+            .then(|| self.schema_at(slot).map(|s| s.id.clone()))
+            .flatten();
+        Ok(Some(AttrPath {
             urn,
             name: attr.name.clone(),
             sub,
-        });
+        }))
     }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -1377,8 +1510,15 @@ mod tests {
     #[test]
     fn parse_attr_list_ignores_unknown_rejects_malformed() {
         let rt = users();
-        let got = parse_attr_list("nope, name.nope, urn:x:y:z, department, userName", &rt).unwrap();
+        let got = parse_attr_list("nope, name.nope, urn:x:y:z, userName", &rt).unwrap();
         assert_eq!(got, vec![p(None, "userName", None)]);
+        // Issue 13: an extension's attribute without its URN is that
+        // extension's, qualified.
+        let got = parse_attr_list("department", &rt).unwrap();
+        assert_eq!(
+            got,
+            vec![p(Some(ENTERPRISE_USER_SCHEMA), "department", None)]
+        );
         for bad in [
             "name.",
             ".x",

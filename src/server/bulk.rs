@@ -14,7 +14,7 @@ use crate::proto::messages::{
 };
 use crate::server::ctx::Ctx;
 use crate::server::error::{Error, Result};
-use crate::server::http::{path_segments, Method, Query, Request};
+use crate::server::http::{Method, Query, Request};
 use crate::server::op::{self, etag, Outcome, Precondition};
 use crate::server::resources;
 use crate::store::SqlExecutor;
@@ -235,7 +235,7 @@ async fn execute<D: SqlExecutor>(
         if_match: op.version.clone(),
         if_none_match: None,
     };
-    let segments = path_segments(path_only.trim_start_matches('/'));
+    let segments = op::segments(path_only);
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let body = || {
         data.clone()

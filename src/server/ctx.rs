@@ -2,10 +2,15 @@
 //! what the resource pipeline knows of the request ([`Ctx`]): its storage,
 //! its tenant and base URL, its time and the deployment's settings.
 
+use std::cell::OnceCell;
+
 use chrono::{DateTime, Utc};
 
 use crate::server::config::{Config, Limits};
-use crate::store::timestamp;
+use crate::server::error::Result;
+use crate::server::log::Notes;
+use crate::store::tenants::{self, Settings};
+use crate::store::{timestamp, SqlExecutor};
 
 /// Where SCIM lives: `/scim/v2/<tenant>/...`.
 pub(crate) const SCIM_PREFIX: &str = "/scim/v2/";
@@ -29,6 +34,8 @@ pub(crate) struct Platform<'a, D, K, L> {
     pub db: &'a D,
     pub kv: &'a K,
     pub limiter: &'a L,
+    /// What the request is let through, for its log line.
+    pub notes: &'a Notes,
 }
 
 pub(crate) struct Ctx<'a, D> {
@@ -42,6 +49,10 @@ pub(crate) struct Ctx<'a, D> {
     pub vendor: &'a str,
     /// The request limits of this deployment.
     pub limits: Limits,
+    /// What the request is let through, for its log line.
+    pub notes: &'a Notes,
+    /// The tenant's settings, once read (see [`Ctx::settings`]).
+    settings: OnceCell<Settings>,
 }
 
 impl<'a, D> Ctx<'a, D> {
@@ -49,18 +60,35 @@ impl<'a, D> Ctx<'a, D> {
     pub(crate) fn new(
         config: &'a Config,
         db: &'a D,
+        notes: &'a Notes,
         origin: &str,
         tenant: &str,
         now: DateTime<Utc>,
     ) -> Self {
         Ctx {
             db,
+            notes,
             tenant: tenant.to_owned(),
             base_url: format!("{origin}{SCIM_PREFIX}{tenant}"),
             now: timestamp(now),
             vendor: &config.vendor,
             limits: config.limits,
+            settings: OnceCell::new(),
         }
+    }
+
+    /// The tenant's settings. Most requests never need them (they decide
+    /// only what is done with input the schema does not know, and how a
+    /// user is deleted), so they are read on first use, once per request.
+    pub(crate) async fn settings(&self) -> Result<&Settings>
+    where
+        D: SqlExecutor,
+    {
+        if let Some(s) = self.settings.get() {
+            return Ok(s);
+        }
+        let read = tenants::settings(self.db, &self.tenant).await?;
+        Ok(self.settings.get_or_init(|| read))
     }
 
     /// The URI of a resource: `<base>/<endpoint>/<id>`.

@@ -100,6 +100,20 @@ impl Request {
         Query::parse(&self.query)
     }
 
+    /// Whether the client asked for `application/json` over
+    /// `application/scim+json` (RFC 7644 §8.1; OneLogin documents
+    /// `application/json` responses): its `Accept` header gives
+    /// `application/json` a higher weight than `application/scim+json`
+    /// (RFC 9110 §12.5.1: the most specific range that matches a type gives
+    /// its weight). No `Accept`, `*/*`, a tie, or types neither matches all
+    /// get SCIM's own type.
+    pub(crate) fn prefers_plain_json(&self) -> bool {
+        let Some(accept) = self.header("accept") else {
+            return false;
+        };
+        weight(accept, "application/json") > weight(accept, SCIM_CONTENT_TYPE)
+    }
+
     /// The first value of a query parameter (see [`Query::get`]).
     pub fn query_param(&self, name: &str) -> Option<String> {
         self.params().get(name)
@@ -128,6 +142,36 @@ pub(crate) fn decode_segment(s: &str) -> String {
 /// The segments of a path (after its prefix), each decoded.
 pub(crate) fn path_segments(rest: &str) -> Vec<String> {
     rest.split('/').map(decode_segment).collect()
+}
+
+/// The weight an `Accept` header gives the media type `ty` (`type/subtype`,
+/// lowercase), in thousandths: the `q` of the most specific range that
+/// matches it, 0 when none does.
+fn weight(accept: &str, ty: &str) -> u16 {
+    let (main, _) = ty.split_once('/').unwrap_or((ty, ""));
+    let mut best: Option<(u8, u16)> = None;
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let specificity = if name == ty {
+            2
+        } else if name == format!("{main}/*") {
+            1
+        } else if name == "*/*" {
+            0
+        } else {
+            continue;
+        };
+        let q = parts
+            .filter_map(|p| p.split_once('='))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
+            .and_then(|(_, v)| v.trim().parse::<f32>().ok())
+            .map_or(1000, |q| (q.clamp(0.0, 1.0) * 1000.0).round() as u16);
+        if best.is_none_or(|(s, _)| specificity > s) {
+            best = Some((specificity, q));
+        }
+    }
+    best.map_or(0, |(_, q)| q)
 }
 
 /// Decoded query parameters; `+` and `%20` both decode to a space.
@@ -190,6 +234,17 @@ impl Response {
         r
     }
 
+    /// This response with plain `application/json` in place of SCIM's media
+    /// type (see [`Request::prefers_plain_json`]); other types are kept.
+    pub(crate) fn in_plain_json(mut self) -> Response {
+        for (k, v) in &mut self.headers {
+            if k == "content-type" && v.starts_with(SCIM_CONTENT_TYPE) {
+                *v = v.replacen(SCIM_CONTENT_TYPE, "application/json", 1);
+            }
+        }
+        self
+    }
+
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Response {
         self.headers.push((name.to_ascii_lowercase(), value.into()));
         self
@@ -210,6 +265,35 @@ impl Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accept_negotiates_plain_json_only_when_it_outweighs_scim() {
+        // RFC 7644 §8.1 and RFC 9110 §12.5.1; OneLogin asks for
+        // application/json, Entra's Test Connection sends no Accept.
+        let asks = |accept: Option<&str>| {
+            let r = Request::new(Method::Get, "/Users");
+            match accept {
+                Some(a) => r.with_header("Accept", a),
+                None => r,
+            }
+            .prefers_plain_json()
+        };
+        assert!(asks(Some("application/json")));
+        assert!(asks(Some("Application/JSON; charset=utf-8")));
+        assert!(asks(Some("application/scim+json;q=0.5, application/json")));
+        assert!(asks(Some("application/json, */*;q=0.1")));
+        for scim in [
+            None,
+            Some("*/*"),
+            Some("application/scim+json"),
+            Some("application/json, application/scim+json"),
+            Some("application/json;q=0.5, application/*"),
+            Some("text/html"),
+            Some("application/json;q=0"),
+        ] {
+            assert!(!asks(scim), "{scim:?}");
+        }
+    }
 
     #[test]
     fn plus_and_percent_twenty_both_decode_to_space() {

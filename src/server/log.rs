@@ -4,7 +4,11 @@
 //! method, path without its query), its status, the kind of failure and
 //! its cause as the server knows it, and how long the request took.
 
+use std::cell::RefCell;
+
 use serde_json::{json, Value};
+
+use crate::proto::lenience::Leniency;
 
 /// Where the service writes log lines, and the clock it times requests by.
 /// The edge writes to the Workers console (Workers Logs); tests collect.
@@ -42,19 +46,73 @@ pub(crate) fn failure(
     cause: &str,
     duration_ms: f64,
 ) -> String {
-    let mut line = json!({
-        "level": "error",
-        "message": "request failed",
+    let what = json!({"level": "error", "message": "request failed", "kind": kind, "error": cause});
+    line(x, status, what, duration_ms)
+}
+
+/// One JSON log line about exchange `x`: `what` (level, message and what
+/// the line is about), then the request's id, method, path, status,
+/// duration and tenant.
+fn line(x: &Exchange<'_>, status: u16, what: Value, duration_ms: f64) -> String {
+    let mut line = match what {
+        Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    };
+    let request = json!({
         "requestId": x.request_id,
         "method": x.method,
         "path": x.path,
         "status": status,
-        "kind": kind,
-        "error": cause,
         "durationMs": (duration_ms * 1000.0).round() / 1000.0,
     });
-    if let (Some(t), Some(o)) = (x.tenant, line.as_object_mut()) {
-        o.insert("tenant".into(), Value::String(t.to_owned()));
+    if let Value::Object(r) = request {
+        line.extend(r);
     }
-    line.to_string()
+    if let Some(t) = x.tenant {
+        line.insert("tenant".into(), Value::String(t.to_owned()));
+    }
+    Value::Object(line).to_string()
+}
+
+/// Something a request was let through, for its log line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Note {
+    /// A leniency of the protocol core (an unknown attribute ignored...).
+    Lenient(Leniency),
+    /// Group members to add that are no users or groups of the tenant,
+    /// skipped (tenant setting `unknownMembers: "skip"`).
+    SkippedMembers(Vec<String>),
+}
+
+/// The notes of one request, gathered while it is served and logged once at
+/// its end (a request is served on one thread: a `RefCell` will do).
+#[derive(Debug, Default)]
+pub(crate) struct Notes(RefCell<Vec<Note>>);
+
+impl Notes {
+    pub(crate) fn lenient(&self, l: impl IntoIterator<Item = Leniency>) {
+        self.0.borrow_mut().extend(l.into_iter().map(Note::Lenient));
+    }
+
+    pub(crate) fn add(&self, n: Note) {
+        self.0.borrow_mut().push(n);
+    }
+
+    pub(crate) fn take(&self) -> Vec<Note> {
+        std::mem::take(&mut *self.0.borrow_mut())
+    }
+}
+
+/// The line of a request that was served with leniencies: each one's kind
+/// and what it is about (attribute names, URNs, member ids; never a value).
+pub(crate) fn lenient(x: &Exchange<'_>, status: u16, notes: &[Note], duration_ms: f64) -> String {
+    let list: Vec<Value> = notes
+        .iter()
+        .map(|n| match n {
+            Note::Lenient(l) => json!({"kind": l.kind(), "name": l.subject()}),
+            Note::SkippedMembers(ids) => json!({"kind": "unknownMembers", "skipped": ids}),
+        })
+        .collect();
+    let what = json!({"level": "info", "message": "accepted with leniency", "leniencies": list});
+    line(x, status, what, duration_ms)
 }

@@ -80,11 +80,13 @@ impl<D: SqlExecutor, K: KeyValue, L: RateLimit> Service<'_, D, K, L> {
         let request_id = request_id(req);
         let path = req.path.trim_end_matches('/');
         let max_bytes = self.config.limits.max_request_bytes;
+        let notes = log::Notes::default();
         let platform = ctx::Platform {
             config: self.config,
             db: self.db,
             kv: self.kv,
             limiter: self.limiter,
+            notes: &notes,
         };
         let (result, flavour) = if req.body.len() > max_bytes {
             let e = ScimError::payload_too_large(format!(
@@ -100,18 +102,25 @@ impl<D: SqlExecutor, K: KeyValue, L: RateLimit> Service<'_, D, K, L> {
                 None => (router::route(&platform, req, now).await, Flavour::Scim),
             }
         };
-        let response = match result {
-            Ok(r) => r,
-            Err(e) => {
-                let exchange = Exchange {
-                    request_id: &request_id,
-                    tenant: tenant_of(path),
-                    method: req.method.as_str(),
-                    path,
-                };
-                self.render_error(e, flavour, &exchange, started)
-            }
+        let exchange = Exchange {
+            request_id: &request_id,
+            tenant: tenant_of(path),
+            method: req.method.as_str(),
+            path,
         };
+        let mut response = match result {
+            Ok(r) => r,
+            Err(e) => self.render_error(e, flavour, &exchange, started),
+        };
+        if req.prefers_plain_json() {
+            response = response.in_plain_json();
+        }
+        let noted = notes.take();
+        if !noted.is_empty() {
+            let duration = self.log.millis() - started;
+            self.log
+                .line(&log::lenient(&exchange, response.status, &noted, duration));
+        }
         response.with_header(REQUEST_ID_HEADER, request_id)
     }
 

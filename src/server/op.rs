@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::proto::error::{ScimError, ScimResult};
 use crate::server::error::{changed_meanwhile, Error, Result};
-use crate::server::http::{Method, Query, Response};
+use crate::server::http::{path_segments, Method, Query, Response};
 use crate::server::list::ListQuery;
 
 /// Which resource endpoint an operation addresses.
@@ -45,6 +45,44 @@ pub(crate) struct Op {
     /// §3.4.2.5), as given; a list takes them from its query instead.
     pub attributes: Option<String>,
     pub excluded_attributes: Option<String>,
+}
+
+/// The endpoints under a tenant's base URL, as RFC 7644 §3.2 spells them.
+const ENDPOINTS: [&str; 7] = [
+    "Users",
+    "Groups",
+    "ServiceProviderConfig",
+    "Schemas",
+    "ResourceTypes",
+    "Bulk",
+    "Me",
+];
+
+/// The decoded segments of `path` (what follows a tenant's base URL), read
+/// as identity providers write it: empty segments are dropped (a base URL
+/// configured with a trailing slash gives `//Users`), and an endpoint name
+/// or `.search` in any case is spelled as RFC 7644 does (`/users`,
+/// `/serviceproviderconfig`). Resource ids are kept as they are.
+pub(crate) fn segments(path: &str) -> Vec<String> {
+    let mut segments: Vec<String> = path_segments(path)
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect();
+    let canonical = |s: &mut String, names: &[&str]| {
+        if let Some(name) = names.iter().find(|n| n.eq_ignore_ascii_case(s)) {
+            *s = (*name).to_owned();
+        }
+    };
+    if let Some(first) = segments.first_mut() {
+        canonical(first, &ENDPOINTS);
+        canonical(first, &[".search"]);
+    }
+    if let [first, second, ..] = segments.as_mut_slice() {
+        if matches!(first.as_str(), "Users" | "Groups") {
+            canonical(second, &[".search"]);
+        }
+    }
+    segments
 }
 
 /// The operation a request on `/Users` or `/Groups` asks for (`segments`:

@@ -10,7 +10,7 @@ use crate::proto::filter::parse_filter;
 use crate::proto::messages::list_response;
 use crate::server::ctx::{valid_tenant_id, Ctx, Platform, SCIM_PREFIX};
 use crate::server::error::{Error, Result};
-use crate::server::http::{path_segments, Method, Request, Response};
+use crate::server::http::{Method, Request, Response};
 use crate::server::limits::RateLimit;
 use crate::server::list::{Found, ListQuery};
 use crate::server::op::{self, Precondition};
@@ -57,9 +57,16 @@ pub(crate) async fn route<D: SqlExecutor, K: KeyValue, L: RateLimit>(
     if !service.limiter.allow(&token.id).await {
         return Err(Error::TooManyRequests);
     }
-    let ctx = Ctx::new(service.config, service.db, &req.origin, tenant, now);
+    let ctx = Ctx::new(
+        service.config,
+        service.db,
+        service.notes,
+        &req.origin,
+        tenant,
+        now,
+    );
     tokens::touch(service.kv, &token, &ctx.now).await?;
-    let segments = path_segments(rest);
+    let segments = op::segments(rest);
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let base = ctx.base_url.as_str();
     let max = ctx.limits.max_results;

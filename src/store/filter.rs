@@ -507,17 +507,35 @@ impl Query<'_> {
                         "A dateTime attribute must be compared with a string.",
                     ));
                 };
-                let normal = match DateTime::parse_from_rfc3339(s) {
-                    Ok(t) => timestamp(t.with_timezone(&Utc)),
-                    Err(_) if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) => {
-                        s.clone()
-                    }
+                let substring = matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew);
+                // Any offset, and fractional seconds of any length
+                // (`.1234567+02:00`, as .NET writes them).
+                let (normal, finer) = match DateTime::parse_from_rfc3339(s) {
+                    Ok(t) => (
+                        timestamp(t.with_timezone(&Utc)),
+                        t.timestamp_subsec_nanos() % 1_000_000 != 0,
+                    ),
+                    Err(_) if substring => (s.clone(), false),
                     Err(_) => {
                         return Err(ScimError::invalid_filter(format!(
                             "'{s}' is not a dateTime (RFC 3339)."
                         )))
                     }
                 };
+                if finer && !substring {
+                    // Stored times are UTC to the millisecond: an instant
+                    // finer than that lies strictly after the millisecond
+                    // `normal` truncates it to, and before the next.
+                    let expr = &o.expr;
+                    return Ok(match op {
+                        CompareOp::Eq => "0".into(),
+                        CompareOp::Ne => "1".into(),
+                        CompareOp::Gt | CompareOp::Ge => {
+                            format!("{expr} > {}", self.bind(normal.into()))
+                        }
+                        _ => format!("{expr} <= {}", self.bind(normal.into())),
+                    });
+                }
                 (o.expr.clone(), normal)
             }
             Kind::Bool => {

@@ -62,46 +62,64 @@ pub(crate) fn indexed(doc: &Value) -> Vec<(&'static str, SqlValue)> {
     ]
 }
 
-/// The ids among `ids` that are not live users or groups of the tenant (the
-/// group itself excluded: a group cannot contain itself).
+/// The ids of the members among `members` that are no live user or group
+/// of the tenant, or not of the type named with them (a group cannot
+/// contain itself either).
 pub(crate) async fn missing_members<D: SqlExecutor>(
     db: &D,
     tenant: &str,
     group_id: &str,
-    ids: &[&str],
+    members: &[NewMember],
 ) -> Result<Vec<String>, StoreError> {
     let mut found = std::collections::HashSet::new();
-    for chunk in ids.chunks(IN_CHUNK / 2) {
+    for chunk in members.chunks(IN_CHUNK / 2) {
         let marks = vec!["?"; chunk.len()].join(", ");
+        let ids = || chunk.iter().map(|m| SqlValue::from(m.id.as_str()));
         let mut params: Vec<SqlValue> = vec![tenant.into()];
-        params.extend(chunk.iter().map(|id| SqlValue::from(*id)));
+        params.extend(ids());
         params.push(tenant.into());
-        params.extend(chunk.iter().map(|id| SqlValue::from(*id)));
+        params.extend(ids());
         let rows = db
             .query(Stmt::new(
                 format!(
-                    "SELECT id FROM users WHERE tenant_id = ? AND id IN ({marks}) AND deleted_at IS NULL \
-                     UNION SELECT id FROM groups WHERE tenant_id = ? AND id IN ({marks})"
+                    "SELECT id, 'User' AS kind FROM users WHERE tenant_id = ? AND id IN ({marks}) AND deleted_at IS NULL \
+                     UNION ALL SELECT id, 'Group' AS kind FROM groups WHERE tenant_id = ? AND id IN ({marks})"
                 ),
                 params,
             ))
             .await?;
         found.extend(
-            rows.iter()
-                .filter_map(|r| col_str(r, "id").map(str::to_owned)),
+            rows.iter().filter_map(|r| {
+                Some((col_str(r, "id")?.to_owned(), col_str(r, "kind")?.to_owned()))
+            }),
         );
     }
-    Ok(ids
+    let exists = |m: &NewMember| match m.kind.as_deref() {
+        Some(k) => found.contains(&(m.id.clone(), member_kind(k).to_owned())),
+        None => found.iter().any(|(id, _)| *id == m.id),
+    };
+    Ok(members
         .iter()
-        .filter(|id| **id == group_id || !found.contains(**id))
-        .map(|id| (*id).to_owned())
+        .filter(|m| m.id == group_id || !exists(m))
+        .map(|m| m.id.clone())
         .collect())
 }
 
+/// The type a member's `type` names: `Group`, else `User` (RFC 7643 §4.2
+/// has those two).
+fn member_kind(k: &str) -> &'static str {
+    if k.eq_ignore_ascii_case("group") {
+        "Group"
+    } else {
+        "User"
+    }
+}
+
 /// Statements that apply `m` to group `id`. Each added member's type is read
-/// from the database inside the statement: a member that does not exist (or
-/// vanished since it was checked) makes the type NULL, which fails the NOT
-/// NULL constraint and so aborts the whole batch. Re-adding is a no-op.
+/// from the database inside the statement, and a member that is not there
+/// when the batch runs (deleted since `missing_members` saw it) is not
+/// inserted: as if the add had come first and the delete had removed it.
+/// Re-adding is a no-op.
 pub(crate) fn membership_stmts(tenant: &str, id: &str, m: &Membership) -> Vec<Stmt> {
     let mut stmts = Vec::new();
     if m.remove_all {
@@ -122,13 +140,7 @@ pub(crate) fn membership_stmts(tenant: &str, id: &str, m: &Membership) -> Vec<St
         ));
     }
     for member in &m.add {
-        let kind = member.kind.as_deref().map(|k| {
-            if k.eq_ignore_ascii_case("group") {
-                "Group"
-            } else {
-                "User"
-            }
-        });
+        let kind = member.kind.as_deref().map(member_kind);
         let user =
             "(SELECT 'User' FROM users WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL)";
         let group = "(SELECT 'Group' FROM groups WHERE tenant_id = ? AND id = ? AND id <> ?)";
@@ -151,14 +163,12 @@ pub(crate) fn membership_stmts(tenant: &str, id: &str, m: &Membership) -> Vec<St
         };
         let mut params: Vec<SqlValue> = vec![tenant.into(), id.into(), member.id.clone().into()];
         params.extend(type_params);
-        stmts.push(Stmt::new(
-            format!(
-                "INSERT INTO group_members (tenant_id, group_id, member_id, member_type) \
-                 VALUES (?, ?, ?, {type_sql}) \
-                 ON CONFLICT (tenant_id, group_id, member_id) DO NOTHING"
-            ),
-            params,
-        ));
+        let sql = format!(
+            "INSERT INTO group_members (tenant_id, group_id, member_id, member_type) \
+             SELECT ?, ?, ?, t FROM (SELECT {type_sql} AS t) WHERE t IS NOT NULL \
+             ON CONFLICT (tenant_id, group_id, member_id) DO NOTHING"
+        );
+        stmts.push(Stmt::new(sql, params));
     }
     stmts
 }

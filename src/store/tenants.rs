@@ -16,10 +16,60 @@ pub(crate) enum DeletePolicy {
     Remove,
 }
 
+/// What a write does with an attribute the tenant's schema does not define
+/// (a misspelling, a field of another product).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum UnknownAttributes {
+    /// Ignored, not stored, logged; the request succeeds.
+    #[default]
+    Ignore,
+    /// 400 `invalidValue`, nothing stored.
+    Reject,
+}
+
+/// What a group write does with members to add that are no users or groups
+/// of the tenant.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum UnknownMembers {
+    /// The members that exist are added; the others are skipped and logged.
+    #[default]
+    Skip,
+    /// 400 `invalidValue` naming them, nothing stored.
+    Reject,
+}
+
+/// A tenant's settings. Stored as JSON and read leniently: a field this
+/// version does not know is ignored, a missing one takes its default (so
+/// that an older or newer version reads the same row).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub(crate) struct Settings {
     pub delete_policy: DeletePolicy,
+    pub unknown_attributes: UnknownAttributes,
+    pub unknown_members: UnknownMembers,
+}
+
+/// Settings as the admin API takes them: only the fields given change,
+/// and a field it does not know is an error.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct SettingsChange {
+    pub delete_policy: Option<DeletePolicy>,
+    pub unknown_attributes: Option<UnknownAttributes>,
+    pub unknown_members: Option<UnknownMembers>,
+}
+
+impl Settings {
+    /// These settings with `change` applied.
+    pub(crate) fn with(self, change: SettingsChange) -> Settings {
+        Settings {
+            delete_policy: change.delete_policy.unwrap_or(self.delete_policy),
+            unknown_attributes: change.unknown_attributes.unwrap_or(self.unknown_attributes),
+            unknown_members: change.unknown_members.unwrap_or(self.unknown_members),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -178,6 +178,11 @@ pub struct Creds {
     pub token: String,
 }
 
+/// A PatchOp request body with these operations (RFC 7644 §3.5.2).
+pub fn patch_ops(operations: Value) -> Value {
+    serde_json::json!({"schemas": [urn::PATCH_OP], "Operations": operations})
+}
+
 /// An answer, with its body parsed (`Null` when it is not JSON).
 pub struct Reply {
     pub status: u16,
@@ -400,6 +405,32 @@ impl App {
         self.request(req)
     }
 
+    /// The ids of the stored members of group `group_id`, sorted.
+    pub fn member_ids(&self, group_id: &str) -> Vec<String> {
+        let rows = self.rows(
+            "SELECT member_id FROM group_members WHERE group_id = ? ORDER BY member_id",
+            vec![group_id.into()],
+        );
+        rows.iter()
+            .filter_map(|r| r.get("member_id")?.as_str().map(str::to_owned))
+            .collect()
+    }
+
+    /// Changes settings of `tenant` through the admin API (`PATCH
+    /// /admin/v1/tenants/{tenant}` with `{"settings": settings}`).
+    ///
+    /// # Panics
+    /// When the admin API refuses them (a test failure).
+    pub fn settings(&self, tenant: &str, settings: Value) {
+        let r = self.admin(
+            &self.admin_token(None),
+            "PATCH",
+            &format!("/tenants/{tenant}"),
+            Some(serde_json::json!({ "settings": settings })),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
     /// Defines a custom attribute of `tenant`, as the admin API would.
     ///
     /// # Panics
@@ -429,9 +460,11 @@ impl App {
     pub fn user_type(&self, tenant: &str) -> proto::ResourceType {
         use crate::server::resources::Users;
         use crate::server::schema::TenantSchema;
+        let notes = crate::server::log::Notes::default();
         let ctx = crate::server::ctx::Ctx::new(
             &self.config,
             &self.db,
+            &notes,
             "http://localhost",
             tenant,
             self.now,

@@ -9,7 +9,7 @@ use crate::proto::dialect;
 use crate::proto::error::ScimError;
 use crate::proto::json::{get_ci, take_ci};
 use crate::proto::patch::request::OpKind;
-use crate::proto::patch::target::{element_matches, eq_pairs, Target};
+use crate::proto::patch::target::{eq_pairs, Target};
 use crate::proto::schema::{find_sub, AttrType, Attribute};
 
 // ---------------------------------------------------------------------------
@@ -254,7 +254,7 @@ fn edit_elements(
         .filter(|&i| {
             items
                 .get(i)
-                .is_some_and(|e| t.filter.is_none_or(|f| element_matches(attr, f, e)))
+                .is_some_and(|e| t.filter.is_none_or(|f| attr.element_matches(f, e)))
         })
         .collect();
     let value = match (kind, value) {

@@ -4,11 +4,12 @@
 
 use serde_json::{Map, Value};
 
+use crate::proto::dialect;
 use crate::proto::error::ScimError;
 use crate::proto::filter::{CompValue, CompareOp, Filter};
 use crate::proto::patch::edit::prep_attr;
 use crate::proto::patch::request::OpKind;
-use crate::proto::patch::target::{element_matches, Target};
+use crate::proto::patch::target::Target;
 use crate::proto::schema::Attribute;
 
 /// Membership changes for Groups, kept out of the document (members live in
@@ -50,7 +51,7 @@ impl MemberChanges {
             if let Some(t) = ty {
                 m.insert("type".into(), Value::String(t.clone()));
             }
-            !element_matches(attr, filter, &Value::Object(m))
+            !attr.element_matches(filter, &Value::Object(m))
         });
         self.remove_filters.push(filter.clone());
     }
@@ -118,13 +119,15 @@ fn value_eqs(f: &Filter) -> Option<Vec<String>> {
     }
 }
 
-/// `[{"value": id, "type": "User"}, ...]` (a single object is a list of one).
+/// `[{"value": id, "type": "User"}, ...]` (a single object is a list of
+/// one; a bare id stands for `{"value": id}`).
 fn member_list(attr: &Attribute, v: &Value) -> Result<Vec<(String, Option<String>)>, ScimError> {
     let Value::Array(items) = prep_attr(attr, false, v) else {
         return Ok(Vec::new());
     };
     items
         .iter()
+        .map(dialect::reference_from_id)
         .map(|e| {
             let id = e
                 .get("value")

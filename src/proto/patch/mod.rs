@@ -22,9 +22,11 @@ mod target;
 
 use serde_json::{Map, Value};
 
+use crate::proto::dialect;
 use crate::proto::error::ScimError;
 use crate::proto::json::{get_ci, member, take_ci};
-use crate::proto::normalize::normalize;
+use crate::proto::lenience::{Leniency, Options, Unknown};
+use crate::proto::normalize::normalize_with;
 use crate::proto::schema::{Mutability, ResourceType, GROUP_SCHEMA};
 
 use edit::edit_attr;
@@ -44,6 +46,8 @@ pub struct Outcome {
     /// False when `doc` equals the current stored form and `members` is
     /// empty: the caller may skip the write and keep the version.
     pub changed: bool,
+    /// The leniencies applied (see `apply_with`).
+    pub notes: Vec<Leniency>,
 }
 
 // ---------------------------------------------------------------------------
@@ -56,6 +60,8 @@ struct State<'a> {
     urns: Vec<&'a str>,
     doc: Map<String, Value>,
     members: MemberChanges,
+    opts: Options,
+    notes: Vec<Leniency>,
 }
 
 impl State<'_> {
@@ -76,6 +82,9 @@ impl State<'_> {
             return self.object(op.op, None, value.unwrap_or(&Value::Null));
         };
         match resolve(self.rt, path, ScimError::invalid_path)? {
+            Resolved::Unknown => Err(ScimError::invalid_path(format!(
+                "Unknown attribute '{path}'."
+            ))),
             Resolved::Schema(slot) if op.op == OpKind::Remove => self.remove_schema(slot),
             Resolved::Schema(slot) => self.object(op.op, Some(slot), value.unwrap_or(&Value::Null)),
             Resolved::Attr(t) if t.read_only() => Err(ScimError::mutability(format!(
@@ -110,13 +119,12 @@ impl State<'_> {
             let path = parse_patch_path(&full, &self.urns).map_err(|e| {
                 ScimError::invalid_value(format!("Invalid attribute name '{key}': {}", e.message))
             })?;
-            match resolve(rt, &path, ScimError::invalid_value)? {
-                Resolved::Schema(s) if slot.is_none() => self.object(kind, Some(s), value)?,
-                Resolved::Schema(_) => {
-                    return Err(ScimError::invalid_value(format!(
-                        "Unknown attribute '{full}'."
-                    )))
+            let unknown = match resolve(rt, &path, ScimError::invalid_value)? {
+                Resolved::Schema(s) if slot.is_none() => {
+                    self.object(kind, Some(s), value)?;
+                    false
                 }
+                Resolved::Schema(_) | Resolved::Unknown => true,
                 Resolved::Attr(t) if t.read_only() => {
                     // RFC 7643 §2.2: readOnly values are ignored. Okta sends
                     // the group's own `id` with every rename and membership
@@ -125,8 +133,24 @@ impl State<'_> {
                     if is_id && value.as_str() != Some(self.own_id) {
                         return Err(ScimError::mutability("Attribute 'id' cannot be changed."));
                     }
+                    false
                 }
-                Resolved::Attr(t) => self.edit(kind, &t, Some(value))?,
+                Resolved::Attr(t) => {
+                    self.edit(kind, &t, Some(value))?;
+                    false
+                }
+            };
+            // A key the schema does not define: ignored (and noted) or
+            // refused, as for a POST body; a null one assigns nothing.
+            if unknown && !dialect::is_unassigned(value) {
+                match self.opts.unknown {
+                    Unknown::Ignore => self.notes.push(Leniency::UnknownAttribute(full)),
+                    Unknown::Reject => {
+                        return Err(ScimError::invalid_value(format!(
+                            "Unknown attribute '{full}'."
+                        )))
+                    }
+                }
             }
         }
         Ok(())
@@ -213,12 +237,27 @@ fn check_immutable_kept(rt: &ResourceType, old: &Value, new: &Value) -> Result<(
 
 /// Applies `ops` to the stored form `current` (for Groups: without members)
 /// of the resource `own_id`, atomically: any error means nothing is applied.
-/// The result is validated by `normalize(rt, &result, Some(current))`.
+/// Read strictly (the tests' reading); the result is validated as
+/// `normalize_with` validates a PUT.
+#[cfg(any(test, feature = "test-utils"))]
 pub fn apply(
     rt: &ResourceType,
     own_id: &str,
     current: &Value,
     ops: &[PatchOp],
+) -> Result<Outcome, ScimError> {
+    apply_with(rt, own_id, current, ops, Options::STRICT)
+}
+
+/// [`apply`], read as `opts` say: path-less keys the schema does not
+/// define and the values' own leniencies (see `normalize_with`) are noted in
+/// the outcome's `notes`.
+pub fn apply_with(
+    rt: &ResourceType,
+    own_id: &str,
+    current: &Value,
+    ops: &[PatchOp],
+    opts: Options,
 ) -> Result<Outcome, ScimError> {
     let mut state = State {
         rt,
@@ -226,12 +265,17 @@ pub fn apply(
         urns: rt.all_schema_urns(),
         doc: current.as_object().cloned().unwrap_or_default(),
         members: MemberChanges::default(),
+        opts,
+        notes: Vec::new(),
     };
     for (i, op) in ops.iter().enumerate() {
         state.op(op).map_err(|e| at_op(i, e))?;
     }
     let State {
-        mut doc, members, ..
+        mut doc,
+        members,
+        mut notes,
+        ..
     } = state;
     // Every known schema: `normalize` lists those that hold data.
     let urns = rt
@@ -241,12 +285,14 @@ pub fn apply(
     doc.insert("schemas".into(), Value::Array(urns.collect()));
     let new = Value::Object(doc);
     check_immutable_kept(rt, current, &new)?;
-    let doc = normalize(rt, &new, Some(current))?;
+    let (doc, more) = normalize_with(rt, &new, Some(current), opts)?;
+    notes.extend(more);
     let changed = doc != *current || !members.is_empty();
     Ok(Outcome {
         doc,
         members,
         changed,
+        notes,
     })
 }
 

@@ -2,14 +2,15 @@
 //! attribute, its sub-attribute and value filter, resolved case-insensitively
 //! against the resource type's schemas (RFC 7643 §2.1).
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::proto::attr::AttrPath;
 use crate::proto::dialect;
 use crate::proto::error::ScimError;
 use crate::proto::filter::{CompValue, CompareOp, Filter};
 use crate::proto::patch::path::PatchPath;
-use crate::proto::schema::{find_sub, AttrType, Attribute, Mutability, ResourceType};
+use crate::proto::schema::{
+    ambiguous, find_sub, AttrType, Attribute, Located, Mutability, ResourceType,
+};
 
 /// Builds the error for a bad path (invalidPath) or a bad key of a path-less
 /// value (invalidValue).
@@ -20,6 +21,9 @@ pub(super) enum Resolved<'a> {
     /// A whole schema (bare URN): the extension object.
     Schema(usize),
     Attr(Target<'a>),
+    /// Nothing the resource type defines (an unknown schema URN, attribute
+    /// or sub-attribute): the caller decides whether that is an error.
+    Unknown,
 }
 
 /// An attribute a path designates, with what the path adds to it.
@@ -47,36 +51,34 @@ impl Target<'_> {
 
 /// The one resolver: slot (core or extension), attribute, sub-attribute and
 /// value filter, all case-insensitive. An unqualified name that is not a
-/// core attribute resolves to the one extension that defines it, if exactly
-/// one does (`manager[value eq "id"]`, as Entra and Okta docs write it).
+/// core attribute resolves to the one extension that defines it
+/// (`manager[value eq "id"]`, as Entra and Okta docs write it; a tenant's
+/// `costCenter`); one that two extensions define is 400 `invalidPath`
+/// naming both.
 pub(super) fn resolve<'a>(
     rt: &'a ResourceType,
     path: &'a PatchPath,
     bad: Bad,
 ) -> Result<Resolved<'a>, ScimError> {
-    let unknown = || bad(format!("Unknown attribute '{path}'."));
-    let slot = match &path.attr.urn {
-        Some(urn) => rt.schema_index(urn).ok_or_else(unknown)?,
-        None => 0,
-    };
     if path.attr.name.is_empty() {
-        return Ok(Resolved::Schema(slot));
+        return Ok(
+            match path.attr.urn.as_deref().and_then(|u| rt.schema_index(u)) {
+                Some(slot) => Resolved::Schema(slot),
+                None => Resolved::Unknown,
+            },
+        );
     }
     let name = &path.attr.name;
-    let (slot, attr) = match rt.attribute_in(slot, name) {
-        Some(a) => (slot, a),
-        None if path.attr.urn.is_none() => {
-            let mut found =
-                (1..=rt.extensions.len()).filter_map(|s| rt.attribute_in(s, name).map(|a| (s, a)));
-            match (found.next(), found.next()) {
-                (Some(one), None) => one,
-                _ => return Err(unknown()),
-            }
-        }
-        None => return Err(unknown()),
+    let (slot, attr) = match rt.locate(path.attr.urn.as_deref(), name) {
+        Located::Found(slot, attr) => (slot, attr),
+        Located::Unknown => return Ok(Resolved::Unknown),
+        Located::Ambiguous(urns) => return Err(ScimError::invalid_path(ambiguous(name, &urns))),
     };
     let sub = match path.attr.sub.as_ref().or(path.sub_after_filter.as_ref()) {
-        Some(s) => Some(find_sub(attr, s).ok_or_else(unknown)?),
+        Some(s) => match find_sub(attr, s) {
+            Some(sub) => Some(sub),
+            None => return Ok(Resolved::Unknown),
+        },
         None => None,
     };
     if let Some(f) = &path.filter {
@@ -121,21 +123,6 @@ fn check_filter(attr: &Attribute, f: &Filter) -> Result<(), String> {
         Filter::And(a, b) | Filter::Or(a, b) => check_filter(attr, a).and(check_filter(attr, b)),
         Filter::Not(x) => check_filter(attr, x),
         Filter::ValuePath(p, _) => Err(p.to_string()),
-    }
-}
-
-/// Whether the value filter `f` selects the element `e` of `attr` (RFC 7644
-/// §3.5.2 `valuePath`), strings compared as the sub-attribute's `caseExact`
-/// says.
-pub(super) fn element_matches(attr: &Attribute, f: &Filter, e: &Value) -> bool {
-    let ce = |p: &AttrPath| find_sub(attr, &p.name).map_or(attr.case_exact, |s| s.case_exact);
-    match e {
-        Value::Object(_) => f.matches(e, &ce),
-        // A simple multi-valued attribute: its values are `value`.
-        other => {
-            let wrapped = Value::Object(Map::from_iter([("value".to_string(), other.clone())]));
-            f.matches(&wrapped, &ce)
-        }
     }
 }
 

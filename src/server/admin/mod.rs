@@ -73,6 +73,7 @@ pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L>(
         now,
         stamp: timestamp(now),
         scope,
+        notes: service.notes,
     };
     use Method::{Delete, Get, Patch, Post, Put};
     match (segments.as_slice(), req.method) {

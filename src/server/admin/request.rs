@@ -12,6 +12,7 @@ use crate::server::ctx::{Ctx, SCIM_PREFIX};
 use crate::server::error::{Error, Result};
 use crate::server::http::{Request, Response};
 use crate::server::list::Paging;
+use crate::server::log::Notes;
 use crate::store::page::{Listed, PageSpec};
 use crate::store::{tenants, KeyValue, SqlExecutor};
 
@@ -29,6 +30,7 @@ pub(super) struct Admin<'a, D, K> {
     /// `now` in the stored timestamp form.
     pub stamp: String,
     pub scope: Scope,
+    pub notes: &'a Notes,
 }
 
 pub(super) fn parse_body<T: for<'de> Deserialize<'de>>(req: &Request) -> ScimResult<T> {
@@ -61,7 +63,14 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
 
     /// The resource pipeline's view of `tenant`.
     pub(super) fn ctx(&self, tenant: &str) -> Ctx<'_, D> {
-        Ctx::new(self.config, self.db, &self.req.origin, tenant, self.now)
+        Ctx::new(
+            self.config,
+            self.db,
+            self.notes,
+            &self.req.origin,
+            tenant,
+            self.now,
+        )
     }
 
     /// The page a list request asks for (`startIndex`, `count`), and its

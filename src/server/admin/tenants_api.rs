@@ -11,7 +11,7 @@ use crate::server::error::Result;
 use crate::server::extension;
 use crate::server::http::Response;
 use crate::server::tokens;
-use crate::store::tenants::{self, Settings};
+use crate::store::tenants::{self, Settings, SettingsChange};
 use crate::store::{KeyValue, SqlExecutor, StoreError, UniqueKey};
 
 #[derive(Deserialize)]
@@ -21,7 +21,7 @@ struct NewTenant {
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
-    settings: Option<Settings>,
+    settings: Option<SettingsChange>,
 }
 
 #[derive(Deserialize)]
@@ -29,8 +29,9 @@ struct NewTenant {
 struct TenantUpdate {
     #[serde(default)]
     name: Option<String>,
+    /// Only the settings given change.
     #[serde(default)]
-    settings: Option<Settings>,
+    settings: Option<SettingsChange>,
 }
 
 impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
@@ -63,7 +64,7 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
             .into());
         }
         let name = body.name.unwrap_or_else(|| body.id.clone());
-        let settings = body.settings.unwrap_or_default();
+        let settings = Settings::default().with(body.settings.unwrap_or_default());
         match tenants::insert(self.db, &body.id, &name, &settings, &self.stamp).await {
             Err(StoreError::Unique(UniqueKey::TenantId)) => {
                 return Err(
@@ -88,7 +89,7 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
         let current = self.tenant(id).await?;
         let body: TenantUpdate = parse_body(self.req)?;
         let name = body.name.unwrap_or(current.name);
-        let settings = body.settings.unwrap_or(current.settings);
+        let settings = current.settings.with(body.settings.unwrap_or_default());
         tenants::update(self.db, id, &name, &settings, &self.stamp).await?;
         let t = self.tenant(id).await?;
         Ok(Response::json(200, &self.tenant_json(&t)))

@@ -2,11 +2,12 @@
 
 use serde_json::Value;
 
-use crate::proto::normalize::normalize;
+use crate::proto::normalize::normalize_with;
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;
 use crate::server::op::Outcome;
 use crate::server::resources::kind::{answer, Kind};
+use crate::server::resources::leniency;
 use crate::server::resources::projection::{Projection, ProjectionParams};
 use crate::server::schema::TenantSchema;
 use crate::store::resources::{self, Stored};
@@ -24,7 +25,7 @@ pub(crate) async fn create<R: Kind, D: SqlExecutor>(
     let rt = &schema.rt;
     // Bad input is refused before anything is written, the projection too.
     let projection = Projection::of(attributes, excluded, rt)?;
-    let doc = normalize(rt, body, None)?;
+    let doc = leniency::read(ctx, |opts| normalize_with(rt, body, None, opts)).await?;
     let id = uuid::Uuid::new_v4().to_string();
     let new = R::prepare_create(ctx, &schema, &id, doc).await?;
     let computed = projection.wants(R::COMPUTED);

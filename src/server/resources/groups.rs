@@ -10,10 +10,12 @@ use crate::proto::schema::{core_group_type, ResourceType};
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;
 use crate::server::limits;
+use crate::server::log::Note;
 use crate::server::resources::kind::{Hidden, Kind};
 use crate::server::schema::{TenantSchema, Typed};
 use crate::store::groups::{membership_stmts, missing_members, Member, Membership, NewMember};
 use crate::store::resources::{self, Doc, Removal, Resource, Stored, Update};
+use crate::store::tenants::UnknownMembers;
 use crate::store::SqlExecutor;
 
 pub(crate) struct Groups;
@@ -35,28 +37,35 @@ fn take_members(doc: &mut Value) -> Vec<NewMember> {
         .collect()
 }
 
-/// 400 `invalidValue` naming the members that do not exist: they are never
-/// stored (the batch re-checks inside the write, so a race cannot store one).
-async fn check_members<D: SqlExecutor>(
-    db: &D,
-    tenant: &str,
+/// The members to add that are no live users or groups of the tenant, as
+/// tenant setting `unknownMembers` says (read only when there are such
+/// members): 400 `invalidValue` naming them (`reject`; nothing is stored),
+/// or dropped and noted (`skip`, the default; Okta group push: "only those
+/// members of the group who are already a part of" the application are
+/// assigned). Returns the membership to write (see `membership_stmts` for
+/// a member deleted in between).
+async fn checked_membership<D: SqlExecutor>(
+    ctx: &Ctx<'_, D>,
     group_id: &str,
-    members: &[NewMember],
-) -> Result<()> {
-    let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
-    if ids.is_empty() {
-        return Ok(());
+    mut membership: Membership,
+) -> Result<Membership> {
+    if membership.add.is_empty() {
+        return Ok(membership);
     }
-    let missing = missing_members(db, tenant, group_id, &ids).await?;
+    let missing = missing_members(ctx.db, &ctx.tenant, group_id, &membership.add).await?;
     if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(ScimError::invalid_value(format!(
+        return Ok(membership);
+    }
+    if ctx.settings().await?.unknown_members == UnknownMembers::Reject {
+        return Err(ScimError::invalid_value(format!(
             "These members do not exist in this tenant: {}.",
             missing.join(", ")
         ))
-        .into())
+        .into());
     }
+    membership.add.retain(|m| !missing.contains(&m.id));
+    ctx.notes.add(Note::SkippedMembers(missing));
+    Ok(membership)
 }
 
 impl Groups {
@@ -70,13 +79,12 @@ impl Groups {
         replace: bool,
     ) -> Result<Doc> {
         limits::check_document(&doc, &ctx.limits)?;
-        let add = take_members(&mut doc);
-        check_members(ctx.db, &ctx.tenant, id, &add).await?;
         let membership = Membership {
             remove_all: replace,
-            remove: Vec::new(),
-            add,
+            add: take_members(&mut doc),
+            ..Membership::default()
         };
+        let membership = checked_membership(ctx, id, membership).await?;
         let extra = membership_stmts(&ctx.tenant, id, &membership);
         Ok(Doc { doc, extra })
     }
@@ -181,12 +189,12 @@ impl Kind for Groups {
             .map(|(id, kind)| NewMember { id, kind })
             .collect();
         limits::check_document(&patched.doc, &ctx.limits)?;
-        check_members(ctx.db, &ctx.tenant, id, &add).await?;
         let membership = Membership {
             remove_all: changes.remove_all,
             remove,
             add,
         };
+        let membership = checked_membership(ctx, id, membership).await?;
         let extra = membership_stmts(&ctx.tenant, id, &membership);
         if patched.doc == current.doc && !conditional {
             return Ok((!membership.is_empty()).then_some(Update {

@@ -120,8 +120,11 @@ fn filter_condition(
 ) -> ScimResult<Option<SqlCondition>> {
     match filter {
         Some(f) if !f.trim().is_empty() => {
-            let parsed = parse_filter(f, &rt.all_schema_urns())
+            let mut parsed = parse_filter(f, &rt.all_schema_urns())
                 .map_err(|e| ScimError::invalid_filter(e.message))?;
+            // `employeeNumber eq "7"`: an extension's attribute without its
+            // URN is that extension's.
+            parsed.try_for_each_path(&mut |p| rt.qualify(p, ScimError::invalid_filter))?;
             condition(rt, resource, tenant, &parsed).map(Some)
         }
         _ => Ok(None),

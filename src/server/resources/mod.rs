@@ -24,6 +24,7 @@ pub(crate) mod delete;
 pub(crate) mod get;
 pub(crate) mod groups;
 pub(crate) mod kind;
+pub(crate) mod leniency;
 pub(crate) mod list;
 pub(crate) mod patch;
 pub(crate) mod projection;

@@ -1,20 +1,20 @@
 //! `attributes` and `excludedAttributes` (RFC 7644 §3.4.2.5): what a
-//! request asks to be returned.
+//! request asks to be returned, value filters included
+//! (`phoneNumbers[type eq "mobile"].value`).
 
 use serde_json::Value;
 
-use crate::proto::attr::AttrPath;
 use crate::proto::error::ScimResult;
-use crate::proto::project::project;
-use crate::proto::schema::{parse_attr_list, ResourceType};
+use crate::proto::project::{parse_selection, project_selected, Selection};
+use crate::proto::schema::ResourceType;
 
 /// The `attributes` and `excludedAttributes` parameters of a request.
 pub(crate) type ProjectionParams<'a> = (Option<&'a str>, Option<&'a str>);
 
 /// The `attributes` and `excludedAttributes` of a request.
 pub(crate) struct Projection {
-    pub attributes: Vec<AttrPath>,
-    pub excluded: Vec<AttrPath>,
+    pub attributes: Vec<Selection>,
+    pub excluded: Vec<Selection>,
 }
 
 impl Projection {
@@ -23,7 +23,7 @@ impl Projection {
         excluded: Option<&str>,
         rt: &ResourceType,
     ) -> ScimResult<Projection> {
-        let list = |v: Option<&str>| v.map_or(Ok(Vec::new()), |v| parse_attr_list(v, rt));
+        let list = |v: Option<&str>| v.map_or(Ok(Vec::new()), |v| parse_selection(v, rt));
         Ok(Projection {
             attributes: list(attributes)?,
             excluded: list(excluded)?,
@@ -32,16 +32,17 @@ impl Projection {
 
     /// Whether the output can include the core attribute `name`, so that
     /// costly computed attributes (`groups`, `members`) are read only when
-    /// they will be returned.
+    /// they will be returned: it is excluded only by an entry that names it
+    /// whole (no sub-attribute, no value filter).
     pub(crate) fn wants(&self, name: &str) -> bool {
-        let named = |l: &[AttrPath]| {
-            l.iter()
-                .any(|p| p.urn.is_none() && p.name.eq_ignore_ascii_case(name))
-        };
+        let names = |s: &Selection| s.path.urn.is_none() && s.path.name.eq_ignore_ascii_case(name);
         if self.attributes.is_empty() {
-            !named(&self.excluded)
+            !self
+                .excluded
+                .iter()
+                .any(|s| names(s) && s.path.sub.is_none() && s.filter.is_none())
         } else {
-            named(&self.attributes)
+            self.attributes.iter().any(names)
         }
     }
 
@@ -51,6 +52,6 @@ impl Projection {
     }
 
     pub(crate) fn apply(&self, rt: &ResourceType, full: Value) -> Value {
-        project(rt, full, &self.attributes, &self.excluded)
+        project_selected(rt, full, &self.attributes, &self.excluded)
     }
 }

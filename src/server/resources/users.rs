@@ -12,7 +12,7 @@ use crate::server::limits;
 use crate::server::resources::kind::{Hidden, Kind};
 use crate::server::schema::{TenantSchema, Typed};
 use crate::store::resources::{Doc, Removal, Resource, Stored, Update};
-use crate::store::tenants::{self, DeletePolicy};
+use crate::store::tenants::DeletePolicy;
 use crate::store::users::GroupRef;
 use crate::store::SqlExecutor;
 
@@ -122,7 +122,7 @@ impl Kind for Users {
     }
 
     async fn removal<'c, D: SqlExecutor>(ctx: &'c Ctx<'_, D>) -> Result<Removal<'c>> {
-        let policy = tenants::settings(ctx.db, &ctx.tenant).await?.delete_policy;
+        let policy = ctx.settings().await?.delete_policy;
         Ok(match policy {
             DeletePolicy::Retain => Removal::Tombstone(&ctx.now),
             DeletePolicy::Remove => Removal::Delete,

@@ -5,12 +5,13 @@
 
 use serde_json::Value;
 
-use crate::proto::normalize::normalize;
+use crate::proto::normalize::normalize_with;
 use crate::proto::patch::{self, PatchOp};
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;
 use crate::server::op::Precondition;
 use crate::server::resources::kind::Kind;
+use crate::server::resources::leniency;
 use crate::server::schema::TenantSchema;
 use crate::store::resources::{self, Applied, Stored};
 use crate::store::SqlExecutor;
@@ -46,11 +47,17 @@ pub(crate) async fn write<R: Kind, D: SqlExecutor>(
         let (visible, hidden) = R::split_hidden(schema, &current.doc);
         let update = match change {
             Change::Replace(body) => {
-                let doc = normalize(rt, body, Some(&visible))?;
+                let read = |opts| normalize_with(rt, body, Some(&visible), opts);
+                let doc = leniency::read(ctx, read).await?;
                 Some(R::prepare_replace(ctx, schema, &current, doc, hidden).await?)
             }
             Change::Patch(ops) => {
-                let patched = patch::apply(rt, id, &visible, ops)?;
+                let read = |opts| {
+                    let mut patched = patch::apply_with(rt, id, &visible, ops, opts)?;
+                    let notes = std::mem::take(&mut patched.notes);
+                    Ok((patched, notes))
+                };
+                let patched = leniency::read(ctx, read).await?;
                 if patched.changed {
                     let conditional = precondition.if_match.is_some();
                     R::prepare_patch(ctx, schema, &current, patched, hidden, conditional).await?
