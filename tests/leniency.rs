@@ -797,6 +797,26 @@ fn tenant_settings_are_validated_and_shown_by_the_admin_api() {
     );
     assert_eq!(r.status, 200, "{}", r.body);
     let r = app.admin(&admin, "GET", "/tenants/acme", None);
+    // The admin OpenAPI document describes every setting a tenant has, with
+    // the values the API takes.
+    let doc = app.request(scim_worker::Request::new(
+        scim_worker::Method::Get,
+        "/admin/v1/openapi.json",
+    ));
+    let documented = &doc.body["components"]["schemas"]["Settings"]["properties"];
+    for (name, value) in r.body["settings"].as_object().unwrap() {
+        let allowed = documented[name]["enum"].as_array();
+        assert!(
+            allowed.is_some_and(|a| a.contains(value)),
+            "{name}: {documented}"
+        );
+    }
+    for (name, choices) in [
+        ("unknownAttributes", json!(["ignore", "reject"])),
+        ("unknownMembers", json!(["skip", "reject"])),
+    ] {
+        assert_eq!(documented[name]["enum"], choices);
+    }
     assert_eq!(
         r.body["settings"],
         json!({"deletePolicy": "retain", "unknownAttributes": "ignore", "unknownMembers": "reject"})

@@ -60,6 +60,9 @@ pub enum Leniency {
     /// A URN other than RFC 7643's for one of its schemas (SCIM 1.1's
     /// `urn:scim:schemas:core:1.0`, say), read as that schema.
     SchemaAlias(String),
+    /// `""` for an attribute that cannot hold it (a boolean, number,
+    /// dateTime, complex value or fixed set of values): unassigned.
+    EmptyValue(String),
     /// More than one value of the attribute was marked primary (RFC 7643
     /// §2.4 allows one): the first kept the mark.
     ExtraPrimary(String),
@@ -72,6 +75,7 @@ impl Leniency {
             Leniency::UnknownAttribute(_) => "unknownAttribute",
             Leniency::UnknownSchema(_) => "unknownSchema",
             Leniency::SchemaAlias(_) => "schemaAlias",
+            Leniency::EmptyValue(_) => "emptyValue",
             Leniency::ExtraPrimary(_) => "extraPrimary",
         }
     }
@@ -91,6 +95,7 @@ impl Leniency {
             Leniency::UnknownAttribute(s)
             | Leniency::UnknownSchema(s)
             | Leniency::SchemaAlias(s)
+            | Leniency::EmptyValue(s)
             | Leniency::ExtraPrimary(s) => s,
         }
     }

@@ -489,6 +489,12 @@ fn coerce_single(
     value: &Value,
     path: &str,
 ) -> Result<Option<Value>, ScimError> {
+    if reader.opts.lenient && value.as_str() == Some("") && !takes_empty_string(attr) {
+        // An unfilled template parameter (OneLogin's JSON templates give
+        // `"active": ""`): no value, where "" cannot be one.
+        reader.notes.push(Leniency::EmptyValue(path.to_owned()));
+        return Ok(None);
+    }
     let out = match attr.attr_type {
         AttrType::String | AttrType::Reference | AttrType::Binary => match value {
             Value::String(_) => value.clone(),
@@ -534,6 +540,14 @@ fn coerce_single(
         }
     }
     Ok(Some(out))
+}
+
+/// Whether `""` is a value of `attr`: a string with no fixed set of values.
+fn takes_empty_string(attr: &Attribute) -> bool {
+    matches!(
+        attr.attr_type,
+        AttrType::String | AttrType::Reference | AttrType::Binary
+    ) && !attr.enforce_canonical
 }
 
 fn coerce_complex(
