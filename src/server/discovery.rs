@@ -7,7 +7,6 @@ use crate::proto::error::{ScimError, ScimResult};
 use crate::proto::messages::list_response;
 use crate::proto::schema::{group_resource_type, user_resource_type, ResourceType};
 use crate::server::config::Limits;
-use crate::server::list::DEFAULT_COUNT;
 
 pub(crate) const SPC_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 
@@ -56,7 +55,7 @@ pub(crate) fn service_provider_config(base_url: &str, limits: &Limits) -> Value 
             "cursor": true,
             "index": true,
             "defaultPaginationMethod": "index",
-            "defaultPageSize": DEFAULT_COUNT.min(limits.max_results),
+            "defaultPageSize": limits.max_results,
             "maxPageSize": limits.max_results,
         },
         "authenticationSchemes": [{

@@ -7,15 +7,14 @@ use crate::proto::messages::{cursor_list_response, list_response, sort_descendin
 use crate::server::http::Query;
 use crate::store::page::Keyset;
 
-/// The default page size when `count` is absent.
-pub(crate) const DEFAULT_COUNT: u64 = 100;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Paging {
     /// 1-based (RFC 7644 §3.4.2.4); values below 1 are read as 1.
     pub start_index: u64,
     /// Capped at the deployment's `maxResults`; negative values are read
-    /// as 0.
+    /// as 0. Without `count`, `maxResults`: clients that do not page
+    /// (OneLogin's group refresh, Rippling with "Supports Pagination" off)
+    /// get everything up to it.
     pub count: u64,
 }
 
@@ -38,7 +37,7 @@ impl Paging {
         let clamp = |v: i64| u64::try_from(v.max(0)).unwrap_or(0);
         Paging {
             start_index: start_index.map_or(1, |s| clamp(s).max(1)),
-            count: count.map_or(DEFAULT_COUNT, clamp).min(max),
+            count: count.map_or(max, clamp).min(max),
         }
     }
 
@@ -241,7 +240,7 @@ mod tests {
             paging("").unwrap(),
             Paging {
                 start_index: 1,
-                count: DEFAULT_COUNT
+                count: 1000
             }
         );
         assert_eq!(
