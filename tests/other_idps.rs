@@ -1,12 +1,12 @@
 //! OneLogin, JumpCloud, Ping Identity (PingFederate SCIM Provisioner and
 //! PingOne SCIM Outbound), Google Workspace and Rippling provisioning into
-//! scim-worker, one test per item of the "Testable requirements for
-//! scim-worker" lists of research/idp-other.md, through the whole service
-//! over real SQLite.
+//! scim-worker, one test per documented behaviour, through the whole service
+//! over real SQLite. `docs/idp-behaviour.md` lists each behaviour with its
+//! source and this file's test.
 //!
-//! Each test's leading comment names the IdP, the source tags of
-//! idp-other.md (`[OL-impl]`, `[AK-11249]`, `[JC-custom]`, `[PF-lim]`, ...;
-//! the sources are listed at the top of each vendor section there) and
+//! Each test's leading comment names the IdP, its source tags
+//! (`[OL-impl]`, `[AK-11249]`, `[JC-custom]`, `[PF-lim]`, ...; each IdP's
+//! section of `docs/idp-behaviour.md` gives the source behind a tag) and
 //! whether the behaviour is stated by the source, observed in real traffic,
 //! or inferred. Where the only source is another vendor's setup guide it
 //! says third-party.
