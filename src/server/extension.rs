@@ -1,5 +1,6 @@
-//! Per-tenant custom User attributes, in the tenant's own extension schema
-//! `urn:<vendor>:scim:schemas:extension:<tenant>:2:User`.
+//! Per-tenant custom User attributes, in the tenant's own extension schema:
+//! `urn:<vendor>:scim:schemas:extension:<tenant>:2:User` unless the tenant
+//! set a URN of its own.
 //!
 //! An attribute is defined by the application's field id (kept as given) and
 //! a field type; each type maps onto SCIM attribute characteristics, so the
@@ -15,11 +16,18 @@ use serde_json::Value;
 use crate::proto::error::{ScimError, ScimResult};
 use crate::proto::schema::{AttrType, Attribute, Returned, Schema, SchemaExtension, Uniqueness};
 use crate::server::error::Result;
-use crate::store::{attributes, users, SqlExecutor, Stmt};
+use crate::store::attributes::{self, TenantProfile};
+use crate::store::{users, SqlExecutor, Stmt};
 
-/// The URN of a tenant's extension schema.
-pub(crate) fn urn(vendor: &str, tenant: &str) -> String {
+/// The URN of a tenant's extension schema when it sets none.
+pub(crate) fn default_urn(vendor: &str, tenant: &str) -> String {
     format!("urn:{vendor}:scim:schemas:extension:{tenant}:2:User")
+}
+
+/// The URN of a tenant's extension schema: the one it set (`stored`), or
+/// the default.
+pub(crate) fn urn_in_force(vendor: &str, tenant: &str, stored: Option<&str>) -> String {
+    stored.map_or_else(|| default_urn(vendor, tenant), str::to_owned)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,11 +155,12 @@ impl AttributeDef {
     }
 }
 
-/// The tenant's extension as a schema, or none when it defines nothing.
-pub(crate) fn schema(vendor: &str, tenant: &str, defs: &[AttributeDef]) -> Option<SchemaExtension> {
+/// The tenant's extension, named `urn`, as a schema, or none when it
+/// defines nothing.
+pub(crate) fn schema(urn: &str, tenant: &str, defs: &[AttributeDef]) -> Option<SchemaExtension> {
     (!defs.is_empty()).then(|| SchemaExtension {
         schema: Schema::new(
-            &urn(vendor, tenant),
+            urn,
             &format!("{tenant} User extension"),
             &format!("Custom user attributes of tenant {tenant}."),
             defs.iter().map(AttributeDef::attribute).collect(),
@@ -178,7 +187,9 @@ pub(crate) async fn put<D: SqlExecutor>(
     now: &str,
 ) -> Result<bool> {
     def.validate()?;
-    let defs: Vec<AttributeDef> = attributes::load(db, tenant).await?;
+    let profile: TenantProfile<AttributeDef> = attributes::load(db, tenant).await?;
+    let urn = urn_in_force(vendor, tenant, profile.urn.as_deref());
+    let defs = profile.defs;
     if let Some(other) = defs
         .iter()
         .find(|d| d.name != def.name && d.name.eq_ignore_ascii_case(&def.name))
@@ -192,7 +203,7 @@ pub(crate) async fn put<D: SqlExecutor>(
     let existing = defs.iter().find(|d| d.name == def.name);
     if let Some(old) = existing {
         let reshaped = old.field_type != def.field_type || old.multi_valued != def.multi_valued;
-        let path = value_path(&urn(vendor, tenant), &def.name);
+        let path = value_path(&urn, &def.name);
         if reshaped && attributes::has_values(db, tenant, &path).await? {
             return Err(ScimError::new(
                 409,
@@ -269,20 +280,20 @@ fn values_of<'a>(ext: &'a Value, def: &AttributeDef) -> Vec<&'a Value> {
     }
 }
 
-/// The checks SCIM types cannot express, on a normalized document: dates,
-/// currency codes, user references (to live users of the tenant) and unique
-/// numbers. Returns the statements that guard uniqueness inside the write.
+/// The checks SCIM types cannot express, on a normalized document whose
+/// extension is named `urn`: dates, currency codes, user references (to
+/// live users of the tenant) and unique numbers. Returns the statements
+/// that guard uniqueness inside the write.
 pub(crate) async fn check<D: SqlExecutor>(
     db: &D,
-    vendor: &str,
     tenant: &str,
+    urn: &str,
     own_id: &str,
     defs: &[AttributeDef],
     doc: &Value,
 ) -> Result<Vec<Stmt>> {
-    let urn = urn(vendor, tenant);
     let mut guards = Vec::new();
-    let Some(ext) = doc.get(&urn) else {
+    let Some(ext) = doc.get(urn) else {
         return Ok(guards);
     };
     for def in defs {
@@ -326,7 +337,7 @@ pub(crate) async fn check<D: SqlExecutor>(
                     guards.push(attributes::unique_number_guard(
                         tenant,
                         own_id,
-                        &value_path(&urn, &def.name),
+                        &value_path(urn, &def.name),
                         v.as_i64(),
                     ));
                 }
@@ -386,7 +397,7 @@ mod tests {
 
     #[test]
     fn hidden_values_are_taken_out_and_put_back() {
-        let u = urn("acme-corp", "t1");
+        let u = default_urn("acme-corp", "t1");
         let defs = vec![def("kept", FieldType::String)];
         let mut doc = serde_json::json!({u.clone(): {"kept": "a", "gone": "b"}});
         let hidden = take_hidden(&u, &defs, &mut doc);

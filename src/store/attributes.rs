@@ -1,35 +1,61 @@
 //! `tenant_attributes`: each tenant's custom attribute definitions, one row
-//! per attribute holding its JSON definition; and the statements that check
-//! custom attribute values against the stored users.
+//! per attribute holding its JSON definition, read with what else a request
+//! needs of its tenant (the [`TenantProfile`]); and the statements that
+//! check custom attribute values against the stored users.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::tenants::{settings_of, Settings};
 use super::{col_str, write_one, Row, SqlExecutor, SqlValue, Stmt, StoreError};
 
-/// The statement that reads a tenant's definitions, in the order they were
-/// created, to send along with others in one round trip.
+/// What a request needs of its tenant's row along with its definitions:
+/// the URN of its extension as set (`None`: the default) and its settings.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TenantProfile<T> {
+    pub urn: Option<String>,
+    pub settings: Settings,
+    pub defs: Vec<T>,
+}
+
+/// The statement that reads a tenant's profile: one row per definition, in
+/// the order they were created, each with the tenant row's extension URN
+/// and settings (one row with a NULL definition when there are none, no
+/// row when there is no such tenant); to send along with others in one
+/// round trip.
 pub(crate) fn load_stmt(tenant: &str) -> Stmt {
     Stmt::new(
-        "SELECT definition FROM tenant_attributes WHERE tenant_id = ? ORDER BY created_at, name",
+        "SELECT t.extension_urn AS urn, t.settings AS settings, a.definition AS definition \
+         FROM tenants t LEFT JOIN tenant_attributes a ON a.tenant_id = t.id \
+         WHERE t.id = ? ORDER BY a.created_at, a.name",
         vec![tenant.into()],
     )
 }
 
-/// The definitions in the rows of a [`load_stmt`]; a row that is not a
-/// definition of this shape is skipped.
-pub(crate) fn from_rows<T: DeserializeOwned>(rows: &[Row]) -> Vec<T> {
-    rows.iter()
-        .filter_map(|r| serde_json::from_str(col_str(r, "definition")?).ok())
-        .collect()
+impl<T: DeserializeOwned> TenantProfile<T> {
+    /// The profile in the rows of a [`load_stmt`]; a row that holds no
+    /// definition of this shape adds none. No rows: the defaults.
+    pub(crate) fn from_rows(rows: &[Row]) -> Self {
+        let first = rows.first();
+        TenantProfile {
+            urn: first.and_then(|r| col_str(r, "urn")).map(str::to_owned),
+            settings: settings_of(first.and_then(|r| col_str(r, "settings"))),
+            defs: rows
+                .iter()
+                .filter_map(|r| serde_json::from_str(col_str(r, "definition")?).ok())
+                .collect(),
+        }
+    }
 }
 
-/// A tenant's definitions.
+/// A tenant's profile (see [`load_stmt`]).
 pub(crate) async fn load<T: DeserializeOwned, D: SqlExecutor>(
     db: &D,
     tenant: &str,
-) -> Result<Vec<T>, StoreError> {
-    Ok(from_rows(&db.query(load_stmt(tenant)).await?))
+) -> Result<TenantProfile<T>, StoreError> {
+    Ok(TenantProfile::from_rows(
+        &db.query(load_stmt(tenant)).await?,
+    ))
 }
 
 /// Creates or replaces the definition `name`.

@@ -1,8 +1,9 @@
-//! Tenants: one row per customer account, with its settings as JSON.
+//! Tenants: one row per customer account, with its settings as JSON and
+//! the URN of its custom extension when it set one.
 
 use serde::{Deserialize, Serialize};
 
-use super::{col_text, write_one, Row, SqlExecutor, Stmt, StoreError};
+use super::{col_str, col_text, write_one, Row, SqlExecutor, Stmt, StoreError};
 
 /// What `DELETE /Users/{id}` does in a tenant.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,22 +31,31 @@ pub(crate) struct Tenant {
     pub settings: Settings,
     pub created: String,
     pub updated: String,
+    /// The URN of its custom extension as set; `None`: the default.
+    #[serde(skip)]
+    pub extension_urn: Option<String>,
+}
+
+/// The settings stored as `text`. Unknown or malformed settings fall back
+/// to the defaults field by field.
+pub(crate) fn settings_of(text: Option<&str>) -> Settings {
+    text.and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default()
 }
 
 fn from_row(row: &Row) -> Result<Tenant, StoreError> {
     let text = |k: &str| col_text(row, "tenants", k);
-    // Unknown or malformed settings fall back to the defaults field by field.
-    let settings = serde_json::from_str(&text("settings")?).unwrap_or_default();
     Ok(Tenant {
         id: text("id")?,
         name: text("name")?,
-        settings,
+        settings: settings_of(col_str(row, "settings")),
         created: text("created_at")?,
         updated: text("updated_at")?,
+        extension_urn: col_str(row, "extension_urn").map(str::to_owned),
     })
 }
 
-const COLUMNS: &str = "id, name, settings, created_at, updated_at";
+const COLUMNS: &str = "id, name, settings, created_at, updated_at, extension_urn";
 
 pub(crate) async fn get<D: SqlExecutor>(db: &D, id: &str) -> Result<Option<Tenant>, StoreError> {
     let rows = db

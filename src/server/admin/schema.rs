@@ -8,19 +8,22 @@ use crate::proto::error::ScimError;
 use crate::server::error::Result;
 use crate::server::extension::{self, AttributeDef};
 use crate::server::http::Response;
-use crate::store::{attributes, KeyValue, SqlExecutor};
+use crate::store::attributes::{self, TenantProfile};
+use crate::store::{KeyValue, SqlExecutor};
 
 impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
+    /// `{"urn": <in force>, "attributes": [...]}`.
+    async fn schema_json(&self, tenant: &str) -> Result<Value> {
+        let profile: TenantProfile<AttributeDef> = attributes::load(self.db, tenant).await?;
+        Ok(json!({
+            "urn": extension::urn_in_force(&self.config.vendor, tenant, profile.urn.as_deref()),
+            "attributes": profile.defs,
+        }))
+    }
+
     pub(super) async fn get_schema(&self, tenant: &str) -> Result<Response> {
         self.tenant(tenant).await?;
-        let defs: Vec<AttributeDef> = attributes::load(self.db, tenant).await?;
-        Ok(Response::json(
-            200,
-            &json!({
-                "urn": extension::urn(&self.config.vendor, tenant),
-                "attributes": defs,
-            }),
-        ))
+        Ok(Response::json(200, &self.schema_json(tenant).await?))
     }
 
     pub(super) async fn put_attribute(&self, tenant: &str, name: &str) -> Result<Response> {

@@ -31,7 +31,7 @@ impl Users {
     ) -> Result<Doc> {
         limits::check_document(&doc, &ctx.limits)?;
         let extra =
-            extension::check(ctx.db, ctx.vendor, &ctx.tenant, id, &schema.defs, &doc).await?;
+            extension::check(ctx.db, &ctx.tenant, &schema.urn, id, &schema.defs, &doc).await?;
         extension::restore_hidden(&schema.urn, &mut doc, hidden);
         Ok(Doc { doc, extra })
     }
