@@ -15,9 +15,10 @@ use serde_json::Value;
 
 use crate::proto::error::{ScimError, ScimResult};
 use crate::proto::schema::{AttrType, Attribute, Returned, Schema, SchemaExtension, Uniqueness};
+use crate::proto::urn::check_extension_urn;
 use crate::server::error::Result;
 use crate::store::attributes::{self, TenantProfile};
-use crate::store::{users, SqlExecutor, Stmt};
+use crate::store::{tenants, users, SqlExecutor, Stmt};
 
 /// The URN of a tenant's extension schema when it sets none.
 pub(crate) fn default_urn(vendor: &str, tenant: &str) -> String {
@@ -218,6 +219,40 @@ pub(crate) async fn put<D: SqlExecutor>(
     }
     attributes::put(db, tenant, &def.name, def, now).await?;
     Ok(existing.is_none())
+}
+
+/// Sets the URN of the tenant's extension from `stored` (its current
+/// setting; `None`: the default) to `wanted`, keeping the case given, and
+/// moves every user's values to it in the same batch. Returns the URN in
+/// force afterwards. A URN that is no RFC 8141 URN, or that SCIM could not
+/// tell from one of its own schemas, is refused (400); a change that lost
+/// a race with another is 409.
+pub(crate) async fn set_urn<D: SqlExecutor>(
+    db: &D,
+    vendor: &str,
+    tenant: &str,
+    stored: Option<&str>,
+    wanted: Option<&str>,
+    now: &str,
+) -> Result<String> {
+    if let Some(urn) = wanted {
+        check_extension_urn(urn)?;
+    }
+    let old = urn_in_force(vendor, tenant, stored);
+    let new = urn_in_force(vendor, tenant, wanted);
+    if stored == wanted {
+        return Ok(new);
+    }
+    let set = tenants::set_extension_urn(db, tenant, stored, wanted, (&old, &new), now).await?;
+    if !set {
+        return Err(ScimError::new(
+            409,
+            None,
+            "The extension URN was changed by another request meanwhile; read it and try again.",
+        )
+        .into());
+    }
+    Ok(new)
 }
 
 /// Removes a definition. Stored values stay in the documents, hidden: they

@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{col_str, col_text, write_one, Row, SqlExecutor, Stmt, StoreError};
+use super::{
+    col_str, col_text, guard_previous_changed, guarded_batch, users, write_one, Row, SqlExecutor,
+    Stmt, StoreError,
+};
 
 /// What `DELETE /Users/{id}` does in a tenant.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,6 +125,45 @@ pub(crate) async fn update<D: SqlExecutor>(
         ),
     )
     .await
+}
+
+/// Sets the URN of the tenant's extension from `expected` (as stored now;
+/// `None`: the default) to `wanted`, and in the same batch moves every
+/// user's values (tombstones and hidden values included) from `old_urn`,
+/// the URN in force, to `new_urn` (see [`users::rename_schema`]). Returns
+/// false, with nothing written, when the stored URN was no longer
+/// `expected` (another change landed first) or there is no such tenant.
+pub(crate) async fn set_extension_urn<D: SqlExecutor>(
+    db: &D,
+    id: &str,
+    expected: Option<&str>,
+    wanted: Option<&str>,
+    (old_urn, new_urn): (&str, &str),
+    now: &str,
+) -> Result<bool, StoreError> {
+    let tenant = Stmt::new(
+        "UPDATE tenants SET extension_urn = ?, updated_at = ? WHERE id = ? AND extension_urn IS ?",
+        vec![wanted.into(), now.into(), id.into(), expected.into()],
+    );
+    let stmts = vec![
+        tenant,
+        guard_previous_changed(),
+        users::rename_schema(id, old_urn, new_urn, now),
+    ];
+    Ok(guarded_batch(db, stmts).await?.is_some())
+}
+
+/// A statement for a user's write batch that aborts it (`StoreError::Stale`)
+/// unless the tenant's extension URN is still `urn`, the one the document
+/// was made with (`default` when none is stored): a write that read the
+/// schema before a URN change and lands after it would otherwise store
+/// its values under a URN no longer in force.
+pub(crate) fn extension_urn_guard(id: &str, default: &str, urn: &str) -> Stmt {
+    Stmt::new(
+        "INSERT INTO write_guard (stale) SELECT 1 WHERE NOT EXISTS (\
+         SELECT 1 FROM tenants WHERE id = ? AND coalesce(extension_urn, ?) = ?)",
+        vec![id.into(), default.into(), urn.into()],
+    )
 }
 
 /// Deletes a tenant and everything it owns. Returns false when there is no

@@ -90,6 +90,41 @@ pub(crate) fn tombstone(tenant: &str, id: &str, now: &str) -> Stmt {
     )
 }
 
+/// Moves every user's (tombstones included) extension object from member
+/// `old_urn` to member `new_urn` of its document, values of removed
+/// definitions with it, and names `new_urn` instead of `old_urn` (in any
+/// case) in its `schemas`, bumping the version of each user it changes so
+/// that a write made on the old form is stale. Extension URNs are ASCII
+/// (RFC 8141), so SQLite's ASCII `lower` compares them case-insensitively.
+pub(crate) fn rename_schema(tenant: &str, old_urn: &str, new_urn: &str, now: &str) -> Stmt {
+    let path = |urn: &str| format!("$.\"{urn}\"");
+    // ?1 old member path, ?2 new member path, ?3 old URN, ?4 new URN.
+    let moved = "CASE WHEN json_type(doc, ?1) IS NULL THEN doc \
+                 ELSE json_set(json_remove(doc, ?1), ?2, json_extract(doc, ?1)) END";
+    let listed = "EXISTS (SELECT 1 FROM json_each(users.doc, '$.schemas') s \
+                  WHERE lower(s.value) = lower(?3))";
+    let renamed = "(SELECT json_group_array(v) FROM (\
+                   SELECT CASE WHEN lower(s.value) = lower(?3) THEN ?4 ELSE s.value END AS v \
+                   FROM json_each(users.doc, '$.schemas') s ORDER BY s.key))";
+    Stmt::new(
+        format!(
+            "UPDATE users SET \
+             doc = CASE WHEN {listed} THEN json_set({moved}, '$.schemas', json({renamed})) \
+                   ELSE {moved} END, \
+             last_modified = ?5, version = version + 1 \
+             WHERE tenant_id = ?6 AND (json_type(doc, ?1) IS NOT NULL OR {listed})"
+        ),
+        vec![
+            path(old_urn).into(),
+            path(new_urn).into(),
+            old_urn.into(),
+            new_urn.into(),
+            now.into(),
+            tenant.into(),
+        ],
+    )
+}
+
 /// Whether `id` is a live user of the tenant.
 pub(crate) async fn exists<D: SqlExecutor>(
     db: &D,

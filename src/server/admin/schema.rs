@@ -1,7 +1,7 @@
-//! A tenant's custom attributes: the extension URN and definitions; define
-//! or change one, remove one.
+//! A tenant's custom attributes: the extension URN (read, set, reset) and
+//! definitions; define or change one, remove one.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::request::{missing, parse_body, Admin};
 use crate::proto::error::ScimError;
@@ -23,6 +23,38 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
 
     pub(super) async fn get_schema(&self, tenant: &str) -> Result<Response> {
         self.tenant(tenant).await?;
+        Ok(Response::json(200, &self.schema_json(tenant).await?))
+    }
+
+    /// `PUT /tenants/{t}/schema` `{"urn": "<urn>"}` sets the extension's URN,
+    /// `{"urn": null}` returns to the default; users' values move with it.
+    pub(super) async fn put_schema(&self, tenant: &str) -> Result<Response> {
+        let current = self.tenant(tenant).await?;
+        let body: Map<String, Value> = parse_body(self.req)?;
+        if let Some(other) = body.keys().find(|k| *k != "urn") {
+            return Err(ScimError::invalid_value(format!(
+                "Unknown member '{other}': the schema takes {{\"urn\": \"<urn>\" or null}}."
+            ))
+            .into());
+        }
+        let wanted =
+            match body.get("urn") {
+                Some(Value::String(s)) => Some(s.as_str()),
+                Some(Value::Null) => None,
+                Some(_) | None => return Err(ScimError::invalid_value(
+                    "The schema takes {\"urn\": \"<urn>\"}, or {\"urn\": null} for the default.",
+                )
+                .into()),
+            };
+        extension::set_urn(
+            self.db,
+            &self.config.vendor,
+            tenant,
+            current.extension_urn.as_deref(),
+            wanted,
+            &self.stamp,
+        )
+        .await?;
         Ok(Response::json(200, &self.schema_json(tenant).await?))
     }
 
