@@ -7,7 +7,7 @@
 //! extension is validated, returned, filtered, sorted and patched by the same
 //! schema-driven code as the core attributes. What SCIM types cannot say
 //! (a calendar date, a currency code, a reference to a user of the tenant, a
-//! number unique in the tenant) is checked here, at write time.
+//! value unique in the tenant) is checked here, at write time.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -17,8 +17,8 @@ use crate::proto::error::{ScimError, ScimResult};
 use crate::proto::schema::{AttrType, Attribute, Returned, Schema, SchemaExtension, Uniqueness};
 use crate::proto::urn::check_extension_urn;
 use crate::server::error::Result;
-use crate::store::attributes::{self, TenantProfile};
-use crate::store::{tenants, users, SqlExecutor, Stmt};
+use crate::store::attributes::{self, Compare, TenantProfile, UniqueAttr};
+use crate::store::{tenants, users, SqlExecutor, Stmt, StoreError, UniqueKey};
 
 /// The URN of a tenant's extension schema when it sets none.
 pub(crate) fn default_urn(vendor: &str, tenant: &str) -> String {
@@ -46,7 +46,7 @@ pub enum FieldType {
     Dropdown,
     /// `{"amount": decimal, "currency": "EUR"}`.
     Currency,
-    /// An integer unique among the tenant's users.
+    /// An integer unique among the tenant's users: `integer` with `unique`.
     UniqueNumber,
     /// `{"value": "<user id>"}`, a user of the same tenant (like `manager`).
     UserReference,
@@ -71,6 +71,15 @@ pub struct AttributeDef {
     /// The canonical values of a dropdown.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<String>,
+    /// No two live users of the tenant may hold the same value (strings in
+    /// any case unless `caseExact`; a currency by amount and code). Shown
+    /// only when set: a `uniqueNumber` is unique without it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unique: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// RFC 7643 §2.1 ATTRNAME: ALPHA *(nameChar).
@@ -90,15 +99,48 @@ impl AttributeDef {
             )));
         }
         match (self.field_type, self.values.is_empty()) {
-            (FieldType::Dropdown, true) => Err(ScimError::invalid_value(
-                "A dropdown needs its list of values.",
-            )),
-            (FieldType::Dropdown, false) => Ok(()),
-            (_, false) => Err(ScimError::invalid_value(
-                "Only a dropdown has a list of values.",
-            )),
-            (_, true) => Ok(()),
+            (FieldType::Dropdown, true) => {
+                return Err(ScimError::invalid_value(
+                    "A dropdown needs its list of values.",
+                ))
+            }
+            (FieldType::Dropdown, false) | (_, true) => {}
+            (_, false) => {
+                return Err(ScimError::invalid_value(
+                    "Only a dropdown has a list of values.",
+                ))
+            }
         }
+        if !self.unique {
+            return Ok(());
+        }
+        let why = match self.field_type {
+            _ if self.multi_valued => {
+                "a multi-valued attribute has no one value to compare; only a single-valued one can be unique"
+            }
+            FieldType::Boolean => {
+                "a boolean has only two values, so at most two users could hold one; it cannot be unique"
+            }
+            FieldType::UserReference => {
+                "a reference to a user is shared by design (like a manager); it cannot be unique"
+            }
+            _ => return Ok(()),
+        };
+        Err(ScimError::invalid_value(format!("'{}': {why}.", self.name)))
+    }
+
+    /// How values compare when the attribute is unique (a unique number,
+    /// or `unique`); `None` when it is not.
+    fn unique_compare(&self) -> Option<Compare> {
+        if !self.unique && self.field_type != FieldType::UniqueNumber {
+            return None;
+        }
+        Some(match self.field_type {
+            FieldType::String | FieldType::Dropdown if !self.case_exact => Compare::CaseInsensitive,
+            FieldType::DateTime => Compare::Instant,
+            FieldType::Currency => Compare::Currency,
+            _ => Compare::Exact,
+        })
     }
 
     /// The SCIM attribute this definition stands for.
@@ -145,6 +187,9 @@ impl AttributeDef {
         if self.required {
             a = a.required();
         }
+        if self.unique_compare().is_some() {
+            a = a.unique(Uniqueness::Server);
+        }
         if self.case_exact && a.attr_type == AttrType::String {
             a = a.case_exact();
         }
@@ -178,8 +223,9 @@ fn value_path(urn: &str, name: &str) -> String {
 
 /// Creates or updates a definition. Adding is free; changing the type or
 /// multiplicity is refused (409) while users hold values for it, so that a
-/// definition change never makes stored users invalid. Returns whether it
-/// was created.
+/// definition change never makes stored users invalid; so is making it
+/// unique while two live users share a value (checked in the write's own
+/// batch). Returns whether it was created.
 pub(crate) async fn put<D: SqlExecutor>(
     db: &D,
     vendor: &str,
@@ -217,7 +263,21 @@ pub(crate) async fn put<D: SqlExecutor>(
             .into());
         }
     }
-    attributes::put(db, tenant, &def.name, def, now).await?;
+    let path = value_path(&urn, &def.name);
+    let unique = def.unique_compare().map(|compare| UniqueAttr {
+        path: &path,
+        compare,
+    });
+    match attributes::put(db, tenant, &def.name, def, unique.as_ref(), now).await {
+        Err(StoreError::Unique(UniqueKey::UniqueValue)) => {
+            return Err(ScimError::uniqueness(format!(
+                "Live users share a value of '{}': it cannot be unique until their values differ.",
+                def.name
+            ))
+            .into())
+        }
+        other => other?,
+    }
     Ok(existing.is_none())
 }
 
@@ -315,10 +375,40 @@ fn values_of<'a>(ext: &'a Value, def: &AttributeDef) -> Vec<&'a Value> {
     }
 }
 
+/// The statements that, inside the batch writing user `own_id` with `doc`
+/// (its extension named `urn`), fail it and so roll it back when another
+/// live user holds one of its values of a unique attribute.
+pub(crate) fn unique_guards(
+    tenant: &str,
+    urn: &str,
+    own_id: &str,
+    defs: &[AttributeDef],
+    doc: &Value,
+) -> Vec<Stmt> {
+    let Some(ext) = doc.get(urn) else {
+        return Vec::new();
+    };
+    let mut guards = Vec::new();
+    for def in defs {
+        let Some(compare) = def.unique_compare() else {
+            continue;
+        };
+        let path = value_path(urn, &def.name);
+        let unique = UniqueAttr {
+            path: &path,
+            compare,
+        };
+        for v in values_of(ext, def) {
+            guards.extend(attributes::unique_guard(tenant, own_id, &unique, v));
+        }
+    }
+    guards
+}
+
 /// The checks SCIM types cannot express, on a normalized document whose
 /// extension is named `urn`: dates, currency codes, user references (to
-/// live users of the tenant) and unique numbers. Returns the statements
-/// that guard uniqueness inside the write.
+/// live users of the tenant) and unique values. Returns the statements
+/// that guard uniqueness inside the write (see [`unique_guards`]).
 pub(crate) async fn check<D: SqlExecutor>(
     db: &D,
     tenant: &str,
@@ -327,9 +417,8 @@ pub(crate) async fn check<D: SqlExecutor>(
     defs: &[AttributeDef],
     doc: &Value,
 ) -> Result<Vec<Stmt>> {
-    let mut guards = Vec::new();
     let Some(ext) = doc.get(urn) else {
-        return Ok(guards);
+        return Ok(Vec::new());
     };
     for def in defs {
         for v in values_of(ext, def) {
@@ -366,21 +455,11 @@ pub(crate) async fn check<D: SqlExecutor>(
                         .into());
                     }
                 }
-                FieldType::UniqueNumber => {
-                    // Inside the write batch: fails (and rolls the write
-                    // back) if another live user holds the same number.
-                    guards.push(attributes::unique_number_guard(
-                        tenant,
-                        own_id,
-                        &value_path(urn, &def.name),
-                        v.as_i64(),
-                    ));
-                }
                 _ => {}
             }
         }
     }
-    Ok(guards)
+    Ok(unique_guards(tenant, urn, own_id, defs, doc))
 }
 
 #[cfg(test)]
@@ -396,6 +475,7 @@ mod tests {
             case_exact: false,
             description: None,
             values: Vec::new(),
+            unique: false,
         }
     }
 
@@ -428,6 +508,63 @@ mod tests {
         let mut s = def("s", FieldType::String);
         s.values = vec!["x".into()];
         assert!(s.validate().is_err());
+    }
+
+    #[test]
+    fn unique_definitions_say_how_values_compare() {
+        let unique = |t: FieldType| AttributeDef {
+            unique: true,
+            ..def("u", t)
+        };
+        assert_eq!(
+            unique(FieldType::String).unique_compare(),
+            Some(Compare::CaseInsensitive)
+        );
+        let exact = AttributeDef {
+            case_exact: true,
+            ..unique(FieldType::String)
+        };
+        assert_eq!(exact.unique_compare(), Some(Compare::Exact));
+        assert_eq!(
+            unique(FieldType::DateTime).unique_compare(),
+            Some(Compare::Instant)
+        );
+        assert_eq!(
+            unique(FieldType::Currency).unique_compare(),
+            Some(Compare::Currency)
+        );
+        assert_eq!(
+            def("n", FieldType::UniqueNumber).unique_compare(),
+            Some(Compare::Exact)
+        );
+        assert_eq!(def("s", FieldType::String).unique_compare(), None);
+        assert_eq!(
+            unique(FieldType::Currency).attribute().uniqueness,
+            Uniqueness::Server
+        );
+        assert_eq!(
+            def("s", FieldType::String).attribute().uniqueness,
+            Uniqueness::None
+        );
+        for ok in [
+            FieldType::String,
+            FieldType::Integer,
+            FieldType::Number,
+            FieldType::Date,
+            FieldType::DateTime,
+            FieldType::Currency,
+            FieldType::UniqueNumber,
+        ] {
+            assert!(unique(ok).validate().is_ok(), "{ok:?}");
+        }
+        for bad in [FieldType::Boolean, FieldType::UserReference] {
+            assert!(unique(bad).validate().is_err(), "{bad:?}");
+        }
+        let multi = AttributeDef {
+            multi_valued: true,
+            ..unique(FieldType::String)
+        };
+        assert!(multi.validate().is_err());
     }
 
     #[test]

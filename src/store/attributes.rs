@@ -5,6 +5,7 @@
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::Value;
 
 use super::tenants::{settings_of, Settings};
 use super::{col_str, write_one, Row, SqlExecutor, SqlValue, Stmt, StoreError};
@@ -58,22 +59,25 @@ pub(crate) async fn load<T: DeserializeOwned, D: SqlExecutor>(
     ))
 }
 
-/// Creates or replaces the definition `name`.
+/// Creates or replaces the definition `name`. With `unique`, the same
+/// batch fails (`StoreError::Unique(UniqueValue)`, nothing written) when
+/// two live users already share a value of it.
 pub(crate) async fn put<T: Serialize, D: SqlExecutor>(
     db: &D,
     tenant: &str,
     name: &str,
     definition: &T,
+    unique: Option<&UniqueAttr<'_>>,
     now: &str,
 ) -> Result<(), StoreError> {
     let json = serde_json::to_string(definition).map_err(|e| StoreError::Other(e.to_string()))?;
-    db.batch(vec![Stmt::new(
+    let mut stmts = vec![Stmt::new(
         "INSERT INTO tenant_attributes (tenant_id, name, definition, created_at) VALUES (?, ?, ?, ?) \
          ON CONFLICT (tenant_id, name) DO UPDATE SET definition = excluded.definition",
         vec![tenant.into(), name.into(), json.into(), now.into()],
-    )])
-    .await
-    .map(|_| ())
+    )];
+    stmts.extend(unique.map(|u| duplicates_guard(tenant, u)));
+    db.batch(stmts).await.map(|_| ())
 }
 
 /// Removes the definition `name`; false when there was none.
@@ -108,24 +112,142 @@ pub(crate) async fn has_values<D: SqlExecutor>(
     Ok(!rows.is_empty())
 }
 
+/// How the values of a unique custom attribute are compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Compare {
+    /// As stored: numbers numerically, caseExact strings, dates.
+    Exact,
+    /// Strings in any letter case.
+    CaseInsensitive,
+    /// RFC 3339 dateTimes by the instant they name (`…Z` and `…+01:00`
+    /// alike).
+    Instant,
+    /// `{"amount", "currency"}`: the same amount in the same currency.
+    Currency,
+}
+
+/// A unique custom attribute: where its value is in a stored document, and
+/// how values compare.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UniqueAttr<'a> {
+    /// The JSON path of its value, e.g. `$."urn:…:User"."badge"`.
+    pub path: &'a str,
+    pub compare: Compare,
+}
+
+/// The dateTime form SQLite's `strftime` gives, UTC with milliseconds: the
+/// same text `store::timestamp` writes for the same instant.
+const INSTANT: &str = "'%Y-%m-%dT%H:%M:%fZ'";
+
+impl UniqueAttr<'_> {
+    /// The SQL expressions (over column `doc`) that two users' values must
+    /// all be equal in to clash, with their parameters. For
+    /// `CaseInsensitive`, SQLite's `lower` folds ASCII letters only, so a
+    /// value is lowercased with ASCII rules on the other side too (see
+    /// [`Self::operands`]), as the filter code does for columns without a
+    /// folded copy.
+    fn keys(&self) -> Vec<(String, Vec<SqlValue>)> {
+        let at = |p: String| vec![SqlValue::Text(p)];
+        match self.compare {
+            Compare::Exact => vec![("json_extract(doc, ?)".into(), at(self.path.into()))],
+            Compare::CaseInsensitive => {
+                vec![("lower(json_extract(doc, ?))".into(), at(self.path.into()))]
+            }
+            Compare::Instant => vec![(
+                format!("strftime({INSTANT}, json_extract(doc, ?))"),
+                at(self.path.into()),
+            )],
+            Compare::Currency => ["amount", "currency"]
+                .iter()
+                .map(|sub| {
+                    let p = format!("{}.\"{sub}\"", self.path);
+                    ("json_extract(doc, ?)".to_owned(), at(p))
+                })
+                .collect(),
+        }
+    }
+
+    /// The SQL operands a value compares as, one per key (see
+    /// [`Self::keys`]); `None` when the value cannot clash (absent, null,
+    /// or not of the attribute's type, which validation refuses anyway).
+    fn operands(&self, value: &Value) -> Option<Vec<(String, SqlValue)>> {
+        let scalar = |v: &Value| match v {
+            Value::String(s) => Some(SqlValue::Text(s.clone())),
+            Value::Number(n) => n
+                .as_i64()
+                .map(SqlValue::Int)
+                .or_else(|| n.as_f64().map(SqlValue::Real)),
+            _ => None,
+        };
+        let plain = |v| Some(("?".to_owned(), v));
+        match self.compare {
+            Compare::Exact => Some(vec![plain(scalar(value)?)?]),
+            Compare::CaseInsensitive => {
+                let s = value.as_str()?.to_ascii_lowercase();
+                Some(vec![plain(SqlValue::Text(s))?])
+            }
+            Compare::Instant => {
+                let s = value.as_str()?.to_owned();
+                Some(vec![(format!("strftime({INSTANT}, ?)"), SqlValue::Text(s))])
+            }
+            Compare::Currency => {
+                let amount = scalar(value.get("amount")?)?;
+                let code = scalar(value.get("currency")?)?;
+                Some(vec![plain(amount)?, plain(code)?])
+            }
+        }
+    }
+}
+
 /// A statement for a user's write batch that fails it (and so rolls the
-/// write back: `StoreError::Unique(UniqueNumber)`) when another live user of
-/// the tenant holds `number` at `json_path`.
-pub(crate) fn unique_number_guard(
+/// write back: `StoreError::Unique(UniqueValue)`) when another live user of
+/// the tenant holds `value` of `attr`. `None` when `value` cannot clash.
+pub(crate) fn unique_guard(
     tenant: &str,
     own_id: &str,
-    json_path: &str,
-    number: Option<i64>,
-) -> Stmt {
-    Stmt::new(
+    attr: &UniqueAttr<'_>,
+    value: &Value,
+) -> Option<Stmt> {
+    let operands = attr.operands(value)?;
+    let mut sql = String::from(
         "INSERT INTO unique_guard (duplicate) SELECT 1 WHERE EXISTS (\
-         SELECT 1 FROM users WHERE tenant_id = ? AND id <> ? AND deleted_at IS NULL \
-         AND json_extract(doc, ?) = ?)",
-        vec![
-            tenant.into(),
-            own_id.into(),
-            json_path.into(),
-            number.map_or(SqlValue::Null, SqlValue::Int),
-        ],
+         SELECT 1 FROM users WHERE tenant_id = ? AND id <> ? AND deleted_at IS NULL",
+    );
+    let mut params: Vec<SqlValue> = vec![tenant.into(), own_id.into()];
+    for ((key, key_params), (operand, value)) in attr.keys().into_iter().zip(operands) {
+        sql.push_str(&format!(" AND {key} = {operand}"));
+        params.extend(key_params);
+        params.push(value);
+    }
+    sql.push(')');
+    Some(Stmt::new(sql, params))
+}
+
+/// A statement that fails its batch (`StoreError::Unique(UniqueValue)`)
+/// when two live users of the tenant share a value of `attr`.
+fn duplicates_guard(tenant: &str, attr: &UniqueAttr<'_>) -> Stmt {
+    let keys = attr.keys();
+    let mut params: Vec<SqlValue> = Vec::new();
+    let mut exprs = Vec::new();
+    // The keys are named twice (WHERE, GROUP BY): their parameters too.
+    for (expr, p) in &keys {
+        exprs.push(format!("{expr} IS NOT NULL"));
+        params.extend(p.iter().cloned());
+    }
+    let group: Vec<&str> = keys.iter().map(|(e, _)| e.as_str()).collect();
+    for (_, p) in &keys {
+        params.extend(p.iter().cloned());
+    }
+    let mut all = vec![SqlValue::from(tenant)];
+    all.extend(params);
+    Stmt::new(
+        format!(
+            "INSERT INTO unique_guard (duplicate) SELECT 1 WHERE EXISTS (\
+             SELECT 1 FROM users WHERE tenant_id = ? AND deleted_at IS NULL AND {} \
+             GROUP BY {} HAVING count(*) > 1)",
+            exprs.join(" AND "),
+            group.join(", ")
+        ),
+        all,
     )
 }

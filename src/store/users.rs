@@ -5,7 +5,9 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{write_one, SqlExecutor, SqlValue, Stmt, StoreError};
+use super::{
+    guard_previous_changed, guarded_batch, write_one, SqlExecutor, SqlValue, Stmt, StoreError,
+};
 
 /// A group a user is a direct member of, from the computed column.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -168,22 +170,28 @@ pub(crate) async fn set_active<D: SqlExecutor>(
 }
 
 /// Brings a retained tombstone back as a live, active user. Its userName
-/// must be free again (else `StoreError::Unique(UserName)`). Returns false
-/// when there is no such tombstone.
+/// must be free again (else `StoreError::Unique(UserName)`), and so must
+/// its unique custom values: `guards` run after it in the same batch (see
+/// `attributes::unique_guard`). Returns false when there is no such
+/// tombstone.
 pub(crate) async fn restore<D: SqlExecutor>(
     db: &D,
     tenant: &str,
     id: &str,
     now: &str,
+    guards: Vec<Stmt>,
 ) -> Result<bool, StoreError> {
-    write_one(
-        db,
-        Stmt::new(
-            "UPDATE users SET deleted_at = NULL, active = 1, doc = json_set(doc, '$.active', json('true')), \
-             last_modified = ?, version = version + 1 \
-             WHERE tenant_id = ? AND id = ? AND deleted_at IS NOT NULL",
-            vec![now.into(), tenant.into(), id.into()],
-        ),
-    )
-    .await
+    let row = Stmt::new(
+        "UPDATE users SET deleted_at = NULL, active = 1, doc = json_set(doc, '$.active', json('true')), \
+         last_modified = ?, version = version + 1 \
+         WHERE tenant_id = ? AND id = ? AND deleted_at IS NOT NULL",
+        vec![now.into(), tenant.into(), id.into()],
+    );
+    if guards.is_empty() {
+        return write_one(db, row).await;
+    }
+    // The guards run only when the tombstone was there.
+    let mut stmts = vec![row, guard_previous_changed()];
+    stmts.extend(guards);
+    Ok(guarded_batch(db, stmts).await?.is_some())
 }
