@@ -150,6 +150,21 @@ fn the_urn_is_set_read_and_reset() {
             .status,
         404
     );
+    // The default named explicitly is stored, and rewrites no user.
+    create(
+        &app,
+        &c,
+        json!({"schemas": [USER], "userName": "ann", default_urn("acme"): {"costCenter": "CC-1"}}),
+    );
+    let before = rows(&app, "acme");
+    let r = put_urn(&app, "acme", json!(default_urn("acme")));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let stored = app.rows(
+        "SELECT extension_urn FROM tenants WHERE id = 'acme'",
+        vec![],
+    );
+    assert_eq!(stored[0]["extension_urn"], default_urn("acme"));
+    assert_eq!(rows(&app, "acme"), before);
 }
 
 #[test]

@@ -179,23 +179,23 @@ impl UniqueAttr<'_> {
                 .or_else(|| n.as_f64().map(SqlValue::Real)),
             _ => None,
         };
-        let plain = |v| Some(("?".to_owned(), v));
-        match self.compare {
-            Compare::Exact => Some(vec![plain(scalar(value)?)?]),
+        let plain = |v| ("?".to_owned(), v);
+        Some(match self.compare {
+            Compare::Exact => vec![plain(scalar(value)?)],
             Compare::CaseInsensitive => {
                 let s = value.as_str()?.to_ascii_lowercase();
-                Some(vec![plain(SqlValue::Text(s))?])
+                vec![plain(SqlValue::Text(s))]
             }
             Compare::Instant => {
                 let s = value.as_str()?.to_owned();
-                Some(vec![(format!("strftime({INSTANT}, ?)"), SqlValue::Text(s))])
+                vec![(format!("strftime({INSTANT}, ?)"), SqlValue::Text(s))]
             }
             Compare::Currency => {
                 let amount = scalar(value.get("amount")?)?;
                 let code = scalar(value.get("currency")?)?;
-                Some(vec![plain(amount)?, plain(code)?])
+                vec![plain(amount), plain(code)]
             }
-        }
+        })
     }
 }
 
@@ -227,27 +227,24 @@ pub(crate) fn unique_guard(
 /// when two live users of the tenant share a value of `attr`.
 fn duplicates_guard(tenant: &str, attr: &UniqueAttr<'_>) -> Stmt {
     let keys = attr.keys();
-    let mut params: Vec<SqlValue> = Vec::new();
-    let mut exprs = Vec::new();
-    // The keys are named twice (WHERE, GROUP BY): their parameters too.
-    for (expr, p) in &keys {
-        exprs.push(format!("{expr} IS NOT NULL"));
-        params.extend(p.iter().cloned());
-    }
+    let present: Vec<String> = keys
+        .iter()
+        .map(|(e, _)| format!("{e} IS NOT NULL"))
+        .collect();
     let group: Vec<&str> = keys.iter().map(|(e, _)| e.as_str()).collect();
-    for (_, p) in &keys {
+    // The keys are named twice (WHERE, GROUP BY): their parameters too.
+    let mut params = vec![SqlValue::from(tenant)];
+    for (_, p) in keys.iter().chain(keys.iter()) {
         params.extend(p.iter().cloned());
     }
-    let mut all = vec![SqlValue::from(tenant)];
-    all.extend(params);
     Stmt::new(
         format!(
             "INSERT INTO unique_guard (duplicate) SELECT 1 WHERE EXISTS (\
              SELECT 1 FROM users WHERE tenant_id = ? AND deleted_at IS NULL AND {} \
              GROUP BY {} HAVING count(*) > 1)",
-            exprs.join(" AND "),
+            present.join(" AND "),
             group.join(", ")
         ),
-        all,
+        params,
     )
 }

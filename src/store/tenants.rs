@@ -145,11 +145,11 @@ pub(crate) async fn set_extension_urn<D: SqlExecutor>(
         "UPDATE tenants SET extension_urn = ?, updated_at = ? WHERE id = ? AND extension_urn IS ?",
         vec![wanted.into(), now.into(), id.into(), expected.into()],
     );
-    let stmts = vec![
-        tenant,
-        guard_previous_changed(),
-        users::rename_schema(id, old_urn, new_urn, now),
-    ];
+    let mut stmts = vec![tenant, guard_previous_changed()];
+    // The default set explicitly, say: the users stay as they are.
+    if old_urn != new_urn {
+        stmts.push(users::rename_schema(id, old_urn, new_urn, now));
+    }
     Ok(guarded_batch(db, stmts).await?.is_some())
 }
 
