@@ -11,6 +11,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** The admin secret of test workers (HS256 needs at least 32 bytes). */
 export const ADMIN_JWT_SECRET = "e2e-admin-secret-0123456789abcdef0123";
 
+/** The migration files, in the order they apply. */
+export function migrationFiles() {
+  return readdirSync(join(root, "migrations")).filter((f) => f.endsWith(".sql")).sort();
+}
+
 /** The statements of a migration file, comments dropped. */
 function statements(sql) {
   return sql
@@ -61,9 +66,11 @@ function captureOptions(lines) {
  * (migrations are applied only to a fresh database). With `logs` (an array),
  * every line Miniflare logs and everything workerd writes to stdout/stderr
  * (the worker's console output) is appended to it. `vars` adds worker
- * variables (e.g. SCIM_MAX_RESULTS).
+ * variables (e.g. SCIM_MAX_RESULTS). `migrations` names the migration files
+ * to apply (default: all of them); `migrate(files)` applies more later, as
+ * an upgrade does.
  */
-export async function startWorker({ port, rateLimit = 100000, persist, logs, vars = {} } = {}) {
+export async function startWorker({ port, rateLimit = 100000, persist, logs, vars = {}, migrations } = {}) {
   const listen = port === undefined ? {} : { host: "127.0.0.1", port };
   const storage = persist === undefined ? {} : { d1Persist: join(persist, "d1"), kvPersist: join(persist, "kv") };
   const mf = new Miniflare({
@@ -86,11 +93,14 @@ export async function startWorker({ port, rateLimit = 100000, persist, logs, var
   const migrated =
     persist !== undefined &&
     (await db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tenants'").first()) !== null;
-  const files = readdirSync(join(root, "migrations")).filter((f) => f.endsWith(".sql")).sort();
-  for (const f of migrated ? [] : files) {
-    const stmts = statements(readFileSync(join(root, "migrations", f), "utf8"));
-    await db.batch(stmts.map((s) => db.prepare(s)));
+  /** Applies migration files, each as one D1 batch. */
+  async function migrate(files) {
+    for (const f of files) {
+      const stmts = statements(readFileSync(join(root, "migrations", f), "utf8"));
+      await db.batch(stmts.map((s) => db.prepare(s)));
+    }
   }
+  if (!migrated) await migrate(migrations ?? migrationFiles());
   const kv = await mf.getKVNamespace("TOKENS");
   const url = port === undefined ? null : (await mf.ready).origin;
   const origin = url ?? "http://scim.test";
@@ -138,5 +148,5 @@ export async function startWorker({ port, rateLimit = 100000, persist, logs, var
     return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null, text };
   }
 
-  return { mf, db, kv, url, origin, tenant, scim, admin, dispose: () => mf.dispose() };
+  return { mf, db, kv, url, origin, tenant, scim, admin, migrate, dispose: () => mf.dispose() };
 }

@@ -9,8 +9,9 @@
 //   scripts/admin tokens <tenant>                  list token metadata
 //   scripts/admin revoke-token <tenant> <token id>
 //   scripts/admin rotate-token <tenant> <token id>
-//   scripts/admin define-attribute <tenant> <name> <type> [value ...] [--multi] [--required]
+//   scripts/admin define-attribute <tenant> <name> <type> [value ...] [--multi] [--required] [--unique]
 //   scripts/admin schema <tenant>                  the tenant's extension
+//   scripts/admin set-urn <tenant> <urn|default>   name the tenant's extension (values move)
 //   scripts/admin users <tenant>                   users, deleted ones included
 //   scripts/admin user <tenant> <id> [deactivate|reactivate|restore]
 //   scripts/admin jwt [tenant] [--hours N]         mint an admin JWT from ADMIN_JWT_SECRET
@@ -106,9 +107,10 @@ switch (cmd) {
     await call("POST", `/tenants/${args[0]}/tokens/${args[1]}/rotate`);
     break;
   case "define-attribute": {
-    need(3, "define-attribute <tenant> <name> <type> [value ...] [--multi] [--required]");
+    need(3, "define-attribute <tenant> <name> <type> [value ...] [--multi] [--required] [--unique]");
     const [tenant, name, type, ...values] = args;
     const def = { type, multiValued: flags.has("--multi"), required: flags.has("--required") };
+    if (flags.has("--unique")) def.unique = true;
     if (values.length) def.values = values;
     await call("PUT", `/tenants/${tenant}/schema/attributes/${name}`, def);
     break;
@@ -116,6 +118,10 @@ switch (cmd) {
   case "schema":
     need(1, "schema <tenant>");
     await call("GET", `/tenants/${args[0]}/schema`);
+    break;
+  case "set-urn":
+    need(2, "set-urn <tenant> <urn|default>");
+    await call("PUT", `/tenants/${args[0]}/schema`, { urn: args[1] === "default" ? null : args[1] });
     break;
   case "users":
     need(1, "users <tenant>");
@@ -133,5 +139,5 @@ switch (cmd) {
     break;
   }
   default:
-    fail(readFileSync(new URL(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).slice(0, 18).map((l) => l.slice(3)).join("\n"));
+    fail(readFileSync(new URL(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).slice(0, 19).map((l) => l.slice(3)).join("\n"));
 }

@@ -372,3 +372,37 @@ fn list_pages_read_their_count_with_the_page_when_it_is_needed() {
     assert_eq!(r.calls.len(), 1, "{:?}", r.calls);
     assert!(r.calls[0].contains("SELECT group_count"), "{:?}", r.calls);
 }
+
+#[test]
+fn a_tenant_set_urn_costs_no_round_trip() {
+    // The URN is read with the definitions, by the same statement.
+    let app = App::new();
+    let (c, ann, bob) = custom_tenant(&app);
+    let own = "urn:kissflow:scim:schemas:extension:Ab3xYz9Q:2:User";
+    let r = app.admin(
+        &app.admin_token(Some("acme")),
+        "PUT",
+        "/tenants/acme/schema",
+        Some(json!({"urn": own})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = counted(&app, &c, &format!("/Users/{ann}"));
+    assert_eq!(
+        r.body[own],
+        json!({"costCenter": "CC-1", "badge": 2}),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.calls.len(), 1, "{:?}", r.calls);
+    assert!(r.calls[0].contains("tenant_attributes"), "{:?}", r.calls);
+    let r = counted(&app, &c, &filter(r#"userName eq "ann""#));
+    assert_eq!(ids(&r.body), [ann.as_str()], "{}", r.body);
+    assert_eq!(r.body["Resources"][0][own]["costCenter"], "CC-1");
+    assert_eq!(r.calls.len(), 1, "{:?}", r.calls);
+    // Naming a custom attribute under it reads the definitions first, as
+    // under the default URN.
+    let r = counted(&app, &c, &filter(&format!(r#"{own}:costCenter eq "cc-2""#)));
+    assert_eq!(ids(&r.body), [bob.as_str()], "{}", r.body);
+    assert_eq!(r.calls.len(), 2, "{:?}", r.calls);
+    assert!(r.calls[0].contains("tenant_attributes"), "{:?}", r.calls);
+}

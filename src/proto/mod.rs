@@ -19,6 +19,8 @@
 //! - `patch`: PatchOp parsing and application (RFC 7644 §3.5.2).
 //! - `messages`: the SearchRequest, BulkRequest, ListResponse and
 //!   BulkResponse envelopes (RFC 7644 §3.4.2, §3.4.3, §3.7).
+//! - `urn`: URN syntax (RFC 8141) and the protocol's own schema URNs, which
+//!   a tenant's extension URN may neither take nor overlap.
 
 pub(crate) mod attr;
 pub(crate) mod dialect;
@@ -33,3 +35,4 @@ pub(crate) mod normalize;
 pub mod patch;
 pub(crate) mod project;
 pub(crate) mod schema;
+pub(crate) mod urn;

@@ -37,6 +37,8 @@ const SCIM1_ENTERPRISE: [&str; 2] = [
 pub(crate) const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
 /// The schema of a `/ResourceTypes` entry (RFC 7643 §6).
 pub(crate) const RESOURCE_TYPE_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
+/// The schema of `/ServiceProviderConfig` (RFC 7643 §5).
+pub(crate) const SPC_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 
 /// Attribute data types (RFC 7643 §2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -91,6 +91,12 @@ impl<'a, D> Ctx<'a, D> {
         Ok(self.settings.get_or_init(|| read))
     }
 
+    /// Keeps the tenant's settings read along with something else (its
+    /// schema), for [`Ctx::settings`].
+    pub(crate) fn read_settings(&self, settings: Settings) {
+        let _ = self.settings.set(settings);
+    }
+
     /// The URI of a resource: `<base>/<endpoint>/<id>`.
     pub(crate) fn location(&self, endpoint: &str, id: &str) -> String {
         format!("{}/{endpoint}/{id}", self.base_url)

@@ -5,10 +5,8 @@ use serde_json::{json, Value};
 
 use crate::proto::error::{ScimError, ScimResult};
 use crate::proto::messages::list_response;
-use crate::proto::schema::{group_resource_type, user_resource_type, ResourceType};
+use crate::proto::schema::{group_resource_type, user_resource_type, ResourceType, SPC_SCHEMA};
 use crate::server::config::Limits;
-
-pub(crate) const SPC_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 
 /// What the server implements; ServiceProviderConfig is built from this, so
 /// it cannot claim more than the code does.

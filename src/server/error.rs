@@ -44,7 +44,9 @@ pub(crate) fn unique_error(key: UniqueKey) -> ScimError {
         UniqueKey::GroupDisplayName => {
             "A group with this displayName already exists in this tenant."
         }
-        UniqueKey::UniqueNumber => "Another user of this tenant already holds this unique number.",
+        UniqueKey::UniqueValue => {
+            "Another user of this tenant already holds this value of a unique custom attribute."
+        }
         UniqueKey::TenantId | UniqueKey::Other => "That already exists.",
     })
 }

@@ -1,12 +1,13 @@
-//! Per-tenant custom User attributes, in the tenant's own extension schema
-//! `urn:<vendor>:scim:schemas:extension:<tenant>:2:User`.
+//! Per-tenant custom User attributes, in the tenant's own extension schema:
+//! `urn:<vendor>:scim:schemas:extension:<tenant>:2:User` unless the tenant
+//! set a URN of its own.
 //!
 //! An attribute is defined by the application's field id (kept as given) and
 //! a field type; each type maps onto SCIM attribute characteristics, so the
 //! extension is validated, returned, filtered, sorted and patched by the same
 //! schema-driven code as the core attributes. What SCIM types cannot say
 //! (a calendar date, a currency code, a reference to a user of the tenant, a
-//! number unique in the tenant) is checked here, at write time.
+//! value unique in the tenant) is checked here, at write time.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -14,12 +15,20 @@ use serde_json::Value;
 
 use crate::proto::error::{ScimError, ScimResult};
 use crate::proto::schema::{AttrType, Attribute, Returned, Schema, SchemaExtension, Uniqueness};
+use crate::proto::urn::check_extension_urn;
 use crate::server::error::Result;
-use crate::store::{attributes, users, SqlExecutor, Stmt};
+use crate::store::attributes::{self, Compare, TenantProfile, UniqueAttr};
+use crate::store::{tenants, users, SqlExecutor, Stmt, StoreError, UniqueKey};
 
-/// The URN of a tenant's extension schema.
-pub(crate) fn urn(vendor: &str, tenant: &str) -> String {
+/// The URN of a tenant's extension schema when it sets none.
+pub(crate) fn default_urn(vendor: &str, tenant: &str) -> String {
     format!("urn:{vendor}:scim:schemas:extension:{tenant}:2:User")
+}
+
+/// The URN of a tenant's extension schema: the one it set (`stored`), or
+/// the default.
+pub(crate) fn urn_in_force(vendor: &str, tenant: &str, stored: Option<&str>) -> String {
+    stored.map_or_else(|| default_urn(vendor, tenant), str::to_owned)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,7 +46,7 @@ pub enum FieldType {
     Dropdown,
     /// `{"amount": decimal, "currency": "EUR"}`.
     Currency,
-    /// An integer unique among the tenant's users.
+    /// An integer unique among the tenant's users: `integer` with `unique`.
     UniqueNumber,
     /// `{"value": "<user id>"}`, a user of the same tenant (like `manager`).
     UserReference,
@@ -62,6 +71,15 @@ pub struct AttributeDef {
     /// The canonical values of a dropdown.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<String>,
+    /// No two live users of the tenant may hold the same value (strings in
+    /// any case unless `caseExact`; a currency by amount and code). Shown
+    /// only when set: a `uniqueNumber` is unique without it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unique: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// RFC 7643 §2.1 ATTRNAME: ALPHA *(nameChar).
@@ -81,15 +99,48 @@ impl AttributeDef {
             )));
         }
         match (self.field_type, self.values.is_empty()) {
-            (FieldType::Dropdown, true) => Err(ScimError::invalid_value(
-                "A dropdown needs its list of values.",
-            )),
-            (FieldType::Dropdown, false) => Ok(()),
-            (_, false) => Err(ScimError::invalid_value(
-                "Only a dropdown has a list of values.",
-            )),
-            (_, true) => Ok(()),
+            (FieldType::Dropdown, true) => {
+                return Err(ScimError::invalid_value(
+                    "A dropdown needs its list of values.",
+                ))
+            }
+            (FieldType::Dropdown, false) | (_, true) => {}
+            (_, false) => {
+                return Err(ScimError::invalid_value(
+                    "Only a dropdown has a list of values.",
+                ))
+            }
         }
+        if !self.unique {
+            return Ok(());
+        }
+        let why = match self.field_type {
+            _ if self.multi_valued => {
+                "a multi-valued attribute has no one value to compare; only a single-valued one can be unique"
+            }
+            FieldType::Boolean => {
+                "a boolean has only two values, so at most two users could hold one; it cannot be unique"
+            }
+            FieldType::UserReference => {
+                "a reference to a user is shared by design (like a manager); it cannot be unique"
+            }
+            _ => return Ok(()),
+        };
+        Err(ScimError::invalid_value(format!("'{}': {why}.", self.name)))
+    }
+
+    /// How values compare when the attribute is unique (a unique number,
+    /// or `unique`); `None` when it is not.
+    fn unique_compare(&self) -> Option<Compare> {
+        if !self.unique && self.field_type != FieldType::UniqueNumber {
+            return None;
+        }
+        Some(match self.field_type {
+            FieldType::String | FieldType::Dropdown if !self.case_exact => Compare::CaseInsensitive,
+            FieldType::DateTime => Compare::Instant,
+            FieldType::Currency => Compare::Currency,
+            _ => Compare::Exact,
+        })
     }
 
     /// The SCIM attribute this definition stands for.
@@ -136,6 +187,9 @@ impl AttributeDef {
         if self.required {
             a = a.required();
         }
+        if self.unique_compare().is_some() {
+            a = a.unique(Uniqueness::Server);
+        }
         if self.case_exact && a.attr_type == AttrType::String {
             a = a.case_exact();
         }
@@ -147,11 +201,12 @@ impl AttributeDef {
     }
 }
 
-/// The tenant's extension as a schema, or none when it defines nothing.
-pub(crate) fn schema(vendor: &str, tenant: &str, defs: &[AttributeDef]) -> Option<SchemaExtension> {
+/// The tenant's extension, named `urn`, as a schema, or none when it
+/// defines nothing.
+pub(crate) fn schema(urn: &str, tenant: &str, defs: &[AttributeDef]) -> Option<SchemaExtension> {
     (!defs.is_empty()).then(|| SchemaExtension {
         schema: Schema::new(
-            &urn(vendor, tenant),
+            urn,
             &format!("{tenant} User extension"),
             &format!("Custom user attributes of tenant {tenant}."),
             defs.iter().map(AttributeDef::attribute).collect(),
@@ -168,8 +223,9 @@ fn value_path(urn: &str, name: &str) -> String {
 
 /// Creates or updates a definition. Adding is free; changing the type or
 /// multiplicity is refused (409) while users hold values for it, so that a
-/// definition change never makes stored users invalid. Returns whether it
-/// was created.
+/// definition change never makes stored users invalid; so is making it
+/// unique while two live users share a value (checked in the write's own
+/// batch). Returns whether it was created.
 pub(crate) async fn put<D: SqlExecutor>(
     db: &D,
     vendor: &str,
@@ -178,7 +234,9 @@ pub(crate) async fn put<D: SqlExecutor>(
     now: &str,
 ) -> Result<bool> {
     def.validate()?;
-    let defs: Vec<AttributeDef> = attributes::load(db, tenant).await?;
+    let profile: TenantProfile<AttributeDef> = attributes::load(db, tenant).await?;
+    let urn = urn_in_force(vendor, tenant, profile.urn.as_deref());
+    let defs = profile.defs;
     if let Some(other) = defs
         .iter()
         .find(|d| d.name != def.name && d.name.eq_ignore_ascii_case(&def.name))
@@ -192,7 +250,7 @@ pub(crate) async fn put<D: SqlExecutor>(
     let existing = defs.iter().find(|d| d.name == def.name);
     if let Some(old) = existing {
         let reshaped = old.field_type != def.field_type || old.multi_valued != def.multi_valued;
-        let path = value_path(&urn(vendor, tenant), &def.name);
+        let path = value_path(&urn, &def.name);
         if reshaped && attributes::has_values(db, tenant, &path).await? {
             return Err(ScimError::new(
                 409,
@@ -205,8 +263,56 @@ pub(crate) async fn put<D: SqlExecutor>(
             .into());
         }
     }
-    attributes::put(db, tenant, &def.name, def, now).await?;
+    let path = value_path(&urn, &def.name);
+    let unique = def.unique_compare().map(|compare| UniqueAttr {
+        path: &path,
+        compare,
+    });
+    match attributes::put(db, tenant, &def.name, def, unique.as_ref(), now).await {
+        Err(StoreError::Unique(UniqueKey::UniqueValue)) => {
+            return Err(ScimError::uniqueness(format!(
+                "Live users share a value of '{}': it cannot be unique until their values differ.",
+                def.name
+            ))
+            .into())
+        }
+        other => other?,
+    }
     Ok(existing.is_none())
+}
+
+/// Sets the URN of the tenant's extension from `stored` (its current
+/// setting; `None`: the default) to `wanted`, keeping the case given, and
+/// moves every user's values to it in the same batch. Returns the URN in
+/// force afterwards. A URN that is no RFC 8141 URN, or that SCIM could not
+/// tell from one of its own schemas, is refused (400); a change that lost
+/// a race with another is 409.
+pub(crate) async fn set_urn<D: SqlExecutor>(
+    db: &D,
+    vendor: &str,
+    tenant: &str,
+    stored: Option<&str>,
+    wanted: Option<&str>,
+    now: &str,
+) -> Result<String> {
+    if let Some(urn) = wanted {
+        check_extension_urn(urn)?;
+    }
+    let old = urn_in_force(vendor, tenant, stored);
+    let new = urn_in_force(vendor, tenant, wanted);
+    if stored == wanted {
+        return Ok(new);
+    }
+    let set = tenants::set_extension_urn(db, tenant, stored, wanted, (&old, &new), now).await?;
+    if !set {
+        return Err(ScimError::new(
+            409,
+            None,
+            "The extension URN was changed by another request meanwhile; read it and try again.",
+        )
+        .into());
+    }
+    Ok(new)
 }
 
 /// Removes a definition. Stored values stay in the documents, hidden: they
@@ -269,21 +375,50 @@ fn values_of<'a>(ext: &'a Value, def: &AttributeDef) -> Vec<&'a Value> {
     }
 }
 
-/// The checks SCIM types cannot express, on a normalized document: dates,
-/// currency codes, user references (to live users of the tenant) and unique
-/// numbers. Returns the statements that guard uniqueness inside the write.
+/// The statements that, inside the batch writing user `own_id` with `doc`
+/// (its extension named `urn`), fail it and so roll it back when another
+/// live user holds one of its values of a unique attribute.
+pub(crate) fn unique_guards(
+    tenant: &str,
+    urn: &str,
+    own_id: &str,
+    defs: &[AttributeDef],
+    doc: &Value,
+) -> Vec<Stmt> {
+    let Some(ext) = doc.get(urn) else {
+        return Vec::new();
+    };
+    let mut guards = Vec::new();
+    for def in defs {
+        let Some(compare) = def.unique_compare() else {
+            continue;
+        };
+        let path = value_path(urn, &def.name);
+        let unique = UniqueAttr {
+            path: &path,
+            compare,
+        };
+        for v in values_of(ext, def) {
+            guards.extend(attributes::unique_guard(tenant, own_id, &unique, v));
+        }
+    }
+    guards
+}
+
+/// The checks SCIM types cannot express, on a normalized document whose
+/// extension is named `urn`: dates, currency codes, user references (to
+/// live users of the tenant) and unique values. Returns the statements
+/// that guard uniqueness inside the write (see [`unique_guards`]).
 pub(crate) async fn check<D: SqlExecutor>(
     db: &D,
-    vendor: &str,
     tenant: &str,
+    urn: &str,
     own_id: &str,
     defs: &[AttributeDef],
     doc: &Value,
 ) -> Result<Vec<Stmt>> {
-    let urn = urn(vendor, tenant);
-    let mut guards = Vec::new();
-    let Some(ext) = doc.get(&urn) else {
-        return Ok(guards);
+    let Some(ext) = doc.get(urn) else {
+        return Ok(Vec::new());
     };
     for def in defs {
         for v in values_of(ext, def) {
@@ -320,21 +455,11 @@ pub(crate) async fn check<D: SqlExecutor>(
                         .into());
                     }
                 }
-                FieldType::UniqueNumber => {
-                    // Inside the write batch: fails (and rolls the write
-                    // back) if another live user holds the same number.
-                    guards.push(attributes::unique_number_guard(
-                        tenant,
-                        own_id,
-                        &value_path(&urn, &def.name),
-                        v.as_i64(),
-                    ));
-                }
                 _ => {}
             }
         }
     }
-    Ok(guards)
+    Ok(unique_guards(tenant, urn, own_id, defs, doc))
 }
 
 #[cfg(test)]
@@ -350,6 +475,7 @@ mod tests {
             case_exact: false,
             description: None,
             values: Vec::new(),
+            unique: false,
         }
     }
 
@@ -385,8 +511,65 @@ mod tests {
     }
 
     #[test]
+    fn unique_definitions_say_how_values_compare() {
+        let unique = |t: FieldType| AttributeDef {
+            unique: true,
+            ..def("u", t)
+        };
+        assert_eq!(
+            unique(FieldType::String).unique_compare(),
+            Some(Compare::CaseInsensitive)
+        );
+        let exact = AttributeDef {
+            case_exact: true,
+            ..unique(FieldType::String)
+        };
+        assert_eq!(exact.unique_compare(), Some(Compare::Exact));
+        assert_eq!(
+            unique(FieldType::DateTime).unique_compare(),
+            Some(Compare::Instant)
+        );
+        assert_eq!(
+            unique(FieldType::Currency).unique_compare(),
+            Some(Compare::Currency)
+        );
+        assert_eq!(
+            def("n", FieldType::UniqueNumber).unique_compare(),
+            Some(Compare::Exact)
+        );
+        assert_eq!(def("s", FieldType::String).unique_compare(), None);
+        assert_eq!(
+            unique(FieldType::Currency).attribute().uniqueness,
+            Uniqueness::Server
+        );
+        assert_eq!(
+            def("s", FieldType::String).attribute().uniqueness,
+            Uniqueness::None
+        );
+        for ok in [
+            FieldType::String,
+            FieldType::Integer,
+            FieldType::Number,
+            FieldType::Date,
+            FieldType::DateTime,
+            FieldType::Currency,
+            FieldType::UniqueNumber,
+        ] {
+            assert!(unique(ok).validate().is_ok(), "{ok:?}");
+        }
+        for bad in [FieldType::Boolean, FieldType::UserReference] {
+            assert!(unique(bad).validate().is_err(), "{bad:?}");
+        }
+        let multi = AttributeDef {
+            multi_valued: true,
+            ..unique(FieldType::String)
+        };
+        assert!(multi.validate().is_err());
+    }
+
+    #[test]
     fn hidden_values_are_taken_out_and_put_back() {
-        let u = urn("acme-corp", "t1");
+        let u = default_urn("acme-corp", "t1");
         let defs = vec![def("kept", FieldType::String)];
         let mut doc = serde_json::json!({u.clone(): {"kept": "a", "gone": "b"}});
         let hidden = take_hidden(&u, &defs, &mut doc);

@@ -75,8 +75,13 @@ pub(crate) fn document(origin: &str) -> Value {
                     "name": string,
                     "type": {"enum": ["string", "integer", "number", "boolean", "date", "dateTime", "dropdown", "currency", "uniqueNumber", "userReference"]},
                     "multiValued": {"type": "boolean"}, "required": {"type": "boolean"}, "caseExact": {"type": "boolean"},
-                    "description": string, "values": {"type": "array", "items": string}}},
-                "Extension": {"type": "object", "required": ["urn", "attributes"], "properties": {"urn": string, "attributes": {"type": "array", "items": schema_ref("AttributeDef")}}},
+                    "description": string, "values": {"type": "array", "items": string},
+                    "unique": {"type": "boolean", "description": "No two live users may hold the same value (strings in any case unless caseExact; a currency by amount and code). Single-valued string, integer, number, date, dateTime, dropdown and currency only."}}},
+                "Extension": {"type": "object", "required": ["urn", "attributes"], "properties": {
+                    "urn": {"type": "string", "description": "The extension's URN in force: the tenant's own, or the default"},
+                    "attributes": {"type": "array", "items": schema_ref("AttributeDef")}}},
+                "ExtensionUrn": {"type": "object", "required": ["urn"], "additionalProperties": false, "properties": {
+                    "urn": {"type": ["string", "null"], "maxLength": 255, "description": "An RFC 8141 URN, case kept, that neither equals nor ':'-prefixes (either way) a schema of RFC 7643/7644; null returns to the default"}}},
                 "User": {"type": "object", "required": ["schemas", "id", "userName"], "properties": {"id": string, "userName": string, "active": {"type": "boolean"}, "deleted": string, "password": false}},
                 "Users": {"type": "object", "required": ["totalResults", "startIndex", "users"], "properties": {"totalResults": {"type": "integer"}, "startIndex": {"type": "integer"}, "users": {"type": "array", "items": schema_ref("User")}}},
                 "Group": {"type": "object", "required": ["schemas", "id", "displayName"], "properties": {"id": string, "displayName": string, "members": {"type": "array", "items": {"type": "object", "required": ["value"], "properties": {"value": string, "type": string, "display": string}}}}},
@@ -119,12 +124,14 @@ pub(crate) fn document(origin: &str) -> Value {
             },
             "/tenants/{tenant}/schema": {
                 "parameters": [tenant],
-                "get": {"operationId": "getSchema", "summary": "The tenant's extension URN and attribute definitions", "responses": with_errors(json!({"200": ok("The extension", "Extension")}), false)}
+                "get": {"operationId": "getSchema", "summary": "The tenant's extension URN and attribute definitions", "responses": with_errors(json!({"200": ok("The extension", "Extension")}), false)},
+                "put": {"operationId": "putSchema", "summary": "Set the tenant's extension URN (null: the default); users' values move with it", "requestBody": body(schema_ref("ExtensionUrn")),
+                        "responses": with_errors(json!({"200": ok("The extension", "Extension"), "409": ok("Another request changed the URN meanwhile", "Error")}), true)}
             },
             "/tenants/{tenant}/schema/attributes/{name}": {
                 "parameters": [tenant, id("name")],
                 "put": {"operationId": "putAttribute", "summary": "Define or change a custom attribute", "requestBody": body(schema_ref("AttributeDef")),
-                        "responses": with_errors(json!({"200": ok("Changed", "AttributeDef"), "201": ok("Created", "AttributeDef"), "409": ok("Type change refused while users hold values", "Error")}), true)},
+                        "responses": with_errors(json!({"200": ok("Changed", "AttributeDef"), "201": ok("Created", "AttributeDef"), "409": ok("Type change refused while users hold values, or unique refused while live users share a value", "Error")}), true)},
                 "delete": {"operationId": "deleteAttribute", "summary": "Remove a definition (stored values are hidden, not deleted)", "responses": with_errors(json!({"204": no_content}), false)}
             },
             "/tenants/{tenant}/users": {
@@ -336,7 +343,10 @@ pub(crate) fn scim_document(origin: &str) -> Value {
             ("400", "Invalid request (scimType says why)"),
             ("401", "Missing, unknown, revoked or expired token"),
             ("404", "No such resource"),
-            ("409", "uniqueness: the userName/displayName is taken"),
+            (
+                "409",
+                "uniqueness: the userName/displayName, or a unique custom value, is taken",
+            ),
             ("412", "If-Match does not match the current version"),
             ("413", "The body is larger than the limit"),
         ];
@@ -461,6 +471,31 @@ pub(crate) fn scim_document(origin: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_admin_document_describes_the_extension_urn_and_unique_definitions() {
+        let d = document("https://scim.example");
+        let schema = &d["paths"]["/tenants/{tenant}/schema"];
+        assert_eq!(schema["get"]["operationId"], "getSchema");
+        assert_eq!(schema["put"]["operationId"], "putSchema");
+        assert_eq!(
+            schema["put"]["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/ExtensionUrn"
+        );
+        for code in ["200", "400", "401", "403", "404", "409"] {
+            assert!(schema["put"]["responses"][code].is_object(), "{code}");
+        }
+        let components = &d["components"]["schemas"];
+        assert_eq!(
+            components["ExtensionUrn"]["properties"]["urn"]["type"],
+            json!(["string", "null"])
+        );
+        assert_eq!(components["ExtensionUrn"]["required"], json!(["urn"]));
+        assert_eq!(
+            components["AttributeDef"]["properties"]["unique"]["type"],
+            "boolean"
+        );
+    }
 
     #[test]
     fn the_scim_document_describes_every_endpoint_with_schemas_from_the_definitions() {

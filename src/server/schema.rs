@@ -1,7 +1,9 @@
 //! The schema a request is served with, and the one-round-trip read.
 //!
 //! A tenant's User type is core User, Enterprise User and the tenant's own
-//! extension, whose definitions live in D1. Reading them before every read
+//! extension, whose definitions live in D1 and whose URN is the tenant's
+//! (read with them, by one statement: `attributes::load_stmt`, which also
+//! reads the tenant's settings, kept for `Ctx::settings`). Reading them before every read
 //! would double the round trips of the lookups identity providers make
 //! before every write; so a read that names nothing beyond the core schemas
 //! sends the definitions' statement in the same round trip as its own, and
@@ -16,7 +18,9 @@ use crate::proto::schema::ResourceType;
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;
 use crate::server::extension::{self, AttributeDef};
-use crate::store::{attributes, next_rows, Row, SqlExecutor, Stmt};
+use crate::store::attributes::{self, TenantProfile};
+use crate::store::tenants::Settings;
+use crate::store::{next_rows, Row, SqlExecutor, Stmt};
 
 /// What the loader needs to know of a kind of resource: its type without
 /// any tenant's extension, and whether tenants extend it.
@@ -32,13 +36,19 @@ pub(crate) struct TenantSchema {
     pub rt: Cow<'static, ResourceType>,
     /// The tenant's custom attribute definitions (Users only).
     pub defs: Vec<AttributeDef>,
-    /// The URN of the tenant's extension (Users only; empty for Groups).
+    /// The URN of the tenant's extension in force, as the tenant set it or
+    /// the default (Users only; empty for Groups).
     pub urn: String,
 }
 
 impl TenantSchema {
-    /// The type of kind `K` with definitions `defs`.
-    fn with_defs<K: Typed, D>(ctx: &Ctx<'_, D>, defs: Vec<AttributeDef>) -> Self {
+    /// The type of kind `K` with the tenant's `profile`.
+    fn with_profile<K: Typed, D>(ctx: &Ctx<'_, D>, profile: TenantProfile<AttributeDef>) -> Self {
+        let TenantProfile {
+            urn,
+            settings,
+            defs,
+        } = profile;
         if !K::EXTENSIBLE {
             return TenantSchema {
                 rt: Cow::Borrowed(K::core_type()),
@@ -46,8 +56,10 @@ impl TenantSchema {
                 urn: String::new(),
             };
         }
-        let urn = extension::urn(ctx.vendor, &ctx.tenant);
-        let rt = match extension::schema(ctx.vendor, &ctx.tenant, &defs) {
+        // Read with the definitions: the request need not read them again.
+        ctx.read_settings(settings);
+        let urn = extension::urn_in_force(ctx.vendor, &ctx.tenant, urn.as_deref());
+        let rt = match extension::schema(&urn, &ctx.tenant, &defs) {
             None => Cow::Borrowed(K::core_type()),
             Some(ext) => {
                 let mut rt = K::core_type().clone();
@@ -60,12 +72,16 @@ impl TenantSchema {
 
     /// Loads the tenant's schema of kind `K` (one round trip for Users).
     pub(crate) async fn load<K: Typed, D: SqlExecutor>(ctx: &Ctx<'_, D>) -> Result<Self> {
-        let defs = if K::EXTENSIBLE {
+        let profile = if K::EXTENSIBLE {
             attributes::load(ctx.db, &ctx.tenant).await?
         } else {
-            Vec::new()
+            TenantProfile {
+                urn: None,
+                settings: Settings::default(),
+                defs: Vec::new(),
+            }
         };
-        Ok(Self::with_defs::<K, D>(ctx, defs))
+        Ok(Self::with_profile::<K, D>(ctx, profile))
     }
 
     /// Reads what `plan_for` plans under the tenant's schema of kind `K`,
@@ -93,11 +109,11 @@ impl TenantSchema {
         let (leading, out) = core
             .run(ctx, vec![attributes::load_stmt(&ctx.tenant)])
             .await?;
-        let defs = attributes::from_rows(&next_rows(&mut leading.into_iter())?);
-        if defs.is_empty() {
-            return Ok((Self::with_defs::<K, D>(ctx, defs), core, out));
+        let profile = TenantProfile::from_rows(&next_rows(&mut leading.into_iter())?);
+        if profile.defs.is_empty() {
+            return Ok((Self::with_profile::<K, D>(ctx, profile), core, out));
         }
-        let schema = Self::with_defs::<K, D>(ctx, defs);
+        let schema = Self::with_profile::<K, D>(ctx, profile);
         let plan = plan_for(&schema.rt)?;
         if plan.same_statements(&core) {
             return Ok((schema, plan, out));

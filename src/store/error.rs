@@ -12,8 +12,9 @@ pub enum UniqueKey {
     UserName,
     /// `groups_by_display_name`: a group's displayName, per tenant.
     GroupDisplayName,
-    /// `unique_guard`: a custom "unique number" attribute among live users.
-    UniqueNumber,
+    /// `unique_guard`: a value of a unique custom attribute (a unique
+    /// number, or a definition with `unique`) among live users.
+    UniqueValue,
     /// `tenants.id`.
     TenantId,
     /// Any other key (a resource id, a definition's name...).
@@ -57,7 +58,7 @@ impl StoreError {
         } else if has("constraint failed") && has("write_guard") {
             StoreError::Stale
         } else if has("constraint failed") && has("unique_guard") {
-            StoreError::Unique(UniqueKey::UniqueNumber)
+            StoreError::Unique(UniqueKey::UniqueValue)
         } else if has("constraint failed") && has("member_type") {
             StoreError::MissingMember
         } else {
@@ -117,7 +118,7 @@ mod tests {
             ("CHECK constraint failed: write_guard", StoreError::Stale),
             (
                 "CHECK constraint failed: unique_guard",
-                StoreError::Unique(UniqueKey::UniqueNumber),
+                StoreError::Unique(UniqueKey::UniqueValue),
             ),
             (
                 "NOT NULL constraint failed: group_members.member_type",

@@ -1,8 +1,12 @@
-//! Tenants: one row per customer account, with its settings as JSON.
+//! Tenants: one row per customer account, with its settings as JSON and
+//! the URN of its custom extension when it set one.
 
 use serde::{Deserialize, Serialize};
 
-use super::{col_text, write_one, Row, SqlExecutor, Stmt, StoreError};
+use super::{
+    col_str, col_text, guard_previous_changed, guarded_batch, users, write_one, Row, SqlExecutor,
+    Stmt, StoreError,
+};
 
 /// What `DELETE /Users/{id}` does in a tenant.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,22 +84,31 @@ pub(crate) struct Tenant {
     pub settings: Settings,
     pub created: String,
     pub updated: String,
+    /// The URN of its custom extension as set; `None`: the default.
+    #[serde(skip)]
+    pub extension_urn: Option<String>,
+}
+
+/// The settings stored as `text`. Unknown or malformed settings fall back
+/// to the defaults field by field.
+pub(crate) fn settings_of(text: Option<&str>) -> Settings {
+    text.and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default()
 }
 
 fn from_row(row: &Row) -> Result<Tenant, StoreError> {
     let text = |k: &str| col_text(row, "tenants", k);
-    // Unknown or malformed settings fall back to the defaults field by field.
-    let settings = serde_json::from_str(&text("settings")?).unwrap_or_default();
     Ok(Tenant {
         id: text("id")?,
         name: text("name")?,
-        settings,
+        settings: settings_of(col_str(row, "settings")),
         created: text("created_at")?,
         updated: text("updated_at")?,
+        extension_urn: col_str(row, "extension_urn").map(str::to_owned),
     })
 }
 
-const COLUMNS: &str = "id, name, settings, created_at, updated_at";
+const COLUMNS: &str = "id, name, settings, created_at, updated_at, extension_urn";
 
 pub(crate) async fn get<D: SqlExecutor>(db: &D, id: &str) -> Result<Option<Tenant>, StoreError> {
     let rows = db
@@ -162,6 +175,45 @@ pub(crate) async fn update<D: SqlExecutor>(
         ),
     )
     .await
+}
+
+/// Sets the URN of the tenant's extension from `expected` (as stored now;
+/// `None`: the default) to `wanted`, and in the same batch moves every
+/// user's values (tombstones and hidden values included) from `old_urn`,
+/// the URN in force, to `new_urn` (see [`users::rename_schema`]). Returns
+/// false, with nothing written, when the stored URN was no longer
+/// `expected` (another change landed first) or there is no such tenant.
+pub(crate) async fn set_extension_urn<D: SqlExecutor>(
+    db: &D,
+    id: &str,
+    expected: Option<&str>,
+    wanted: Option<&str>,
+    (old_urn, new_urn): (&str, &str),
+    now: &str,
+) -> Result<bool, StoreError> {
+    let tenant = Stmt::new(
+        "UPDATE tenants SET extension_urn = ?, updated_at = ? WHERE id = ? AND extension_urn IS ?",
+        vec![wanted.into(), now.into(), id.into(), expected.into()],
+    );
+    let mut stmts = vec![tenant, guard_previous_changed()];
+    // The default set explicitly, say: the users stay as they are.
+    if old_urn != new_urn {
+        stmts.push(users::rename_schema(id, old_urn, new_urn, now));
+    }
+    Ok(guarded_batch(db, stmts).await?.is_some())
+}
+
+/// A statement for a user's write batch that aborts it (`StoreError::Stale`)
+/// unless the tenant's extension URN is still `urn`, the one the document
+/// was made with (`default` when none is stored): a write that read the
+/// schema before a URN change and lands after it would otherwise store
+/// its values under a URN no longer in force.
+pub(crate) fn extension_urn_guard(id: &str, default: &str, urn: &str) -> Stmt {
+    Stmt::new(
+        "INSERT INTO write_guard (stale) SELECT 1 WHERE NOT EXISTS (\
+         SELECT 1 FROM tenants WHERE id = ? AND coalesce(extension_urn, ?) = ?)",
+        vec![id.into(), default.into(), urn.into()],
+    )
 }
 
 /// Deletes a tenant and everything it owns. Returns false when there is no

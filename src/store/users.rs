@@ -5,7 +5,9 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{write_one, SqlExecutor, SqlValue, Stmt, StoreError};
+use super::{
+    guard_previous_changed, guarded_batch, write_one, SqlExecutor, SqlValue, Stmt, StoreError,
+};
 
 /// A group a user is a direct member of, from the computed column.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -90,6 +92,41 @@ pub(crate) fn tombstone(tenant: &str, id: &str, now: &str) -> Stmt {
     )
 }
 
+/// Moves every user's (tombstones included) extension object from member
+/// `old_urn` to member `new_urn` of its document, values of removed
+/// definitions with it, and names `new_urn` instead of `old_urn` (in any
+/// case) in its `schemas`, bumping the version of each user it changes so
+/// that a write made on the old form is stale. Extension URNs are ASCII
+/// (RFC 8141), so SQLite's ASCII `lower` compares them case-insensitively.
+pub(crate) fn rename_schema(tenant: &str, old_urn: &str, new_urn: &str, now: &str) -> Stmt {
+    let path = |urn: &str| format!("$.\"{urn}\"");
+    // ?1 old member path, ?2 new member path, ?3 old URN, ?4 new URN.
+    let moved = "CASE WHEN json_type(doc, ?1) IS NULL THEN doc \
+                 ELSE json_set(json_remove(doc, ?1), ?2, json_extract(doc, ?1)) END";
+    let listed = "EXISTS (SELECT 1 FROM json_each(users.doc, '$.schemas') s \
+                  WHERE lower(s.value) = lower(?3))";
+    let renamed = "(SELECT json_group_array(v) FROM (\
+                   SELECT CASE WHEN lower(s.value) = lower(?3) THEN ?4 ELSE s.value END AS v \
+                   FROM json_each(users.doc, '$.schemas') s ORDER BY s.key))";
+    Stmt::new(
+        format!(
+            "UPDATE users SET \
+             doc = CASE WHEN {listed} THEN json_set({moved}, '$.schemas', json({renamed})) \
+                   ELSE {moved} END, \
+             last_modified = ?5, version = version + 1 \
+             WHERE tenant_id = ?6 AND (json_type(doc, ?1) IS NOT NULL OR {listed})"
+        ),
+        vec![
+            path(old_urn).into(),
+            path(new_urn).into(),
+            old_urn.into(),
+            new_urn.into(),
+            now.into(),
+            tenant.into(),
+        ],
+    )
+}
+
 /// Whether `id` is a live user of the tenant.
 pub(crate) async fn exists<D: SqlExecutor>(
     db: &D,
@@ -133,22 +170,28 @@ pub(crate) async fn set_active<D: SqlExecutor>(
 }
 
 /// Brings a retained tombstone back as a live, active user. Its userName
-/// must be free again (else `StoreError::Unique(UserName)`). Returns false
-/// when there is no such tombstone.
+/// must be free again (else `StoreError::Unique(UserName)`), and so must
+/// its unique custom values: `guards` run after it in the same batch (see
+/// `attributes::unique_guard`). Returns false when there is no such
+/// tombstone.
 pub(crate) async fn restore<D: SqlExecutor>(
     db: &D,
     tenant: &str,
     id: &str,
     now: &str,
+    guards: Vec<Stmt>,
 ) -> Result<bool, StoreError> {
-    write_one(
-        db,
-        Stmt::new(
-            "UPDATE users SET deleted_at = NULL, active = 1, doc = json_set(doc, '$.active', json('true')), \
-             last_modified = ?, version = version + 1 \
-             WHERE tenant_id = ? AND id = ? AND deleted_at IS NOT NULL",
-            vec![now.into(), tenant.into(), id.into()],
-        ),
-    )
-    .await
+    let row = Stmt::new(
+        "UPDATE users SET deleted_at = NULL, active = 1, doc = json_set(doc, '$.active', json('true')), \
+         last_modified = ?, version = version + 1 \
+         WHERE tenant_id = ? AND id = ? AND deleted_at IS NOT NULL",
+        vec![now.into(), tenant.into(), id.into()],
+    );
+    if guards.is_empty() {
+        return write_one(db, row).await;
+    }
+    // The guards run only when the tombstone was there.
+    let mut stmts = vec![row, guard_previous_changed()];
+    stmts.extend(guards);
+    Ok(guarded_batch(db, stmts).await?.is_some())
 }

@@ -8,6 +8,7 @@ use super::request::{missing, page_response, Admin};
 use crate::proto::error::ScimError;
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;
+use crate::server::extension;
 use crate::server::http::Response;
 use crate::server::resources::kind::read_form;
 use crate::server::resources::{Groups, Users};
@@ -15,7 +16,7 @@ use crate::server::schema::TenantSchema;
 use crate::store::groups::Member;
 use crate::store::resources::{self, Resource, Stored};
 use crate::store::users::{self, GroupRef};
-use crate::store::{KeyValue, SqlExecutor, StoreError, UniqueKey};
+use crate::store::{KeyValue, SqlExecutor, Stmt, StoreError, UniqueKey};
 
 /// A user as the application sees it: tombstones carry `deleted`.
 fn user_json<D>(ctx: &Ctx<'_, D>, schema: &TenantSchema, u: Stored<Vec<GroupRef>>) -> Value {
@@ -60,7 +61,10 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
         let done = match action {
             "deactivate" => users::set_active(self.db, tenant, id, false, &self.stamp).await,
             "reactivate" => users::set_active(self.db, tenant, id, true, &self.stamp).await,
-            "restore" => users::restore(self.db, tenant, id, &self.stamp).await,
+            "restore" => {
+                let guards = self.restore_guards(tenant, id).await?;
+                users::restore(self.db, tenant, id, &self.stamp, guards).await
+            }
             _ => {
                 return Err(ScimError::not_found(format!(
                     "No user action '{action}' (deactivate, reactivate, restore)."
@@ -75,6 +79,12 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
                 )
                 .into())
             }
+            Err(StoreError::Unique(UniqueKey::UniqueValue)) => {
+                return Err(ScimError::uniqueness(
+                    "Another live user holds one of this user's unique custom values now; it cannot be restored.",
+                )
+                .into())
+            }
             other => other?,
         };
         if !done {
@@ -86,6 +96,18 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
             return Err(ScimError::not_found(format!("No {what} {id}.")).into());
         }
         self.get_user(tenant, id).await
+    }
+
+    /// The statements that keep a restored user's unique custom values
+    /// unique (none when it is no tombstone: restoring then finds nothing).
+    async fn restore_guards(&self, tenant: &str, id: &str) -> Result<Vec<Stmt>> {
+        let ctx = self.ctx(tenant);
+        let schema = TenantSchema::load::<Users, D>(&ctx).await?;
+        let stored: Option<Stored<Vec<GroupRef>>> =
+            resources::get_any(self.db, Resource::User, tenant, id).await?;
+        Ok(stored
+            .map(|u| extension::unique_guards(tenant, &schema.urn, id, &schema.defs, &u.doc))
+            .unwrap_or_default())
     }
 
     pub(super) async fn list_groups(&self, tenant: &str) -> Result<Response> {

@@ -2,7 +2,8 @@
 //! use to manage tenants, SCIM tokens, custom extension attributes and
 //! settings, and to read and act on users as the application (including
 //! retained tombstones). JSON in and out. By area: [`tenants_api`], [`tokens_api`],
-//! [`schema`] (custom attributes), [`directory`] (users and groups).
+//! [`schema`] (the extension URN and custom attributes), [`directory`] (users
+//! and groups).
 //!
 //! Authentication is a JWT signed with HS256 by the `ADMIN_JWT_SECRET`
 //! secret. Its claims name the scope: `{"scope": "platform"}` for every
@@ -88,6 +89,7 @@ pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L>(
         (["tenants", t, "tokens", id], Delete) => a.revoke_token(t, id).await,
         (["tenants", t, "tokens", id, "rotate"], Post) => a.rotate_token(t, id).await,
         (["tenants", t, "schema"], Get) => a.get_schema(t).await,
+        (["tenants", t, "schema"], Put) => a.put_schema(t).await,
         (["tenants", t, "schema", "attributes", name], Put) => a.put_attribute(t, name).await,
         (["tenants", t, "schema", "attributes", name], Delete) => a.delete_attribute(t, name).await,
         (["tenants", t, "users"], Get) => a.list_users(t).await,

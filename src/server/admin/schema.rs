@@ -1,26 +1,61 @@
-//! A tenant's custom attributes: the extension URN and definitions; define
-//! or change one, remove one.
+//! A tenant's custom attributes: the extension URN (read, set, reset) and
+//! definitions; define or change one, remove one.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::request::{missing, parse_body, Admin};
 use crate::proto::error::ScimError;
 use crate::server::error::Result;
 use crate::server::extension::{self, AttributeDef};
 use crate::server::http::Response;
-use crate::store::{attributes, KeyValue, SqlExecutor};
+use crate::store::attributes::{self, TenantProfile};
+use crate::store::{KeyValue, SqlExecutor};
 
 impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
+    /// `{"urn": <in force>, "attributes": [...]}`.
+    async fn schema_json(&self, tenant: &str) -> Result<Value> {
+        let profile: TenantProfile<AttributeDef> = attributes::load(self.db, tenant).await?;
+        Ok(json!({
+            "urn": extension::urn_in_force(&self.config.vendor, tenant, profile.urn.as_deref()),
+            "attributes": profile.defs,
+        }))
+    }
+
     pub(super) async fn get_schema(&self, tenant: &str) -> Result<Response> {
         self.tenant(tenant).await?;
-        let defs: Vec<AttributeDef> = attributes::load(self.db, tenant).await?;
-        Ok(Response::json(
-            200,
-            &json!({
-                "urn": extension::urn(&self.config.vendor, tenant),
-                "attributes": defs,
-            }),
-        ))
+        Ok(Response::json(200, &self.schema_json(tenant).await?))
+    }
+
+    /// `PUT /tenants/{t}/schema` `{"urn": "<urn>"}` sets the extension's URN,
+    /// `{"urn": null}` returns to the default; users' values move with it.
+    pub(super) async fn put_schema(&self, tenant: &str) -> Result<Response> {
+        let current = self.tenant(tenant).await?;
+        let body: Map<String, Value> = parse_body(self.req)?;
+        if let Some(other) = body.keys().find(|k| *k != "urn") {
+            return Err(ScimError::invalid_value(format!(
+                "Unknown member '{other}': the schema takes {{\"urn\": \"<urn>\" or null}}."
+            ))
+            .into());
+        }
+        let wanted =
+            match body.get("urn") {
+                Some(Value::String(s)) => Some(s.as_str()),
+                Some(Value::Null) => None,
+                Some(_) | None => return Err(ScimError::invalid_value(
+                    "The schema takes {\"urn\": \"<urn>\"}, or {\"urn\": null} for the default.",
+                )
+                .into()),
+            };
+        extension::set_urn(
+            self.db,
+            &self.config.vendor,
+            tenant,
+            current.extension_urn.as_deref(),
+            wanted,
+            &self.stamp,
+        )
+        .await?;
+        Ok(Response::json(200, &self.schema_json(tenant).await?))
     }
 
     pub(super) async fn put_attribute(&self, tenant: &str, name: &str) -> Result<Response> {

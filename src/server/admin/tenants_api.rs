@@ -41,7 +41,11 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
             o.insert("scimBaseUrl".into(), Value::String(self.base_url(&t.id)));
             o.insert(
                 "schemaUrn".into(),
-                Value::String(extension::urn(&self.config.vendor, &t.id)),
+                Value::String(extension::urn_in_force(
+                    &self.config.vendor,
+                    &t.id,
+                    t.extension_urn.as_deref(),
+                )),
             );
         }
         v

@@ -12,7 +12,7 @@ use crate::server::limits;
 use crate::server::resources::kind::{Hidden, Kind};
 use crate::server::schema::{TenantSchema, Typed};
 use crate::store::resources::{Doc, Removal, Resource, Stored, Update};
-use crate::store::tenants::DeletePolicy;
+use crate::store::tenants::{self, DeletePolicy};
 use crate::store::users::GroupRef;
 use crate::store::SqlExecutor;
 
@@ -30,9 +30,19 @@ impl Users {
         hidden: Hidden,
     ) -> Result<Doc> {
         limits::check_document(&doc, &ctx.limits)?;
-        let extra =
-            extension::check(ctx.db, ctx.vendor, &ctx.tenant, id, &schema.defs, &doc).await?;
+        let mut extra =
+            extension::check(ctx.db, &ctx.tenant, &schema.urn, id, &schema.defs, &doc).await?;
         extension::restore_hidden(&schema.urn, &mut doc, hidden);
+        if doc.get(&schema.urn).is_some() {
+            // Values stored under the URN read with the schema land only
+            // while it is still the tenant's (see `set_urn`).
+            let default = extension::default_urn(ctx.vendor, &ctx.tenant);
+            extra.push(tenants::extension_urn_guard(
+                &ctx.tenant,
+                &default,
+                &schema.urn,
+            ));
+        }
         Ok(Doc { doc, extra })
     }
 }
