@@ -512,6 +512,32 @@ fn datetime_filters_take_fractional_seconds_of_any_length_and_any_offset() {
         let r = list(&app, &c, &format!("filter={}", enc(&f)));
         assert_eq!(r.body["totalResults"], n, "{f}: {}", r.body);
     }
+    // A dateTime the client stored (here a custom attribute, written with
+    // an offset) is compared as the instant it names, not as text.
+    let r = app.admin(
+        &app.admin_token(None),
+        "PUT",
+        "/tenants/acme/schema/attributes/hired",
+        Some(json!({"type": "dateTime"})),
+    );
+    assert!(r.ok(), "{}", r.body);
+    create(
+        &app,
+        &c,
+        json!({"schemas": [USER, ACME], "userName": "carl", ACME: {"hired": "2026-03-01T11:00:00+01:00"}}),
+    );
+    for (f, n) in [
+        ("hired eq \"2026-03-01T10:00:00Z\"", 1),
+        ("hired eq 2026-03-01T12:00:00.0000000+02:00", 1),
+        ("hired gt \"2026-03-01T10:30:00+01:00\"", 1),
+        ("hired lt \"2026-03-01T10:00:00.0000001Z\"", 1),
+        ("hired gt \"2026-03-01T10:00:00.0000001Z\"", 0),
+        // Only the two users without the attribute.
+        ("hired ne \"2026-03-01T10:00:00Z\"", 2),
+    ] {
+        let r = list(&app, &c, &format!("filter={}", enc(f)));
+        assert_eq!(r.body["totalResults"], n, "{f}: {}", r.body);
+    }
 }
 
 #[test]

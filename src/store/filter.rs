@@ -36,7 +36,11 @@ enum Case {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Text,
+    /// A dateTime as the client wrote it (any offset and precision): in
+    /// documents.
     DateTime,
+    /// A dateTime stored in UTC to the millisecond (`meta` columns).
+    Instant,
     Bool,
     Number,
 }
@@ -222,9 +226,9 @@ impl Query<'_> {
         Ok(match (self.kind, name, sub.map(meta).as_deref()) {
             (_, "id", None) => Some(("r.id", Kind::Text, Case::Exact)),
             (_, "externalId", None) => Some(("r.external_id", Kind::Text, Case::Exact)),
-            (_, "meta", Some("created")) => Some(("r.created_at", Kind::DateTime, Case::Exact)),
+            (_, "meta", Some("created")) => Some(("r.created_at", Kind::Instant, Case::Exact)),
             (_, "meta", Some("lastmodified")) => {
-                Some(("r.last_modified", Kind::DateTime, Case::Exact))
+                Some(("r.last_modified", Kind::Instant, Case::Exact))
             }
             (Resource::User, "meta", Some("resourcetype")) => {
                 Some(("'User'", Kind::Text, Case::Insensitive))
@@ -470,7 +474,7 @@ impl Query<'_> {
     fn compare(&mut self, o: &Operand, cmp: Option<(CompareOp, &CompValue)>) -> ScimResult<String> {
         let Some((op, value)) = cmp else {
             return Ok(match o.kind {
-                Kind::Text | Kind::DateTime => {
+                Kind::Text | Kind::DateTime | Kind::Instant => {
                     format!("({0} IS NOT NULL AND {0} <> '')", o.expr)
                 }
                 Kind::Bool | Kind::Number => format!("{} IS NOT NULL", o.expr),
@@ -501,7 +505,7 @@ impl Query<'_> {
                     Case::Insensitive => (format!("lower({})", o.expr), s.to_ascii_lowercase()),
                 }
             }
-            Kind::DateTime => {
+            Kind::DateTime | Kind::Instant => {
                 let CompValue::String(s) = value else {
                     return Err(ScimError::invalid_filter(
                         "A dateTime attribute must be compared with a string.",
@@ -522,11 +526,19 @@ impl Query<'_> {
                         )))
                     }
                 };
+                // What the client wrote is compared as the instant it names,
+                // in the form `meta` columns have (SQLite reads any offset
+                // and fraction length, and keeps the milliseconds).
+                let stored = if o.kind == Kind::DateTime && !substring {
+                    format!("strftime('%Y-%m-%dT%H:%M:%fZ', {})", o.expr)
+                } else {
+                    o.expr.clone()
+                };
                 if finer && !substring {
-                    // Stored times are UTC to the millisecond: an instant
+                    // Stored times are read to the millisecond: an instant
                     // finer than that lies strictly after the millisecond
                     // `normal` truncates it to, and before the next.
-                    let expr = &o.expr;
+                    let expr = &stored;
                     return Ok(match op {
                         CompareOp::Eq => "0".into(),
                         CompareOp::Ne => "1".into(),
@@ -536,7 +548,7 @@ impl Query<'_> {
                         _ => format!("{expr} <= {}", self.bind(normal.into())),
                     });
                 }
-                (o.expr.clone(), normal)
+                (stored, normal)
             }
             Kind::Bool => {
                 let b = match value {
