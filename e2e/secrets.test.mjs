@@ -112,7 +112,7 @@ test("no token, JWT, admin secret or password in any response or log line; Cache
     [404, "GET unknown group", "GET", "/Groups/no-such-group", undefined],
     [400, "invalid filter", "GET", `/Users?filter=${encodeURIComponent("userName xx")}`, undefined],
     [405, "PUT on /Users", "PUT", "/Users", { schemas: [USER], userName: "z", password: passwords[0] }],
-    [400, "group with a missing member", "POST", "/Groups", { schemas: [GROUP], displayName: "G", members: [{ value: "ghost" }] }],
+    [400, "group with a member of a bad type", "POST", "/Groups", { schemas: [GROUP], displayName: "G", members: [{ value: 7 }] }],
   ];
   for (const [status, label, method, path, body] of failing) {
     const r = await scim(label, vault, method, path, body);
