@@ -3,6 +3,7 @@
 // issues a fresh one and writes the credentials file.
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { mintJwt } from "./admin-jwt.mjs";
+import { isAbsolute } from "node:path";
 
 const [origin, tenant, credsPath] = process.argv.slice(2);
 const secret = readFileSync(".dev.vars", "utf8")
@@ -45,11 +46,13 @@ const creds = {
   adminToken,
 };
 writeFileSync(credsPath, JSON.stringify(creds, null, 2) + "\n", { mode: 0o600 });
+// A path node's require() resolves as the file itself, whether CREDS is relative or absolute.
+const credsRequire = isAbsolute(credsPath) ? credsPath : `./${credsPath}`;
 console.error(`
   SCIM base URL: ${creds.baseUrl}
   SCIM token:    ${creds.token}
   Admin API:     ${adminUrl}  (platform admin token, valid 24 h, in ${credsPath})
   Credentials:   ${credsPath}
 
-  Try: curl -H "Authorization: Bearer $(node -p 'require("./${credsPath}").token')" "${creds.baseUrl}/Users"
+  Try: curl -H "Authorization: Bearer $(node -p 'require(${JSON.stringify(credsRequire)}).token')" "${creds.baseUrl}/Users"
 `);

@@ -3,7 +3,12 @@
 //     creates a user and a group holding it; prints {userId, groupId, user, group}
 //   node scripts/durability.mjs read <credentials.json> <first credentials.json> <printed JSON>
 //     reads both back and compares them; the first start's token must be refused
+//   node scripts/durability.mjs raw <credentials.json> <printed JSON>
+//     filters by userName with raw `"` in the request line, as Microsoft's
+//     SCIM validator sends it (workerd alone answers 400 "invalid URI";
+//     scripts/dev-front.mjs encodes them)
 import { readFileSync } from "node:fs";
+import net from "node:net";
 
 const USER = "urn:ietf:params:scim:schemas:core:2.0:User";
 const GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -64,7 +69,27 @@ if (mode === "write") {
   const old = await scim(first, "GET", "/Users");
   check(old.status === 401, `the revoked token of the first start answered ${old.status}`);
   console.log(`durability: user ${want.userId} and group ${want.groupId} read back unchanged`);
+} else if (mode === "raw") {
+  const want = JSON.parse(firstPath);
+  const url = new URL(creds.baseUrl);
+  const target = `${url.pathname}/Users?filter=userName%20eq%20"${want.user.userName}"`;
+  const reply = await new Promise((resolve, reject) => {
+    const socket = net.connect(Number(url.port), url.hostname, () =>
+      socket.end(
+        `GET ${target} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${creds.token}\r\n\r\n`,
+      ),
+    );
+    const chunks = [];
+    socket.on("data", (c) => chunks.push(c));
+    socket.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    socket.on("error", reject);
+  });
+  const [head, body = ""] = reply.split("\r\n\r\n");
+  check(head.startsWith("HTTP/1.1 200"), `a raw " in the query string answered ${head.split("\r\n")[0]}`);
+  const found = JSON.parse(body);
+  check(found.totalResults === 1 && found.Resources[0].id === want.userId, "the raw-quote filter found the wrong users");
+  console.log('durability: a filter with raw " in the request line found the user');
 } else {
-  console.error("usage: durability.mjs write|read ...");
+  console.error("usage: durability.mjs write|read|raw ...");
   process.exit(2);
 }
