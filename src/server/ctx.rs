@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::server::config::{Config, Limits};
 use crate::server::error::Result;
+use crate::server::events::Recorder;
 use crate::server::log::Notes;
 use crate::store::tenants::{self, Settings};
 use crate::store::{timestamp, SqlExecutor};
@@ -36,6 +37,8 @@ pub(crate) struct Platform<'a, D, K, L> {
     pub limiter: &'a L,
     /// What the request is let through, for its log line.
     pub notes: &'a Notes,
+    /// The request's id, in its log lines and events.
+    pub request_id: &'a str,
 }
 
 pub(crate) struct Ctx<'a, D> {
@@ -51,6 +54,8 @@ pub(crate) struct Ctx<'a, D> {
     pub limits: Limits,
     /// What the request is let through, for its log line.
     pub notes: &'a Notes,
+    /// The events the request's writes record: who and which request.
+    pub events: Recorder,
     /// The tenant's settings, once read (see [`Ctx::settings`]).
     settings: OnceCell<Settings>,
 }
@@ -64,10 +69,12 @@ impl<'a, D> Ctx<'a, D> {
         origin: &str,
         tenant: &str,
         now: DateTime<Utc>,
+        request_id: &str,
     ) -> Self {
         Ctx {
             db,
             notes,
+            events: Recorder::new(request_id, now.timestamp_millis()),
             tenant: tenant.to_owned(),
             base_url: format!("{origin}{SCIM_PREFIX}{tenant}"),
             now: timestamp(now),

@@ -17,6 +17,7 @@ pub(crate) mod config;
 pub(crate) mod ctx;
 pub(crate) mod discovery;
 pub(crate) mod error;
+pub(crate) mod events;
 pub(crate) mod extension;
 pub(crate) mod http;
 pub(crate) mod limits;
@@ -87,6 +88,7 @@ impl<D: SqlExecutor, K: KeyValue, L: RateLimit> Service<'_, D, K, L> {
             kv: self.kv,
             limiter: self.limiter,
             notes: &notes,
+            request_id: &request_id,
         };
         let (result, flavour) = if req.body.len() > max_bytes {
             let e = ScimError::payload_too_large(format!(

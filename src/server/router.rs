@@ -10,6 +10,7 @@ use crate::proto::filter::parse_filter;
 use crate::proto::messages::list_response;
 use crate::server::ctx::{valid_tenant_id, Ctx, Platform, SCIM_PREFIX};
 use crate::server::error::{Error, Result};
+use crate::server::events::Actor;
 use crate::server::http::{Method, Request, Response};
 use crate::server::limits::RateLimit;
 use crate::server::list::{Found, ListQuery};
@@ -64,7 +65,9 @@ pub(crate) async fn route<D: SqlExecutor, K: KeyValue, L: RateLimit>(
         &req.origin,
         tenant,
         now,
+        service.request_id,
     );
+    ctx.events.set_actor(Actor::scim(&token.id, &token.label));
     tokens::touch(service.kv, &token, &ctx.now).await?;
     let segments = op::segments(rest);
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();

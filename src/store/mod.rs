@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 pub(crate) mod attributes;
 mod error;
+pub(crate) mod events;
 pub(crate) mod filter;
 pub(crate) mod groups;
 pub(crate) mod page;

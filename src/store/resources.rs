@@ -364,8 +364,9 @@ pub(crate) enum Removal<'a> {
 }
 
 /// Deletes a live resource and its memberships in groups atomically, only
-/// if it is at `version` when one is given. Returns false when nothing was
-/// deleted. A group's own membership rows go with it (foreign key cascade).
+/// if it is at `version` when one is given, with the statements `extra`
+/// (its event). Returns false when nothing was deleted. A group's own
+/// membership rows go with it (foreign key cascade).
 pub(crate) async fn delete<D: SqlExecutor>(
     db: &D,
     r: Resource,
@@ -373,6 +374,7 @@ pub(crate) async fn delete<D: SqlExecutor>(
     id: &str,
     removal: Removal<'_>,
     version: Option<i64>,
+    extra: Vec<Stmt>,
 ) -> Result<bool, StoreError> {
     let live = r.live_row();
     let row = match removal {
@@ -392,11 +394,9 @@ pub(crate) async fn delete<D: SqlExecutor>(
         "DELETE FROM group_members WHERE tenant_id = ? AND member_id = ? AND member_type = ?",
         vec![tenant.into(), id.into(), r.member_type().into()],
     );
-    Ok(
-        guarded_batch(db, vec![row, guard_previous_changed(), memberships])
-            .await?
-            .is_some(),
-    )
+    let mut stmts = vec![row, guard_previous_changed(), memberships];
+    stmts.extend(extra);
+    Ok(guarded_batch(db, stmts).await?.is_some())
 }
 
 /// A resource of a list page's rows.

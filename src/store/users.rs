@@ -5,9 +5,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{
-    guard_previous_changed, guarded_batch, write_one, SqlExecutor, SqlValue, Stmt, StoreError,
-};
+use super::{guard_previous_changed, guarded_batch, SqlExecutor, SqlValue, Stmt, StoreError};
 
 /// A group a user is a direct member of, from the computed column.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -143,55 +141,56 @@ pub(crate) async fn exists<D: SqlExecutor>(
 }
 
 /// Sets a live user's `active` (column and document) from the application
-/// side. Returns false when there is no such live user.
+/// side, if it is still at `version`, with the statements `extra` (its
+/// event). Returns false when there is no such live user at that version.
 pub(crate) async fn set_active<D: SqlExecutor>(
     db: &D,
     tenant: &str,
     id: &str,
     active: bool,
     now: &str,
+    version: i64,
+    extra: Vec<Stmt>,
 ) -> Result<bool, StoreError> {
-    write_one(
-        db,
-        Stmt::new(
-            "UPDATE users SET active = ?, doc = json_set(doc, '$.active', json(?)), \
-             last_modified = ?, version = version + 1 \
-             WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL",
-            vec![
-                active.into(),
-                if active { "true" } else { "false" }.into(),
-                now.into(),
-                tenant.into(),
-                id.into(),
-            ],
-        ),
-    )
-    .await
+    let row = Stmt::new(
+        "UPDATE users SET active = ?, doc = json_set(doc, '$.active', json(?)), \
+         last_modified = ?, version = version + 1 \
+         WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL AND version = ?",
+        vec![
+            active.into(),
+            if active { "true" } else { "false" }.into(),
+            now.into(),
+            tenant.into(),
+            id.into(),
+            version.into(),
+        ],
+    );
+    let mut stmts = vec![row, guard_previous_changed()];
+    stmts.extend(extra);
+    Ok(guarded_batch(db, stmts).await?.is_some())
 }
 
-/// Brings a retained tombstone back as a live, active user. Its userName
-/// must be free again (else `StoreError::Unique(UserName)`), and so must
-/// its unique custom values: `guards` run after it in the same batch (see
-/// `attributes::unique_guard`). Returns false when there is no such
-/// tombstone.
+/// Brings a retained tombstone at `version` back as a live, active user.
+/// Its userName must be free again (else `StoreError::Unique(UserName)`),
+/// and so must its unique custom values: `extra` (those guards, see
+/// `attributes::unique_guard`, and its event) run after it in the same
+/// batch. Returns false when there is no such tombstone at that version.
 pub(crate) async fn restore<D: SqlExecutor>(
     db: &D,
     tenant: &str,
     id: &str,
     now: &str,
-    guards: Vec<Stmt>,
+    version: i64,
+    extra: Vec<Stmt>,
 ) -> Result<bool, StoreError> {
     let row = Stmt::new(
         "UPDATE users SET deleted_at = NULL, active = 1, doc = json_set(doc, '$.active', json('true')), \
          last_modified = ?, version = version + 1 \
-         WHERE tenant_id = ? AND id = ? AND deleted_at IS NOT NULL",
-        vec![now.into(), tenant.into(), id.into()],
+         WHERE tenant_id = ? AND id = ? AND deleted_at IS NOT NULL AND version = ?",
+        vec![now.into(), tenant.into(), id.into(), version.into()],
     );
-    if guards.is_empty() {
-        return write_one(db, row).await;
-    }
     // The guards run only when the tombstone was there.
     let mut stmts = vec![row, guard_previous_changed()];
-    stmts.extend(guards);
+    stmts.extend(extra);
     Ok(guarded_batch(db, stmts).await?.is_some())
 }

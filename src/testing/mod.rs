@@ -468,6 +468,7 @@ impl App {
             "http://localhost",
             tenant,
             self.now,
+            "harness",
         );
         pollster::block_on(TenantSchema::load::<Users, _>(&ctx))
             .expect("schema loads")
@@ -553,6 +554,7 @@ impl App {
             id,
             Removal::Tombstone(&stamp),
             None,
+            Vec::new(),
         );
         assert!(
             matches!(pollster::block_on(deleted), Ok(true)),

@@ -7,16 +7,18 @@ use serde_json::{Map, Value};
 use super::request::{missing, page_response, Admin};
 use crate::proto::error::ScimError;
 use crate::server::ctx::Ctx;
-use crate::server::error::Result;
+use crate::server::error::{changed_meanwhile, Result};
+use crate::server::events;
 use crate::server::extension;
 use crate::server::http::Response;
-use crate::server::resources::kind::read_form;
+use crate::server::op::WRITE_ATTEMPTS;
+use crate::server::resources::kind::{event_data, read_form, written};
 use crate::server::resources::{Groups, Users};
 use crate::server::schema::TenantSchema;
 use crate::store::groups::Member;
 use crate::store::resources::{self, Resource, Stored};
 use crate::store::users::{self, GroupRef};
-use crate::store::{KeyValue, SqlExecutor, Stmt, StoreError, UniqueKey};
+use crate::store::{KeyValue, SqlExecutor, StoreError, UniqueKey};
 
 /// A user as the application sees it: tombstones carry `deleted`.
 fn user_json<D>(ctx: &Ctx<'_, D>, schema: &TenantSchema, u: Stored<Vec<GroupRef>>) -> Value {
@@ -51,6 +53,11 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
         Ok(Response::json(200, &user_json(&ctx, &schema, u)))
     }
 
+    /// What the application does to a user: `deactivate` or `reactivate`
+    /// a live one (a no-op, recording nothing, when it already is so), or
+    /// `restore` a retained tombstone. Each change is guarded by the
+    /// version read and records its event (`user.deactivated`,
+    /// `user.reactivated`, `user.restored`) with the admin token as actor.
     pub(super) async fn user_action(
         &self,
         tenant: &str,
@@ -58,13 +65,10 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
         action: &str,
     ) -> Result<Response> {
         self.tenant(tenant).await?;
-        let done = match action {
-            "deactivate" => users::set_active(self.db, tenant, id, false, &self.stamp).await,
-            "reactivate" => users::set_active(self.db, tenant, id, true, &self.stamp).await,
-            "restore" => {
-                let guards = self.restore_guards(tenant, id).await?;
-                users::restore(self.db, tenant, id, &self.stamp, guards).await
-            }
+        let target = match action {
+            "deactivate" => Some(false),
+            "reactivate" => Some(true),
+            "restore" => None,
             _ => {
                 return Err(ScimError::not_found(format!(
                     "No user action '{action}' (deactivate, reactivate, restore)."
@@ -72,42 +76,90 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
                 .into())
             }
         };
-        let done = match done {
-            Err(StoreError::Unique(UniqueKey::UserName)) => {
-                return Err(ScimError::uniqueness(
-                    "Another live user has this userName now; it cannot be restored.",
-                )
-                .into())
-            }
-            Err(StoreError::Unique(UniqueKey::UniqueValue)) => {
-                return Err(ScimError::uniqueness(
-                    "Another live user holds one of this user's unique custom values now; it cannot be restored.",
-                )
-                .into())
-            }
-            other => other?,
-        };
-        if !done {
-            let what = if action == "restore" {
-                "deleted user"
-            } else {
-                "live user"
-            };
-            return Err(ScimError::not_found(format!("No {what} {id}.")).into());
-        }
-        self.get_user(tenant, id).await
-    }
-
-    /// The statements that keep a restored user's unique custom values
-    /// unique (none when it is no tombstone: restoring then finds nothing).
-    async fn restore_guards(&self, tenant: &str, id: &str) -> Result<Vec<Stmt>> {
         let ctx = self.ctx(tenant);
         let schema = TenantSchema::load::<Users, D>(&ctx).await?;
-        let stored: Option<Stored<Vec<GroupRef>>> =
-            resources::get_any(self.db, Resource::User, tenant, id).await?;
-        Ok(stored
-            .map(|u| extension::unique_guards(tenant, &schema.urn, id, &schema.defs, &u.doc))
-            .unwrap_or_default())
+        for _ in 0..WRITE_ATTEMPTS {
+            let current: Option<Stored<Vec<GroupRef>>> =
+                resources::get_any(self.db, Resource::User, tenant, id).await?;
+            let current = match (current, target) {
+                (Some(u), Some(_)) if u.deleted.is_none() => u,
+                (Some(u), None) if u.deleted.is_some() => u,
+                (_, Some(_)) => {
+                    return Err(ScimError::not_found(format!("No live user {id}.")).into())
+                }
+                (_, None) => {
+                    return Err(ScimError::not_found(format!("No deleted user {id}.")).into())
+                }
+            };
+            let was_active = current
+                .doc
+                .get("active")
+                .and_then(Value::as_bool)
+                .unwrap_or(true);
+            if target == Some(was_active) {
+                return self.get_user(tenant, id).await;
+            }
+            let active = target.unwrap_or(true);
+            let mut doc = current.doc.clone();
+            if let Some(o) = doc.as_object_mut() {
+                o.insert("active".into(), Value::Bool(active));
+            }
+            let kind = match target {
+                Some(false) => "user.deactivated",
+                Some(true) => "user.reactivated",
+                None => "user.restored",
+            };
+            let mut previous = Map::new();
+            previous.insert(
+                "active".into(),
+                current.doc.get("active").cloned().unwrap_or(Value::Null),
+            );
+            let version = current.version;
+            let after = Stored {
+                created: current.created.clone(),
+                ..written(id, &ctx, version + 1, doc.clone())
+            };
+            let mut extra = match target {
+                None => {
+                    extension::unique_guards(tenant, &schema.urn, id, &schema.defs, &current.doc)
+                }
+                Some(_) => Vec::new(),
+            };
+            extra.extend(ctx.events.record(
+                tenant,
+                &ctx.now,
+                kind,
+                &events::user_summary(id, &doc),
+                event_data::<Users, D>(&ctx, &schema.rt, after),
+                Some(events::changes(vec!["active".into()], previous)),
+            ));
+            let done = match target {
+                Some(active) => {
+                    users::set_active(self.db, tenant, id, active, &self.stamp, version, extra)
+                        .await
+                }
+                None => users::restore(self.db, tenant, id, &self.stamp, version, extra).await,
+            };
+            let done = match done {
+                Err(StoreError::Unique(UniqueKey::UserName)) => {
+                    return Err(ScimError::uniqueness(
+                        "Another live user has this userName now; it cannot be restored.",
+                    )
+                    .into())
+                }
+                Err(StoreError::Unique(UniqueKey::UniqueValue)) => {
+                    return Err(ScimError::uniqueness(
+                        "Another live user holds one of this user's unique custom values now; it cannot be restored.",
+                    )
+                    .into())
+                }
+                other => other?,
+            };
+            if done {
+                return self.get_user(tenant, id).await;
+            }
+        }
+        Err(changed_meanwhile().into())
     }
 
     pub(super) async fn list_groups(&self, tenant: &str) -> Result<Response> {

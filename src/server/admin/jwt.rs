@@ -52,7 +52,18 @@ impl Scope {
 }
 
 /// Verifies an admin JWT (HS256) at time `now`.
+#[cfg(test)]
 pub(crate) fn verify(token: &str, secret: &str, now: DateTime<Utc>) -> ScimResult<Scope> {
+    verify_with_subject(token, secret, now).map(|(scope, _)| scope)
+}
+
+/// Verifies an admin JWT (HS256) at time `now`: its scope, and its `sub`
+/// claim when it has one (who acts, in the events its changes record).
+pub(crate) fn verify_with_subject(
+    token: &str,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> ScimResult<(Scope, Option<String>)> {
     let key = HS256Key::from_bytes(secret.as_bytes());
     let options = VerificationOptions {
         // The request time comes from the runtime, not from the library's clock.
@@ -68,9 +79,10 @@ pub(crate) fn verify(token: &str, secret: &str, now: DateTime<Utc>) -> ScimResul
     if claims.expires_at.is_none() {
         return Err(ScimError::unauthorized());
     }
+    let subject = claims.subject;
     match (claims.custom.scope.as_str(), claims.custom.tenant) {
-        ("platform", _) => Ok(Scope::Platform),
-        ("tenant", Some(t)) if valid_tenant_id(&t) => Ok(Scope::Tenant(t)),
+        ("platform", _) => Ok((Scope::Platform, subject)),
+        ("tenant", Some(t)) if valid_tenant_id(&t) => Ok((Scope::Tenant(t), subject)),
         _ => Err(ScimError::unauthorized()),
     }
 }

@@ -21,13 +21,14 @@ use crate::server::{auth, openapi};
 use crate::store::{timestamp, KeyValue, SqlExecutor};
 
 mod directory;
+mod events_api;
 pub(crate) mod jwt;
 mod request;
 mod schema;
 mod tenants_api;
 mod tokens_api;
 
-use jwt::verify;
+use jwt::verify_with_subject;
 pub(crate) use request::TENANTS_PREFIX;
 use request::{Admin, ADMIN_PREFIX};
 
@@ -65,7 +66,7 @@ pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L>(
             )
         })?;
     let token = auth::bearer_token(req).ok_or_else(ScimError::unauthorized)?;
-    let scope = verify(token, secret, now)?;
+    let (scope, subject) = verify_with_subject(token, secret, now)?;
     let a = Admin {
         db: service.db,
         kv: service.kv,
@@ -74,7 +75,9 @@ pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L>(
         now,
         stamp: timestamp(now),
         scope,
+        subject,
         notes: service.notes,
+        request_id: service.request_id,
     };
     use Method::{Delete, Get, Patch, Post, Put};
     match (segments.as_slice(), req.method) {
@@ -97,6 +100,7 @@ pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L>(
         (["tenants", t, "users", id, action], Post) => a.user_action(t, id, action).await,
         (["tenants", t, "groups"], Get) => a.list_groups(t).await,
         (["tenants", t, "groups", id], Get) => a.get_group(t, id).await,
+        (["tenants", t, "events"], Get) => a.list_events(t).await,
         _ => Err(ScimError::not_found(format!(
             "No admin endpoint for {:?} {ADMIN_PREFIX}/{}.",
             req.method,

@@ -10,6 +10,7 @@ use crate::proto::error::{ScimError, ScimResult};
 use crate::server::config::Config;
 use crate::server::ctx::{Ctx, SCIM_PREFIX};
 use crate::server::error::{Error, Result};
+use crate::server::events::Actor;
 use crate::server::http::{Request, Response};
 use crate::server::list::Paging;
 use crate::server::log::Notes;
@@ -30,7 +31,10 @@ pub(super) struct Admin<'a, D, K> {
     /// `now` in the stored timestamp form.
     pub stamp: String,
     pub scope: Scope,
+    /// The token's `sub` claim, when it has one.
+    pub subject: Option<String>,
     pub notes: &'a Notes,
+    pub request_id: &'a str,
 }
 
 pub(super) fn parse_body<T: for<'de> Deserialize<'de>>(req: &Request) -> ScimResult<T> {
@@ -61,16 +65,25 @@ impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
             .ok_or_else(|| ScimError::not_found(format!("Tenant {id} not found.")).into())
     }
 
-    /// The resource pipeline's view of `tenant`.
+    /// The resource pipeline's view of `tenant`, with this token as the
+    /// actor of the events its changes record.
     pub(super) fn ctx(&self, tenant: &str) -> Ctx<'_, D> {
-        Ctx::new(
+        let ctx = Ctx::new(
             self.config,
             self.db,
             self.notes,
             &self.req.origin,
             tenant,
             self.now,
-        )
+            self.request_id,
+        );
+        let label = match &self.scope {
+            Scope::Platform => "platform".to_owned(),
+            Scope::Tenant(t) => format!("tenant:{t}"),
+        };
+        let id = self.subject.clone().unwrap_or_else(|| label.clone());
+        ctx.events.set_actor(Actor::admin(&id, &label));
+        ctx
     }
 
     /// The page a list request asks for (`startIndex`, `count`), and its

@@ -6,7 +6,7 @@ use crate::proto::normalize::normalize_with;
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;
 use crate::server::op::Outcome;
-use crate::server::resources::kind::{answer, Kind};
+use crate::server::resources::kind::{answer, event_data, written, Kind};
 use crate::server::resources::leniency;
 use crate::server::resources::projection::{Projection, ProjectionParams};
 use crate::server::schema::TenantSchema;
@@ -27,7 +27,19 @@ pub(crate) async fn create<R: Kind, D: SqlExecutor>(
     let projection = Projection::of(attributes, excluded, rt)?;
     let doc = leniency::read(ctx, |opts| normalize_with(rt, body, None, opts)).await?;
     let id = uuid::Uuid::new_v4().to_string();
-    let new = R::prepare_create(ctx, &schema, &id, doc).await?;
+    let mut new = R::prepare_create(ctx, &schema, &id, doc).await?;
+    // Its event comes first, before those of its members (a group's).
+    let data = event_data::<R, D>(ctx, rt, written(&id, ctx, 1, new.doc.clone()));
+    let mut extra = ctx.events.record(
+        &ctx.tenant,
+        &ctx.now,
+        &format!("{}.created", R::EVENT),
+        &R::summary(&id, &new.doc),
+        data,
+        None,
+    );
+    extra.append(&mut new.extra);
+    new.extra = extra;
     let computed = projection.wants(R::COMPUTED);
     let read_back = R::WRITES_CHANGE_COMPUTED.then_some(computed);
     let stored = resources::insert(
@@ -42,14 +54,8 @@ pub(crate) async fn create<R: Kind, D: SqlExecutor>(
     .await?;
     // What was written, when the database knows nothing more of it.
     let stored = stored.unwrap_or_else(|| Stored {
-        seq: 0,
-        id,
-        created: ctx.now.clone(),
-        last_modified: ctx.now.clone(),
-        version: 1,
-        doc: new.doc,
-        deleted: None,
         computed: computed.then(R::Computed::default),
+        ..written(&id, ctx, 1, new.doc)
     });
     Ok(answer::<R, D>(ctx, rt, &projection, 201, stored))
 }

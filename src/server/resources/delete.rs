@@ -1,34 +1,74 @@
 //! DELETE: remove a resource (RFC 7644 §3.6), conditional on `If-Match`
 //! (§3.14) in the delete statement itself.
 
+use serde_json::{Map, Value};
+
 use crate::server::ctx::Ctx;
-use crate::server::error::{changed_meanwhile, Result};
+use crate::server::error::Result;
 use crate::server::op::{Outcome, Precondition};
-use crate::server::resources::kind::Kind;
-use crate::store::resources::{self, Stored};
+use crate::server::resources::kind::{event_data, Kind};
+use crate::server::schema::TenantSchema;
+use crate::store::resources::{self, Removal, Stored};
 use crate::store::SqlExecutor;
 
-/// 204 when it deleted; when it did not, 412 if it was conditional (the
-/// resource changed meanwhile), else 404.
+/// 204 when it deleted; 404 when there is no such resource; 412 when it
+/// was conditional and the resource is at another version (or changed
+/// meanwhile). The delete is guarded by the version read, so its event
+/// (`<kind>.deleted`, with the last state as `data`; for users,
+/// `retained` says whether a tombstone stays) describes exactly what went.
 pub(crate) async fn delete<R: Kind, D: SqlExecutor>(
     ctx: &Ctx<'_, D>,
     id: &str,
     precondition: &Precondition,
 ) -> Result<Outcome> {
-    let mut version = None;
-    if precondition.if_match.is_some() {
+    let schema = TenantSchema::load::<R, D>(ctx).await?;
+    let removal = R::removal(ctx).await?;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
         let current: Stored<R::Computed> =
             resources::get(ctx.db, R::RESOURCE, &ctx.tenant, id, false)
                 .await?
                 .ok_or_else(|| R::not_found(id))?;
         precondition.check(current.version)?;
-        version = Some(current.version);
-    }
-    let removal = R::removal(ctx).await?;
-    let deleted = resources::delete(ctx.db, R::RESOURCE, &ctx.tenant, id, removal, version).await?;
-    match (deleted, version) {
-        (true, _) => Ok(Outcome::NoContent { version: None }),
-        (false, Some(_)) => Err(changed_meanwhile().into()),
-        (false, None) => Err(R::not_found(id).into()),
+        let summary = R::summary(id, &current.doc);
+        let version = current.version;
+        let data = event_data::<R, D>(ctx, &schema.rt, current);
+        let extra = match removal {
+            Removal::Tombstone(_) => {
+                let mut m = Map::new();
+                m.insert("retained".into(), Value::Bool(true));
+                Some(m)
+            }
+            Removal::Delete if R::EVENT == "user" => {
+                let mut m = Map::new();
+                m.insert("retained".into(), Value::Bool(false));
+                Some(m)
+            }
+            Removal::Delete => None,
+        };
+        let event = ctx.events.record(
+            &ctx.tenant,
+            &ctx.now,
+            &format!("{}.deleted", R::EVENT),
+            &summary,
+            data,
+            extra,
+        );
+        let deleted = resources::delete(
+            ctx.db,
+            R::RESOURCE,
+            &ctx.tenant,
+            id,
+            removal,
+            Some(version),
+            event,
+        )
+        .await?;
+        if deleted {
+            return Ok(Outcome::NoContent { version: None });
+        }
+        // Changed or deleted meanwhile: read again (404 if it is gone).
+        precondition.retry(attempt)?;
     }
 }

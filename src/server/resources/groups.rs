@@ -9,6 +9,7 @@ use crate::proto::patch::Outcome as Patched;
 use crate::proto::schema::{core_group_type, ResourceType};
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;
+use crate::server::events;
 use crate::server::limits;
 use crate::server::log::Note;
 use crate::server::resources::kind::{Hidden, Kind};
@@ -16,7 +17,7 @@ use crate::server::schema::{TenantSchema, Typed};
 use crate::store::groups::{membership_stmts, missing_members, Member, Membership, NewMember};
 use crate::store::resources::{self, Doc, Removal, Resource, Stored, Update};
 use crate::store::tenants::UnknownMembers;
-use crate::store::SqlExecutor;
+use crate::store::{SqlExecutor, Stmt};
 
 pub(crate) struct Groups;
 
@@ -68,6 +69,16 @@ async fn checked_membership<D: SqlExecutor>(
     Ok(membership)
 }
 
+/// The statements of a membership change of group `id` (whose document is
+/// `doc` after the write): its events, computed in the batch before the
+/// change, then the change.
+fn member_writes<D>(ctx: &Ctx<'_, D>, id: &str, doc: &Value, m: &Membership) -> Vec<Stmt> {
+    let summary = events::group_summary(id, doc);
+    let mut stmts = ctx.events.membership(&ctx.tenant, &ctx.now, &summary, m);
+    stmts.extend(membership_stmts(&ctx.tenant, id, m));
+    stmts
+}
+
 impl Groups {
     /// The document of a POST or PUT without its members, and the
     /// statements that give the group exactly those members (`replace`:
@@ -85,7 +96,7 @@ impl Groups {
             ..Membership::default()
         };
         let membership = checked_membership(ctx, id, membership).await?;
-        let extra = membership_stmts(&ctx.tenant, id, &membership);
+        let extra = member_writes(ctx, id, &doc, &membership);
         Ok(Doc { doc, extra })
     }
 }
@@ -113,6 +124,11 @@ impl Kind for Groups {
     const RESOURCE: Resource = Resource::Group;
     const COMPUTED: &'static str = "members";
     type Computed = Vec<Member>;
+    const EVENT: &'static str = "group";
+
+    fn summary(id: &str, doc: &Value) -> Value {
+        events::group_summary(id, doc)
+    }
     /// What Microsoft Entra prefers.
     const PATCH_NO_CONTENT: bool = true;
     /// A group's writes change its members, whose names only the database
@@ -188,6 +204,9 @@ impl Kind for Groups {
             .into_iter()
             .map(|(id, kind)| NewMember { id, kind })
             .collect();
+        // A member both removed (by a filter) and added stays: the add
+        // runs last, and its events must say so.
+        remove.retain(|r| !add.iter().any(|a| a.id == *r));
         limits::check_document(&patched.doc, &ctx.limits)?;
         let membership = Membership {
             remove_all: changes.remove_all,
@@ -195,7 +214,7 @@ impl Kind for Groups {
             add,
         };
         let membership = checked_membership(ctx, id, membership).await?;
-        let extra = membership_stmts(&ctx.tenant, id, &membership);
+        let extra = member_writes(ctx, id, &patched.doc, &membership);
         if patched.doc == current.doc && !conditional {
             return Ok((!membership.is_empty()).then_some(Update {
                 doc: None,

@@ -38,6 +38,16 @@ pub(crate) trait Kind: Typed {
     const WRITES_CHANGE_COMPUTED: bool = false;
     /// The computed attribute as the store reads it.
     type Computed: DeserializeOwned + Default;
+    /// The first part of its event types (`user` in `user.created`).
+    const EVENT: &'static str;
+
+    /// The `resource` of its events: type, id, externalId and its name.
+    fn summary(id: &str, doc: &Value) -> Value;
+
+    /// The event type of a change of its document from `old` to `new`.
+    fn update_type(_old: &Value, _new: &Value) -> String {
+        format!("{}.updated", Self::EVENT)
+    }
 
     /// `meta.resourceType`, e.g. `User` (its resource type's name).
     fn name() -> &'static str {
@@ -124,6 +134,37 @@ pub(crate) fn read_form<K: Kind, D>(ctx: &Ctx<'_, D>, stored: Stored<K::Computed
         }),
     );
     Value::Object(form)
+}
+
+/// A resource as a write at the request's time leaves it, without its
+/// computed attribute: `id` at `version` with `doc` (`created` now when it
+/// is new).
+pub(crate) fn written<C, D>(id: &str, ctx: &Ctx<'_, D>, version: i64, doc: Value) -> Stored<C> {
+    Stored {
+        seq: 0,
+        id: id.to_owned(),
+        created: ctx.now.clone(),
+        last_modified: ctx.now.clone(),
+        version,
+        doc,
+        deleted: None,
+        computed: None,
+    }
+}
+
+/// The `data` of an event about a resource of kind `K` stored as `doc`:
+/// as the admin API shows it (the schema's `returned` rules applied, so
+/// never a password), without its computed attribute.
+pub(crate) fn event_data<K: Kind, D>(
+    ctx: &Ctx<'_, D>,
+    rt: &ResourceType,
+    stored: Stored<K::Computed>,
+) -> Value {
+    let stored = Stored {
+        computed: None,
+        ..stored
+    };
+    crate::proto::project::project(rt, read_form::<K, D>(ctx, stored), &[], &[])
 }
 
 /// The outcome carrying one stored resource, projected.

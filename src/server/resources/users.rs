@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value};
 use crate::proto::schema::{core_user_type, ResourceType, ENTERPRISE_USER_SCHEMA};
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;
+use crate::server::events;
 use crate::server::extension;
 use crate::server::limits;
 use crate::server::resources::kind::{Hidden, Kind};
@@ -59,6 +60,16 @@ impl Kind for Users {
     const RESOURCE: Resource = Resource::User;
     const COMPUTED: &'static str = "groups";
     type Computed = Vec<GroupRef>;
+    const EVENT: &'static str = "user";
+
+    fn summary(id: &str, doc: &Value) -> Value {
+        events::user_summary(id, doc)
+    }
+
+    /// A change of `active` is a deactivation or reactivation.
+    fn update_type(old: &Value, new: &Value) -> String {
+        events::user_update_type(old, new).to_owned()
+    }
 
     /// `manager.$ref` is the URI of the manager's resource (RFC 7643
     /// §4.3), derived from its id rather than stored; `groups` lists the

@@ -9,11 +9,12 @@ use crate::proto::normalize::normalize_with;
 use crate::proto::patch::{self, PatchOp};
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;
+use crate::server::events;
 use crate::server::op::Precondition;
-use crate::server::resources::kind::Kind;
+use crate::server::resources::kind::{event_data, written, Kind};
 use crate::server::resources::leniency;
 use crate::server::schema::TenantSchema;
-use crate::store::resources::{self, Applied, Stored};
+use crate::store::resources::{self, Applied, Stored, Update};
 use crate::store::SqlExecutor;
 
 /// What a write does to the current resource.
@@ -66,9 +67,10 @@ pub(crate) async fn write<R: Kind, D: SqlExecutor>(
                 }
             }
         };
-        let Some(update) = update else {
+        let Some(mut update) = update else {
             return Ok(current);
         };
+        record_update::<R, D>(ctx, schema, &current, &mut update);
         // A write that rewrites the document at the version read answers
         // with what it wrote, unless the kind's writes change what only the
         // database can tell (see `Kind::WRITES_CHANGE_COMPUTED`).
@@ -97,4 +99,37 @@ pub(crate) async fn write<R: Kind, D: SqlExecutor>(
             Applied::Stale => precondition.retry(attempt)?,
         }
     }
+}
+
+/// Puts the event of a document change first in its batch (before those of
+/// a group's members): `changed` and `previous` from the stored document to
+/// the new one. A rewrite that changes nothing records nothing.
+fn record_update<R: Kind, D>(
+    ctx: &Ctx<'_, D>,
+    schema: &TenantSchema,
+    current: &Stored<R::Computed>,
+    update: &mut Update,
+) {
+    let Some(doc) = &update.doc else {
+        return;
+    };
+    let (changed, previous) = events::diff(&current.doc, doc);
+    if changed.is_empty() {
+        return;
+    }
+    let after = Stored {
+        created: current.created.clone(),
+        ..written(&current.id, ctx, current.version + 1, doc.clone())
+    };
+    let data = event_data::<R, D>(ctx, &schema.rt, after);
+    let mut extra = ctx.events.record(
+        &ctx.tenant,
+        &ctx.now,
+        &R::update_type(&current.doc, doc),
+        &R::summary(&current.id, doc),
+        data,
+        Some(events::changes(changed, previous)),
+    );
+    extra.append(&mut update.extra);
+    update.extra = extra;
 }
