@@ -161,6 +161,7 @@ fn a_token_store_failure_is_a_logged_500_not_a_401() {
         db: &app.db,
         kv: &DownKv,
         limiter: &app.limiter,
+        out: &app.out,
         log: &app.log,
     };
     let req = App::scim_request(&c, Method::Get, "/Users", None);

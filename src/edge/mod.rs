@@ -4,13 +4,17 @@
 
 use chrono::{DateTime, Utc};
 use wasm_bindgen::JsValue;
-use worker::{event, Context, D1Database, Env, Headers, KvStore};
+use worker::{
+    event, Context, D1Database, Env, Headers, KvStore, MessageBatch, MessageBuilder, MessageExt,
+    QueueRetryOptionsBuilder, ScheduleContext, ScheduledEvent,
+};
 
-use crate::server::config::{Config, Limits, DEFAULT_VENDOR};
+use crate::server::config::{Config, Limits, WebhookConfig, DEFAULT_VENDOR};
 use crate::server::http::{Method, Request, Response};
 use crate::server::limits::RateLimit;
 use crate::server::log::Log;
-use crate::server::Service;
+use crate::server::webhooks::{self, Outbound, Post, Posted, Verdict};
+use crate::server::{cron, Service};
 use crate::store::{KeyValue, KvError, Row, SqlExecutor, SqlValue, Stmt, StoreError, Written};
 
 /// The D1 binding name in wrangler.toml.
@@ -19,6 +23,10 @@ pub(crate) const DB_BINDING: &str = "DB";
 pub(crate) const TOKENS_BINDING: &str = "TOKENS";
 /// The Workers Rate Limiting binding, keyed by SCIM token id.
 pub(crate) const RATE_LIMITER_BINDING: &str = "SCIM_RATE_LIMITER";
+/// The producer binding of the events queue.
+pub(crate) const EVENTS_BINDING: &str = "EVENTS";
+/// The dead-letter queue's name ends with this (see wrangler.toml).
+const DEAD_LETTER_SUFFIX: &str = "-dlq";
 
 struct D1(D1Database);
 
@@ -196,10 +204,13 @@ fn config(env: &Env) -> Config {
         .map(|v| v.to_string())
         .filter(|v| Config::valid_vendor(v))
         .unwrap_or_else(|| DEFAULT_VENDOR.to_owned());
+    let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
     Config {
         admin_jwt_secret,
         vendor,
-        limits: Limits::from_vars(|name| env.var(name).ok().map(|v| v.to_string())),
+        limits: Limits::from_vars(var),
+        secrets_key: env.secret("SECRETS_KEY").ok().map(|s| s.to_string()),
+        webhooks: WebhookConfig::from_vars(var),
     }
 }
 
@@ -217,19 +228,134 @@ impl Log for Console {
     }
 }
 
+/// The events queue (producer binding `EVENTS`) and outbound `fetch`.
+struct Out(Option<worker::Queue>);
+
+impl Out {
+    fn of(env: &Env) -> Out {
+        Out(env.queue(EVENTS_BINDING).ok())
+    }
+}
+
+impl Outbound for Out {
+    async fn enqueue(&self, messages: Vec<serde_json::Value>, delay: u32) -> Result<(), String> {
+        let q = self.0.as_ref().ok_or("no EVENTS queue binding")?;
+        for chunk in messages.chunks(100) {
+            let batch: Vec<_> = chunk
+                .iter()
+                .map(|m| MessageBuilder::new(m.clone()).delay_seconds(delay).build())
+                .collect();
+            q.send_batch(batch).await.map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    async fn post(&self, p: Post) -> Result<Posted, String> {
+        let headers = Headers::new();
+        for (k, v) in &p.headers {
+            headers.set(k, v).map_err(|e| e.to_string())?;
+        }
+        let mut init = worker::RequestInit::new();
+        init.with_method(worker::Method::Post)
+            .with_headers(headers)
+            .with_redirect(worker::RequestRedirect::Manual)
+            .with_body(Some(JsValue::from_str(&p.body)));
+        let req = worker::Request::new_with_init(&p.url, &init).map_err(|e| e.to_string())?;
+        let signal = web_sys::AbortSignal::timeout_with_u32(p.timeout_ms);
+        let signal = worker::AbortSignal::from(signal);
+        let resp = worker::Fetch::Request(req)
+            .send_with_signal(&signal)
+            .await
+            .map_err(|e| e.to_string())?;
+        let retry_after = resp.headers().get("retry-after").ok().flatten();
+        Ok(Posted {
+            status: resp.status_code(),
+            retry_after,
+        })
+    }
+}
+
 #[event(fetch)]
-async fn fetch(req: worker::Request, env: Env, _ctx: Context) -> worker::Result<worker::Response> {
+async fn fetch(req: worker::Request, env: Env, ctx: Context) -> worker::Result<worker::Response> {
     let request = plain_request(req).await?;
     let db = D1(env.d1(DB_BINDING)?);
     let kv = Kv(env.kv(TOKENS_BINDING)?);
     let limiter = Limiter(env.rate_limiter(RATE_LIMITER_BINDING).ok());
+    let out = Out::of(&env);
     let config = config(&env);
     let service = Service {
         config: &config,
         db: &db,
         kv: &kv,
         limiter: &limiter,
+        out: &out,
         log: &Console,
     };
-    worker_response(service.handle(&request, now()).await)
+    let (response, after) = service.serve(&request, now()).await;
+    // After the response: the dispatch of the events the request recorded.
+    ctx.wait_until(async move {
+        if let Ok(d1) = env.d1(DB_BINDING) {
+            after.run(&D1(d1), &Out::of(&env), &Console).await;
+        }
+    });
+    worker_response(response)
+}
+
+/// The events queue's consumer, and its dead-letter queue's. It never
+/// returns an error (worker 0.8.7 would turn it into a panic and retry the
+/// whole batch): each message is acked or retried on its own.
+#[event(queue)]
+async fn queue(
+    batch: MessageBatch<serde_json::Value>,
+    env: Env,
+    _ctx: Context,
+) -> worker::Result<()> {
+    let Ok(d1) = env.d1(DB_BINDING) else {
+        batch.retry_all();
+        return Ok(());
+    };
+    let db = D1(d1);
+    let out = Out::of(&env);
+    let config = config(&env);
+    let dead = batch.queue().ends_with(DEAD_LETTER_SUFFIX);
+    let Ok(messages) = batch.messages() else {
+        batch.retry_all();
+        return Ok(());
+    };
+    for m in messages {
+        if dead {
+            webhooks::dead_letter(&db, &Console, m.body(), now()).await;
+            m.ack();
+            continue;
+        }
+        match webhooks::consume(&config, &db, &out, &Console, m.body(), now()).await {
+            Verdict::Ack => m.ack(),
+            Verdict::Retry(delay) => m.retry_with_options(
+                &QueueRetryOptionsBuilder::new()
+                    .with_delay_seconds(delay)
+                    .build(),
+            ),
+        }
+    }
+    Ok(())
+}
+
+/// The Cron Triggers: recovery every minute, retention daily.
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let Ok(d1) = env.d1(DB_BINDING) else {
+        Console.line(r#"{"level":"error","message":"cron without the DB binding"}"#);
+        return;
+    };
+    let config = config(&env);
+    let cron_expr = event.cron();
+    cron::tick(
+        &config,
+        &D1(d1),
+        &Out::of(&env),
+        &Console,
+        &cron_expr,
+        now(),
+    )
+    .await;
 }

@@ -14,6 +14,11 @@ pub struct Config {
     pub vendor: String,
     /// The request limits (`SCIM_MAX_*` variables).
     pub limits: Limits,
+    /// `SECRETS_KEY`: the key webhook signing secrets are derived from.
+    /// Without it webhooks cannot be created or delivered (503).
+    pub secrets_key: Option<String>,
+    /// How webhooks are delivered.
+    pub webhooks: WebhookConfig,
 }
 
 impl Default for Config {
@@ -22,7 +27,66 @@ impl Default for Config {
             admin_jwt_secret: None,
             vendor: DEFAULT_VENDOR.to_owned(),
             limits: Limits::default(),
+            secrets_key: None,
+            webhooks: WebhookConfig::default(),
         }
+    }
+}
+
+/// Webhook delivery settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookConfig {
+    /// `WEBHOOK_ALLOW_LOCAL` = `true`: endpoints may be
+    /// `http://127.0.0.1` or `http://localhost` (`scripts/dev`, tests).
+    pub allow_local: bool,
+    /// `WEBHOOK_RETRY_DELAYS`: seconds before each retry, comma-separated;
+    /// a delivery is attempted once more than there are delays.
+    pub retry_delays: Vec<u32>,
+    /// `WEBHOOK_TIMEOUT_MS`: how long a receiver may take to answer.
+    pub timeout_ms: u32,
+}
+
+/// The retry schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (about a
+/// day and a half; Standard Webhooks suggests one like it).
+pub const DEFAULT_RETRY_DELAYS: [u32; 7] = [5, 300, 1800, 7200, 18_000, 36_000, 36_000];
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        WebhookConfig {
+            allow_local: false,
+            retry_delays: DEFAULT_RETRY_DELAYS.to_vec(),
+            timeout_ms: 10_000,
+        }
+    }
+}
+
+impl WebhookConfig {
+    /// From the worker's variables; a malformed one keeps its default.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> WebhookConfig {
+        let mut c = WebhookConfig {
+            allow_local: var("WEBHOOK_ALLOW_LOCAL").is_some_and(|v| v.trim() == "true"),
+            ..WebhookConfig::default()
+        };
+        if let Some(delays) = var("WEBHOOK_RETRY_DELAYS") {
+            let parsed: Option<Vec<u32>> = delays
+                .split(',')
+                .map(|d| d.trim().parse::<u32>().ok().filter(|d| *d <= 86_400))
+                .collect();
+            if let Some(d) = parsed.filter(|d| !d.is_empty() && d.len() <= 20) {
+                c.retry_delays = d;
+            }
+        }
+        if let Some(t) = var("WEBHOOK_TIMEOUT_MS").and_then(|t| t.trim().parse::<u32>().ok()) {
+            if (100..=30_000).contains(&t) {
+                c.timeout_ms = t;
+            }
+        }
+        c
+    }
+
+    /// How many times a delivery is attempted.
+    pub fn max_attempts(&self) -> i64 {
+        i64::try_from(self.retry_delays.len()).unwrap_or(0) + 1
     }
 }
 

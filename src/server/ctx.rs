@@ -30,11 +30,13 @@ pub(crate) fn valid_tenant_id(id: &str) -> bool {
 
 /// The deployment's configuration and what the platform gives a request:
 /// storage and the rate limiter.
-pub(crate) struct Platform<'a, D, K, L> {
+pub(crate) struct Platform<'a, D, K, L, O> {
     pub config: &'a Config,
     pub db: &'a D,
     pub kv: &'a K,
     pub limiter: &'a L,
+    /// The events queue and outbound HTTP.
+    pub out: &'a O,
     /// What the request is let through, for its log line.
     pub notes: &'a Notes,
     /// The request's id, in its log lines and events.
@@ -55,7 +57,7 @@ pub(crate) struct Ctx<'a, D> {
     /// What the request is let through, for its log line.
     pub notes: &'a Notes,
     /// The events the request's writes record: who and which request.
-    pub events: Recorder,
+    pub events: Recorder<'a>,
     /// The tenant's settings, once read (see [`Ctx::settings`]).
     settings: OnceCell<Settings>,
 }
@@ -74,7 +76,7 @@ impl<'a, D> Ctx<'a, D> {
         Ctx {
             db,
             notes,
-            events: Recorder::new(request_id, now.timestamp_millis()),
+            events: Recorder::new(notes, request_id, now.timestamp_millis()),
             tenant: tenant.to_owned(),
             base_url: format!("{origin}{SCIM_PREFIX}{tenant}"),
             now: timestamp(now),

@@ -17,10 +17,11 @@
 //! `active` off is `user.deactivated` (on: `user.reactivated`) whatever
 //! else it changes, with every changed path in `changed`.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 
 use serde_json::{json, Map, Value};
 
+use crate::server::log::Notes;
 use crate::store::events::{self, Joining, Leaving, Stamp};
 use crate::store::groups::Membership;
 use crate::store::Stmt;
@@ -67,27 +68,28 @@ impl Actor {
     }
 }
 
-/// What the events of one request share, and whether it recorded any.
+/// What the events of one request share; it tells the request's notes
+/// when it records some.
 #[derive(Debug)]
-pub(crate) struct Recorder {
+pub(crate) struct Recorder<'a> {
+    notes: &'a Notes,
     actor: RefCell<Actor>,
     request_id: String,
     /// `evt_` + 12 hex digits of the request time in ms + 12 random hex
     /// digits: an event id is this and its sequence, so ids sort by time
     /// and never repeat.
     id_prefix: String,
-    recorded: Cell<bool>,
 }
 
-impl Recorder {
-    pub(crate) fn new(request_id: &str, now_ms: i64) -> Recorder {
+impl<'a> Recorder<'a> {
+    pub(crate) fn new(notes: &'a Notes, request_id: &str, now_ms: i64) -> Recorder<'a> {
         let random = uuid::Uuid::new_v4().simple().to_string();
         let ms = u64::try_from(now_ms).unwrap_or(0) & 0xffff_ffff_ffff;
         Recorder {
+            notes,
             actor: RefCell::new(Actor::system("scim-worker")),
             request_id: request_id.to_owned(),
             id_prefix: format!("evt_{ms:012x}{}", &random[..12]),
-            recorded: Cell::new(false),
         }
     }
 
@@ -95,14 +97,8 @@ impl Recorder {
         *self.actor.borrow_mut() = actor;
     }
 
-    /// Whether this request added events to a batch (which may still have
-    /// been rolled back: then the dispatcher finds nothing).
-    pub(crate) fn recorded(&self) -> bool {
-        self.recorded.get()
-    }
-
-    fn stamp<'a>(&'a self, tenant: &'a str, at: &'a str) -> Stamp<'a> {
-        self.recorded.set(true);
+    fn stamp<'s>(&'s self, tenant: &'s str, at: &'s str) -> Stamp<'s> {
+        self.notes.events_recorded();
         Stamp {
             tenant,
             id_prefix: &self.id_prefix,
@@ -353,9 +349,10 @@ mod tests {
 
     #[test]
     fn event_ids_sort_by_time_and_differ_per_request() {
-        let a = Recorder::new("r1", 1_700_000_000_000);
-        let b = Recorder::new("r2", 1_700_000_000_001);
-        let c = Recorder::new("r3", 1_700_000_000_001);
+        let notes = Notes::default();
+        let a = Recorder::new(&notes, "r1", 1_700_000_000_000);
+        let b = Recorder::new(&notes, "r2", 1_700_000_000_001);
+        let c = Recorder::new(&notes, "r3", 1_700_000_000_001);
         assert!(a.id_prefix < b.id_prefix);
         assert_ne!(b.id_prefix, c.id_prefix);
         assert_eq!(a.id_prefix.len(), 4 + 24);

@@ -4,7 +4,7 @@
 //! method, path without its query), its status, the kind of failure and
 //! its cause as the server knows it, and how long the request took.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use serde_json::{json, Value};
 
@@ -85,11 +85,23 @@ pub(crate) enum Note {
 }
 
 /// The notes of one request, gathered while it is served and logged once at
-/// its end (a request is served on one thread: a `RefCell` will do).
+/// its end (a request is served on one thread: a `RefCell` will do), and
+/// whether it recorded events (for the dispatch after its response).
 #[derive(Debug, Default)]
-pub(crate) struct Notes(RefCell<Vec<Note>>);
+pub(crate) struct Notes(RefCell<Vec<Note>>, Cell<bool>);
 
 impl Notes {
+    /// Says that a write of the request added events to its batch.
+    pub(crate) fn events_recorded(&self) {
+        self.1.set(true);
+    }
+
+    /// Whether a write of the request added events to its batch (which may
+    /// have been rolled back since: the dispatcher then finds nothing).
+    pub(crate) fn recorded_events(&self) -> bool {
+        self.1.get()
+    }
+
     pub(crate) fn lenient(&self, l: impl IntoIterator<Item = Leniency>) {
         self.0.borrow_mut().extend(l.into_iter().map(Note::Lenient));
     }

@@ -14,6 +14,7 @@ pub(crate) mod admin;
 pub(crate) mod auth;
 pub(crate) mod bulk;
 pub(crate) mod config;
+pub(crate) mod cron;
 pub(crate) mod ctx;
 pub(crate) mod discovery;
 pub(crate) mod error;
@@ -29,24 +30,69 @@ pub(crate) mod resources;
 pub(crate) mod router;
 pub(crate) mod schema;
 pub(crate) mod tokens;
+pub(crate) mod webhooks;
 
 use config::Config;
 use error::Error;
 use http::{Request, Response, SCIM_CONTENT_TYPE};
 use limits::{RateLimit, RETRY_AFTER_SECONDS};
 use log::{Exchange, Log};
+pub use webhooks::Outbound;
 
 /// The header every response carries the request id in.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// One deployment of the service: its configuration and what the platform
-/// gives it (storage, the rate limiter, the log).
-pub struct Service<'a, D, K, L> {
+/// gives it (storage, the rate limiter, the events queue and outbound
+/// HTTP, the log).
+pub struct Service<'a, D, K, L, O> {
     pub config: &'a Config,
     pub db: &'a D,
     pub kv: &'a K,
     pub limiter: &'a L,
+    pub out: &'a O,
     pub log: &'a dyn Log,
+}
+
+/// What a request leaves for after its response, so that it never delays
+/// or fails the identity provider's request: the dispatch of the events its
+/// writes committed. The worker runs it with `ctx.wait_until`; should it
+/// never run, the minute cron dispatches the events instead.
+#[derive(Debug, Default)]
+#[must_use]
+pub struct After {
+    /// The tenant whose events to dispatch.
+    dispatch: Option<String>,
+}
+
+impl After {
+    /// Runs it: a dispatch message for the tenant, if it has undispatched
+    /// events (a tenant without webhooks has none). Failures are logged.
+    pub async fn run<D: SqlExecutor, O: Outbound>(self, db: &D, out: &O, log: &dyn Log) {
+        let Some(tenant) = self.dispatch else {
+            return;
+        };
+        let pending = match crate::store::events::has_undispatched(db, &tenant).await {
+            Ok(p) => p,
+            Err(e) => {
+                log.line(
+                    &serde_json::json!({"level": "error", "message": "dispatch check failed",
+                    "kind": "storage", "error": e.to_string(), "tenant": tenant})
+                    .to_string(),
+                );
+                return;
+            }
+        };
+        if pending {
+            if let Err(e) = out
+                .enqueue(vec![webhooks::dispatch_message(&tenant)], 0)
+                .await
+            {
+                log.line(&serde_json::json!({"level": "warn", "message": "dispatch not queued; the cron will",
+                    "kind": "queue", "error": e, "tenant": tenant}).to_string());
+            }
+        }
+    }
 }
 
 /// Which error body a failed request gets: SCIM's, or the admin API's (the
@@ -74,9 +120,18 @@ fn tenant_of(path: &str) -> Option<&str> {
     ctx::valid_tenant_id(tenant).then_some(tenant)
 }
 
-impl<D: SqlExecutor, K: KeyValue, L: RateLimit> Service<'_, D, K, L> {
-    /// Serves one request at time `now`.
+impl<D: SqlExecutor, K: KeyValue, L: RateLimit, O: Outbound> Service<'_, D, K, L, O> {
+    /// Serves one request at time `now`, then does what it leaves for
+    /// after (natively, where nothing runs after a response).
     pub async fn handle(&self, req: &Request, now: DateTime<Utc>) -> Response {
+        let (response, after) = self.serve(req, now).await;
+        after.run(self.db, self.out, self.log).await;
+        response
+    }
+
+    /// Serves one request at time `now`: its response, and what it leaves
+    /// for after the response ([`After`]).
+    pub async fn serve(&self, req: &Request, now: DateTime<Utc>) -> (Response, After) {
         let started = self.log.millis();
         let request_id = request_id(req);
         let path = req.path.trim_end_matches('/');
@@ -87,6 +142,7 @@ impl<D: SqlExecutor, K: KeyValue, L: RateLimit> Service<'_, D, K, L> {
             db: self.db,
             kv: self.kv,
             limiter: self.limiter,
+            out: self.out,
             notes: &notes,
             request_id: &request_id,
         };
@@ -117,13 +173,19 @@ impl<D: SqlExecutor, K: KeyValue, L: RateLimit> Service<'_, D, K, L> {
         if req.prefers_plain_json() {
             response = response.in_plain_json();
         }
+        let after = After {
+            dispatch: notes
+                .recorded_events()
+                .then(|| tenant_of(path).map(str::to_owned))
+                .flatten(),
+        };
         let noted = notes.take();
         if !noted.is_empty() {
             let duration = self.log.millis() - started;
             self.log
                 .line(&log::lenient(&exchange, response.status, &noted, duration));
         }
-        response.with_header(REQUEST_ID_HEADER, request_id)
+        (response.with_header(REQUEST_ID_HEADER, request_id), after)
     }
 
     /// The one place an error becomes a response (RFC 7644 §3.12). A 5xx
@@ -216,6 +278,7 @@ mod tests {
             db: &app.db,
             kv: &app.kv,
             limiter: &app.limiter,
+            out: &app.out,
             log: &app.log,
         };
         let x = Exchange {

@@ -29,8 +29,8 @@ fn not_allowed(allow: &'static str) -> Error {
 }
 
 /// Serves a request outside `/admin/v1`.
-pub(crate) async fn route<D: SqlExecutor, K: KeyValue, L: RateLimit>(
-    service: &Platform<'_, D, K, L>,
+pub(crate) async fn route<D: SqlExecutor, K: KeyValue, L: RateLimit, O>(
+    service: &Platform<'_, D, K, L, O>,
     req: &Request,
     now: DateTime<Utc>,
 ) -> Result<Response> {

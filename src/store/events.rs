@@ -164,7 +164,7 @@ pub(crate) fn members_removed(
     body: &Value,
 ) -> Vec<Stmt> {
     let (selector, ids): (&str, Vec<&str>) = match leaving {
-        Leaving::These(ids) if ids.is_empty() => return Vec::new(),
+        Leaving::These([]) => return Vec::new(),
         Leaving::These(ids) => (
             "r.member_id IN (SELECT value FROM json_each(?3))",
             ids.iter().map(String::as_str).collect(),

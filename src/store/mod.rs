@@ -21,6 +21,7 @@ pub(crate) mod sqlite;
 pub(crate) mod tenants;
 pub(crate) mod tokens;
 pub(crate) mod users;
+pub(crate) mod webhooks;
 
 pub use error::{KvError, StoreError, UniqueKey};
 

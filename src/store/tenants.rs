@@ -47,12 +47,39 @@ pub(crate) enum UnknownMembers {
 /// A tenant's settings. Stored as JSON and read leniently: a field this
 /// version does not know is ignored, a missing one takes its default (so
 /// that an older or newer version reads the same row).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub(crate) struct Settings {
     pub delete_policy: DeletePolicy,
     pub unknown_attributes: UnknownAttributes,
     pub unknown_members: UnknownMembers,
+    /// How many days events are kept (the feed, webhook redelivery).
+    pub event_retention_days: u32,
+}
+
+/// Events are kept 30 days unless a tenant says otherwise.
+pub(crate) const DEFAULT_EVENT_RETENTION_DAYS: u32 = 30;
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            delete_policy: DeletePolicy::default(),
+            unknown_attributes: UnknownAttributes::default(),
+            unknown_members: UnknownMembers::default(),
+            event_retention_days: DEFAULT_EVENT_RETENTION_DAYS,
+        }
+    }
+}
+
+/// A number of days from 1 to 365, or a clear error.
+fn days<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let v = Option::<u32>::deserialize(d)?;
+    match v {
+        Some(n) if !(1..=365).contains(&n) => Err(serde::de::Error::custom(format!(
+            "a number of days must be from 1 to 365, not {n}"
+        ))),
+        other => Ok(other),
+    }
 }
 
 /// Settings as the admin API takes them: only the fields given change,
@@ -63,6 +90,8 @@ pub(crate) struct SettingsChange {
     pub delete_policy: Option<DeletePolicy>,
     pub unknown_attributes: Option<UnknownAttributes>,
     pub unknown_members: Option<UnknownMembers>,
+    #[serde(default, deserialize_with = "days")]
+    pub event_retention_days: Option<u32>,
 }
 
 impl Settings {
@@ -72,6 +101,9 @@ impl Settings {
             delete_policy: change.delete_policy.unwrap_or(self.delete_policy),
             unknown_attributes: change.unknown_attributes.unwrap_or(self.unknown_attributes),
             unknown_members: change.unknown_members.unwrap_or(self.unknown_members),
+            event_retention_days: change
+                .event_retention_days
+                .unwrap_or(self.event_retention_days),
         }
     }
 }

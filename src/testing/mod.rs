@@ -15,12 +15,16 @@ use crate::server::config::Config;
 use crate::server::http::{Method, Request, Response};
 use crate::server::limits::RateLimit;
 use crate::server::log::Log;
+use crate::server::webhooks::Outbound as _;
 use crate::server::Service;
 use crate::store::{KeyValue, Row, SqlExecutor, SqlValue, Stmt};
 
 mod memory_kv;
+mod outbound;
 
+pub use crate::server::webhooks::{Post, Posted, Verdict};
 pub use memory_kv::MemoryKv;
+pub use outbound::MemoryOutbound;
 
 pub use crate::server::admin::jwt::AdminClaims;
 pub use crate::server::auth::token_hash;
@@ -167,6 +171,8 @@ pub fn sign(
 
 /// The admin secret of test apps (HS256 needs at least 32 bytes).
 pub const ADMIN_SECRET: &str = "test-admin-secret-0123456789abcdef";
+/// The `SECRETS_KEY` of the test app: webhook secrets derive from it.
+pub const SECRETS_KEY: &str = "test-secrets-key-0123456789abcdef";
 
 /// The vendor of test apps' extension URNs.
 pub const VENDOR: &str = "acme-vendor";
@@ -211,6 +217,7 @@ pub struct App {
     pub now: DateTime<Utc>,
     pub config: Config,
     pub limiter: Budget,
+    pub out: MemoryOutbound,
     pub log: MemoryLog,
 }
 
@@ -235,9 +242,15 @@ impl App {
             config: Config {
                 admin_jwt_secret: Some(ADMIN_SECRET.into()),
                 vendor: VENDOR.into(),
+                secrets_key: Some(SECRETS_KEY.into()),
+                webhooks: crate::server::config::WebhookConfig {
+                    allow_local: true,
+                    ..Default::default()
+                },
                 ..Config::default()
             },
             limiter: Budget::new(u64::MAX),
+            out: MemoryOutbound::default(),
             log: MemoryLog::default(),
         }
     }
@@ -292,6 +305,7 @@ impl App {
             db,
             kv: &self.kv,
             limiter: &self.limiter,
+            out: &self.out,
             log: &self.log,
         };
         let response = pollster::block_on(service.handle(&req, self.now));
@@ -301,6 +315,54 @@ impl App {
             body,
             response,
         }
+    }
+
+    /// Hands every queued message to the events queue's consumer, as the
+    /// queue would (delays are not waited for), until the queue is empty or
+    /// `max` messages were handled; returns how many were. A message the
+    /// consumer asks to be retried is queued again.
+    pub fn pump(&self, max: usize) -> usize {
+        let mut handled = 0;
+        while handled < max {
+            let batch = self.out.take_queued();
+            if batch.is_empty() {
+                break;
+            }
+            for (message, _) in batch {
+                handled += 1;
+                let verdict = pollster::block_on(crate::server::webhooks::consume(
+                    &self.config,
+                    &self.db,
+                    &self.out,
+                    &self.log,
+                    &message,
+                    self.now,
+                ));
+                if let Verdict::Retry(delay) = verdict {
+                    let _ = pollster::block_on(self.out.enqueue(vec![message], delay));
+                }
+            }
+        }
+        handled
+    }
+
+    /// Hands a message to the dead-letter queue's consumer.
+    pub fn dead_letter(&self, message: &Value) {
+        pollster::block_on(crate::server::webhooks::dead_letter(
+            &self.db, &self.log, message, self.now,
+        ));
+    }
+
+    /// Runs cron `cron` (`* * * * *` or `17 3 * * *`) at this app's time.
+    pub fn cron(&self, cron: &str) {
+        pollster::block_on(crate::server::cron::tick(
+            &self.config,
+            &self.db,
+            &self.out,
+            &self.log,
+            cron,
+            self.now,
+        ));
     }
 
     /// A SCIM request relative to the tenant's base URL, e.g.

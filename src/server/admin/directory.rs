@@ -15,6 +15,7 @@ use crate::server::op::WRITE_ATTEMPTS;
 use crate::server::resources::kind::{event_data, read_form, written};
 use crate::server::resources::{Groups, Users};
 use crate::server::schema::TenantSchema;
+use crate::server::webhooks::Outbound;
 use crate::store::groups::Member;
 use crate::store::resources::{self, Resource, Stored};
 use crate::store::users::{self, GroupRef};
@@ -30,7 +31,7 @@ fn user_json<D>(ctx: &Ctx<'_, D>, schema: &TenantSchema, u: Stored<Vec<GroupRef>
     v
 }
 
-impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
+impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
     pub(super) async fn list_users(&self, tenant: &str) -> Result<Response> {
         self.tenant(tenant).await?;
         let (paging, spec) = self.page()?;

@@ -18,6 +18,7 @@ use super::request::Admin;
 use crate::proto::error::ScimError;
 use crate::server::error::Result;
 use crate::server::http::Response;
+use crate::server::webhooks::Outbound;
 use crate::store::events::{self, FeedQuery};
 use crate::store::{KeyValue, SqlExecutor};
 
@@ -72,7 +73,7 @@ pub(crate) fn feed_query(params: &crate::server::http::Query) -> Result<FeedQuer
     })
 }
 
-impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
+impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
     pub(super) async fn list_events(&self, tenant: &str) -> Result<Response> {
         self.tenant(tenant).await?;
         let q = feed_query(&self.req.params())?;

@@ -17,6 +17,7 @@ use crate::proto::error::ScimError;
 use crate::server::ctx::Platform;
 use crate::server::error::Result;
 use crate::server::http::{path_segments, Method, Request, Response};
+use crate::server::webhooks::Outbound;
 use crate::server::{auth, openapi};
 use crate::store::{timestamp, KeyValue, SqlExecutor};
 
@@ -27,6 +28,7 @@ mod request;
 mod schema;
 mod tenants_api;
 mod tokens_api;
+mod webhooks_api;
 
 use jwt::verify_with_subject;
 pub(crate) use request::TENANTS_PREFIX;
@@ -39,8 +41,8 @@ pub(crate) fn route_of(path: &str) -> Option<&str> {
 }
 
 /// Serves a request under `/admin/v1`; `rest` is the path after it.
-pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L>(
-    service: &Platform<'_, D, K, L>,
+pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L, O: Outbound>(
+    service: &Platform<'_, D, K, L, O>,
     req: &Request,
     now: DateTime<Utc>,
     rest: &str,
@@ -70,6 +72,7 @@ pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L>(
     let a = Admin {
         db: service.db,
         kv: service.kv,
+        out: service.out,
         config: service.config,
         req,
         now,
@@ -101,6 +104,19 @@ pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L>(
         (["tenants", t, "groups"], Get) => a.list_groups(t).await,
         (["tenants", t, "groups", id], Get) => a.get_group(t, id).await,
         (["tenants", t, "events"], Get) => a.list_events(t).await,
+        (["tenants", t, "webhooks"], Get) => a.list_webhooks(t).await,
+        (["tenants", t, "webhooks"], Post) => a.create_webhook(t).await,
+        (["tenants", t, "webhooks", id], Get) => a.get_webhook(t, id).await,
+        (["tenants", t, "webhooks", id], Patch) => a.update_webhook(t, id).await,
+        (["tenants", t, "webhooks", id], Delete) => a.delete_webhook(t, id).await,
+        (["tenants", t, "webhooks", id, "rotate-secret"], Post) => {
+            a.rotate_webhook_secret(t, id).await
+        }
+        (["tenants", t, "webhooks", id, "test"], Post) => a.test_webhook(t, id).await,
+        (["tenants", t, "webhooks", id, "deliveries"], Get) => a.list_deliveries(t, id).await,
+        (["tenants", t, "webhooks", id, "deliveries", d, "retry"], Post) => {
+            a.retry_delivery(t, id, d).await
+        }
         _ => Err(ScimError::not_found(format!(
             "No admin endpoint for {:?} {ADMIN_PREFIX}/{}.",
             req.method,

@@ -14,6 +14,7 @@ use crate::server::events::Actor;
 use crate::server::http::{Request, Response};
 use crate::server::list::Paging;
 use crate::server::log::Notes;
+use crate::server::webhooks::Outbound;
 use crate::store::page::{Listed, PageSpec};
 use crate::store::{tenants, KeyValue, SqlExecutor};
 
@@ -22,9 +23,11 @@ pub(crate) const ADMIN_PREFIX: &str = "/admin/v1";
 pub(crate) const TENANTS_PREFIX: &str = "/admin/v1/tenants/";
 
 /// One admin request: who asks (its scope), at what time, with what.
-pub(super) struct Admin<'a, D, K> {
+pub(super) struct Admin<'a, D, K, O> {
     pub db: &'a D,
     pub kv: &'a K,
+    /// The events queue and outbound HTTP (webhook tests, retries).
+    pub out: &'a O,
     pub config: &'a Config,
     pub req: &'a Request,
     pub now: DateTime<Utc>,
@@ -52,7 +55,7 @@ pub(super) fn parse_body_or_default<T: for<'de> Deserialize<'de> + Default>(
     }
 }
 
-impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
+impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
     pub(super) fn base_url(&self, tenant: &str) -> String {
         format!("{}{SCIM_PREFIX}{tenant}", self.req.origin)
     }

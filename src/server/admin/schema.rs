@@ -8,10 +8,11 @@ use crate::proto::error::ScimError;
 use crate::server::error::Result;
 use crate::server::extension::{self, AttributeDef};
 use crate::server::http::Response;
+use crate::server::webhooks::Outbound;
 use crate::store::attributes::{self, TenantProfile};
 use crate::store::{KeyValue, SqlExecutor};
 
-impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
+impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
     /// `{"urn": <in force>, "attributes": [...]}`.
     async fn schema_json(&self, tenant: &str) -> Result<Value> {
         let profile: TenantProfile<AttributeDef> = attributes::load(self.db, tenant).await?;

@@ -11,6 +11,7 @@ use crate::server::error::Result;
 use crate::server::extension;
 use crate::server::http::Response;
 use crate::server::tokens;
+use crate::server::webhooks::Outbound;
 use crate::store::tenants::{self, Settings, SettingsChange};
 use crate::store::{KeyValue, SqlExecutor, StoreError, UniqueKey};
 
@@ -34,7 +35,7 @@ struct TenantUpdate {
     settings: Option<SettingsChange>,
 }
 
-impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
+impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
     fn tenant_json(&self, t: &tenants::Tenant) -> Value {
         let mut v = serde_json::to_value(t).unwrap_or(Value::Null);
         if let Some(o) = v.as_object_mut() {

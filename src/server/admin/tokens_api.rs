@@ -10,6 +10,7 @@ use crate::proto::error::{ScimError, ScimResult};
 use crate::server::error::Result;
 use crate::server::http::Response;
 use crate::server::tokens::{self, TokenInfo};
+use crate::server::webhooks::Outbound;
 use crate::store::tokens::TokenRecord;
 use crate::store::{timestamp, KeyValue, SqlExecutor};
 
@@ -41,7 +42,7 @@ fn check_expiry(expires: &str) -> ScimResult<String> {
         })
 }
 
-impl<D: SqlExecutor, K: KeyValue> Admin<'_, D, K> {
+impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
     pub(super) async fn list_tokens(&self, tenant: &str) -> Result<Response> {
         self.tenant(tenant).await?;
         let list = tokens::list(self.kv, tenant).await?;
