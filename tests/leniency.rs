@@ -831,11 +831,18 @@ fn tenant_settings_are_validated_and_shown_by_the_admin_api() {
     ));
     let documented = &doc.body["components"]["schemas"]["Settings"]["properties"];
     for (name, value) in r.body["settings"].as_object().unwrap() {
-        let allowed = documented[name]["enum"].as_array();
-        assert!(
-            allowed.is_some_and(|a| a.contains(value)),
-            "{name}: {documented}"
-        );
+        let d = &documented[name];
+        let ok = match d["enum"].as_array() {
+            Some(allowed) => allowed.contains(value),
+            // A number of days: an integer within the documented range.
+            None => {
+                d["type"] == "integer"
+                    && value.as_i64().is_some_and(|v| {
+                        v >= d["minimum"].as_i64().unwrap() && v <= d["maximum"].as_i64().unwrap()
+                    })
+            }
+        };
+        assert!(ok, "{name}: {documented}");
     }
     for (name, choices) in [
         ("unknownAttributes", json!(["ignore", "reject"])),
@@ -845,6 +852,7 @@ fn tenant_settings_are_validated_and_shown_by_the_admin_api() {
     }
     assert_eq!(
         r.body["settings"],
-        json!({"deletePolicy": "retain", "unknownAttributes": "ignore", "unknownMembers": "reject"})
+        json!({"deletePolicy": "retain", "unknownAttributes": "ignore", "unknownMembers": "reject",
+               "eventRetentionDays": 30})
     );
 }
