@@ -70,7 +70,7 @@ function captureOptions(lines) {
  * to apply (default: all of them); `migrate(files)` applies more later, as
  * an upgrade does.
  */
-export async function startWorker({ port, rateLimit = 100000, persist, logs, vars = {}, migrations } = {}) {
+export async function startWorker({ port, rateLimit = 100000, persist, logs, vars = {}, migrations, outbound } = {}) {
   const listen = port === undefined ? {} : { host: "127.0.0.1", port };
   const storage = persist === undefined ? {} : { d1Persist: join(persist, "d1"), kvPersist: join(persist, "kv") };
   const mf = new Miniflare({
@@ -87,7 +87,24 @@ export async function startWorker({ port, rateLimit = 100000, persist, logs, var
     ratelimits: {
       SCIM_RATE_LIMITER: { namespace_id: "1001", simple: { limit: rateLimit, period: 60 } },
     },
-    bindings: { SCIM_VENDOR: "scimworker", ADMIN_JWT_SECRET, ...vars },
+    // The events queue and its dead-letter queue (wrangler.toml), with
+    // Miniflare's defaults replaced by short waits.
+    queueProducers: { EVENTS: "scim-events", EVENTS_DLQ: "scim-events-dlq" },
+    queueConsumers: {
+      "scim-events": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 2, retryDelay: 1, deadLetterQueue: "scim-events-dlq" },
+      "scim-events-dlq": { maxBatchSize: 10, maxBatchTimeout: 1 },
+    },
+    // Crons fire only when asked (/cdn-cgi/handler/scheduled).
+    unsafeTriggerHandlers: true,
+    ...(outbound === undefined ? {} : { outboundService: outbound }),
+    bindings: {
+      SCIM_VENDOR: "scimworker",
+      ADMIN_JWT_SECRET,
+      SECRETS_KEY: "e2e-secrets-key-0123456789abcdef0123",
+      WEBHOOK_ALLOW_LOCAL: "true",
+      WEBHOOK_RETRY_DELAYS: "1,1",
+      ...vars,
+    },
   });
   const db = await mf.getD1Database("DB");
   const migrated =

@@ -228,6 +228,27 @@ impl Log for Console {
     }
 }
 
+/// A queue message as it travels: a struct, so that serde_wasm_bindgen
+/// makes a plain object of it (a `serde_json::Value` map would become a JS
+/// `Map`, which comes back empty).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Wire {
+    kind: String,
+    tenant: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delivery: Option<String>,
+}
+
+impl Wire {
+    fn of(v: &serde_json::Value) -> Option<Wire> {
+        serde_json::from_value(v.clone()).ok()
+    }
+
+    fn value(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
 /// The events queue (producer binding `EVENTS`) and outbound `fetch`.
 struct Out(Option<worker::Queue>);
 
@@ -243,7 +264,8 @@ impl Outbound for Out {
         for chunk in messages.chunks(100) {
             let batch: Vec<_> = chunk
                 .iter()
-                .map(|m| MessageBuilder::new(m.clone()).delay_seconds(delay).build())
+                .filter_map(Wire::of)
+                .map(|m| MessageBuilder::new(m).delay_seconds(delay).build())
                 .collect();
             q.send_batch(batch).await.map_err(|e| e.to_string())?;
         }
@@ -305,11 +327,7 @@ async fn fetch(req: worker::Request, env: Env, ctx: Context) -> worker::Result<w
 /// returns an error (worker 0.8.7 would turn it into a panic and retry the
 /// whole batch): each message is acked or retried on its own.
 #[event(queue)]
-async fn queue(
-    batch: MessageBatch<serde_json::Value>,
-    env: Env,
-    _ctx: Context,
-) -> worker::Result<()> {
+async fn queue(batch: MessageBatch<Wire>, env: Env, _ctx: Context) -> worker::Result<()> {
     let Ok(d1) = env.d1(DB_BINDING) else {
         batch.retry_all();
         return Ok(());
@@ -323,12 +341,13 @@ async fn queue(
         return Ok(());
     };
     for m in messages {
+        let body = m.body().value();
         if dead {
-            webhooks::dead_letter(&db, &Console, m.body(), now()).await;
+            webhooks::dead_letter(&db, &Console, &body, now()).await;
             m.ack();
             continue;
         }
-        match webhooks::consume(&config, &db, &out, &Console, m.body(), now()).await {
+        match webhooks::consume(&config, &db, &out, &Console, &body, now()).await {
             Verdict::Ack => m.ack(),
             Verdict::Retry(delay) => m.retry_with_options(
                 &QueueRetryOptionsBuilder::new()
