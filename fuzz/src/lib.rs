@@ -56,12 +56,16 @@ const TABLES: &[(&str, &str)] = &[
     ),
     ("groups", "seq"),
     ("group_members", "tenant_id, group_id, member_id"),
+    ("events", "tenant_id, sequence"),
+    ("webhooks", "tenant_id, id"),
+    ("deliveries", "tenant_id, id"),
     ("write_guard", "stale"),
     ("unique_guard", "duplicate"),
 ];
 
-/// The tables a SCIM request may write, children after parents.
-const RESTORED: &[&str] = &["users", "user_emails", "groups", "group_members"];
+/// The tables a SCIM request may write, children after parents (and the
+/// tenants' event counter, restored on its own).
+const RESTORED: &[&str] = &["users", "user_emails", "groups", "group_members", "events"];
 
 pub struct App {
     /// The service over SQLite, shared with the native tests.
@@ -276,6 +280,10 @@ impl App {
                 Vec::new(),
             );
         }
+        app.rows(
+            "CREATE TEMP TABLE snap_event_seq AS SELECT id, event_seq FROM main.tenants",
+            Vec::new(),
+        );
         let user_rt = app.user_type(TENANT);
         let mut app = App {
             app,
@@ -320,6 +328,11 @@ impl App {
                 Vec::new(),
             );
         }
+        self.rows(
+            "UPDATE main.tenants SET event_seq = \
+             (SELECT s.event_seq FROM temp.snap_event_seq s WHERE s.id = tenants.id)",
+            Vec::new(),
+        );
     }
 
     /// Serves one request.
