@@ -315,11 +315,7 @@ async fn fetch(req: worker::Request, env: Env, ctx: Context) -> worker::Result<w
     };
     let (response, after) = service.serve(&request, now()).await;
     // After the response: the dispatch of the events the request recorded.
-    ctx.wait_until(async move {
-        if let Ok(d1) = env.d1(DB_BINDING) {
-            after.run(&D1(d1), &Out::of(&env), &Console).await;
-        }
-    });
+    ctx.wait_until(async move { after.run(&db, &out, &Console).await });
     worker_response(response)
 }
 

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::server::config::Config;
 use crate::server::log::Log;
-use crate::server::webhooks::{dispatch_message, Outbound};
+use crate::server::webhooks::{deliver_message, dispatch_message, Outbound};
 use crate::store::{events, timestamp, webhooks, SqlExecutor, Stmt, StoreError};
 
 /// The daily cron: retention.
@@ -55,10 +55,7 @@ async fn recover<D: SqlExecutor, O: Outbound>(
     }
     let overdue = webhooks::overdue(db, &timestamp(now - Duration::minutes(5))).await?;
     if !overdue.is_empty() {
-        let messages = overdue
-            .iter()
-            .map(|(t, d)| json!({"kind": "deliver", "tenant": t, "delivery": d}))
-            .collect();
+        let messages = overdue.iter().map(|(t, d)| deliver_message(t, d)).collect();
         let _ = out.enqueue(messages, 0).await;
     }
     Ok(())

@@ -73,13 +73,14 @@ impl<'a, D> Ctx<'a, D> {
         now: DateTime<Utc>,
         request_id: &str,
     ) -> Self {
+        let stamp = timestamp(now);
         Ctx {
             db,
             notes,
-            events: Recorder::new(notes, request_id, now.timestamp_millis()),
+            events: Recorder::new(notes, tenant, &stamp, request_id, now.timestamp_millis()),
             tenant: tenant.to_owned(),
             base_url: format!("{origin}{SCIM_PREFIX}{tenant}"),
-            now: timestamp(now),
+            now: stamp,
             vendor: &config.vendor,
             limits: config.limits,
             settings: OnceCell::new(),

@@ -23,7 +23,7 @@ use serde_json::{json, Map, Value};
 
 use crate::server::log::Notes;
 use crate::store::events::{self, Joining, Leaving, Stamp};
-use crate::store::groups::Membership;
+use crate::store::groups::{member_kind, Membership};
 use crate::store::Stmt;
 
 /// Who made a change.
@@ -73,6 +73,9 @@ impl Actor {
 #[derive(Debug)]
 pub(crate) struct Recorder<'a> {
     notes: &'a Notes,
+    tenant: String,
+    /// The request time, every event's `occurredAt`.
+    at: String,
     actor: RefCell<Actor>,
     request_id: String,
     /// `evt_` + 12 hex digits of the request time in ms + 12 random hex
@@ -82,11 +85,19 @@ pub(crate) struct Recorder<'a> {
 }
 
 impl<'a> Recorder<'a> {
-    pub(crate) fn new(notes: &'a Notes, request_id: &str, now_ms: i64) -> Recorder<'a> {
+    pub(crate) fn new(
+        notes: &'a Notes,
+        tenant: &str,
+        at: &str,
+        request_id: &str,
+        now_ms: i64,
+    ) -> Recorder<'a> {
         let random = uuid::Uuid::new_v4().simple().to_string();
         let ms = u64::try_from(now_ms).unwrap_or(0) & 0xffff_ffff_ffff;
         Recorder {
             notes,
+            tenant: tenant.to_owned(),
+            at: at.to_owned(),
             actor: RefCell::new(Actor::system("scim-worker")),
             request_id: request_id.to_owned(),
             id_prefix: format!("evt_{ms:012x}{}", &random[..12]),
@@ -97,12 +108,12 @@ impl<'a> Recorder<'a> {
         *self.actor.borrow_mut() = actor;
     }
 
-    fn stamp<'s>(&'s self, tenant: &'s str, at: &'s str) -> Stamp<'s> {
+    fn stamp(&self) -> Stamp<'_> {
         self.notes.events_recorded();
         Stamp {
-            tenant,
+            tenant: &self.tenant,
             id_prefix: &self.id_prefix,
-            at,
+            at: &self.at,
         }
     }
 
@@ -119,8 +130,6 @@ impl<'a> Recorder<'a> {
     /// describes, with `data` and, for an update, what changed.
     pub(crate) fn record(
         &self,
-        tenant: &str,
-        at: &str,
         kind: &str,
         summary: &Value,
         data: Value,
@@ -132,19 +141,13 @@ impl<'a> Recorder<'a> {
             body.extend(extra);
         }
         let id = summary.get("id").and_then(Value::as_str).unwrap_or("");
-        events::record(&self.stamp(tenant, at), kind, id, &Value::Object(body))
+        events::record(&self.stamp(), kind, id, &Value::Object(body))
     }
 
     /// The events of a membership change of group `group` (its summary):
     /// one per member that really leaves or joins, computed in the batch.
     /// Run them before the membership statements.
-    pub(crate) fn membership(
-        &self,
-        tenant: &str,
-        at: &str,
-        group: &Value,
-        m: &Membership,
-    ) -> Vec<Stmt> {
+    pub(crate) fn membership(&self, group: &Value, m: &Membership) -> Vec<Stmt> {
         if m.is_empty() {
             return Vec::new();
         }
@@ -152,19 +155,13 @@ impl<'a> Recorder<'a> {
         body.insert("data".into(), json!({"group": group}));
         let body = Value::Object(body);
         let group_id = group.get("id").and_then(Value::as_str).unwrap_or("");
-        let stamp = self.stamp(tenant, at);
+        let stamp = self.stamp();
         let joining: Vec<Joining<'_>> = m
             .add
             .iter()
             .map(|a| Joining {
                 id: &a.id,
-                kind: a.kind.as_deref().map(|k| {
-                    if k.eq_ignore_ascii_case("group") {
-                        "Group"
-                    } else {
-                        "User"
-                    }
-                }),
+                kind: a.kind.as_deref().map(member_kind),
             })
             .collect();
         let mut stmts = if m.remove_all {
@@ -350,9 +347,10 @@ mod tests {
     #[test]
     fn event_ids_sort_by_time_and_differ_per_request() {
         let notes = Notes::default();
-        let a = Recorder::new(&notes, "r1", 1_700_000_000_000);
-        let b = Recorder::new(&notes, "r2", 1_700_000_000_001);
-        let c = Recorder::new(&notes, "r3", 1_700_000_000_001);
+        let at = "2023-11-14T22:13:20.000Z";
+        let a = Recorder::new(&notes, "acme", at, "r1", 1_700_000_000_000);
+        let b = Recorder::new(&notes, "acme", at, "r2", 1_700_000_000_001);
+        let c = Recorder::new(&notes, "acme", at, "r3", 1_700_000_000_001);
         assert!(a.id_prefix < b.id_prefix);
         assert_ne!(b.id_prefix, c.id_prefix);
         assert_eq!(a.id_prefix.len(), 4 + 24);

@@ -107,7 +107,7 @@ pub(crate) async fn missing_members<D: SqlExecutor>(
 
 /// The type a member's `type` names: `Group`, else `User` (RFC 7643 §4.2
 /// has those two).
-fn member_kind(k: &str) -> &'static str {
+pub(crate) fn member_kind(k: &str) -> &'static str {
     if k.eq_ignore_ascii_case("group") {
         "Group"
     } else {

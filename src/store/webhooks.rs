@@ -279,27 +279,6 @@ pub(crate) async fn get_delivery<D: SqlExecutor>(
     rows.first().map(delivery_from_row).transpose()
 }
 
-/// The ids of the deliveries just created for these events (pending and
-/// never attempted), to send to the queue.
-pub(crate) async fn fresh<D: SqlExecutor>(
-    db: &D,
-    tenant: &str,
-    sequences: &[i64],
-) -> Result<Vec<String>, StoreError> {
-    let list = Value::Array(sequences.iter().map(|s| Value::from(*s)).collect());
-    let rows = db
-        .query(Stmt::new(
-            "SELECT id FROM deliveries WHERE tenant_id = ? AND state = 'pending' AND attempts = 0 \
-             AND event_sequence IN (SELECT value FROM json_each(?)) ORDER BY event_sequence, id",
-            vec![tenant.into(), list.to_string().into()],
-        ))
-        .await?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| col_str(r, "id").map(str::to_owned))
-        .collect())
-}
-
 /// An endpoint's deliveries, newest event first, after cursor `before`
 /// (an event sequence).
 pub(crate) async fn deliveries<D: SqlExecutor>(

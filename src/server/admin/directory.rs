@@ -8,11 +8,10 @@ use super::request::{missing, page_response, Admin};
 use crate::proto::error::ScimError;
 use crate::server::ctx::Ctx;
 use crate::server::error::{changed_meanwhile, Result};
-use crate::server::events;
 use crate::server::extension;
 use crate::server::http::Response;
 use crate::server::op::WRITE_ATTEMPTS;
-use crate::server::resources::kind::{event_data, read_form, written};
+use crate::server::resources::kind::{change_event, read_form};
 use crate::server::resources::{Groups, Users};
 use crate::server::schema::TenantSchema;
 use crate::server::webhooks::Outbound;
@@ -110,29 +109,15 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
                 Some(true) => "user.reactivated",
                 None => "user.restored",
             };
-            let mut previous = Map::new();
-            previous.insert(
-                "active".into(),
-                current.doc.get("active").cloned().unwrap_or(Value::Null),
-            );
             let version = current.version;
-            let after = Stored {
-                created: current.created.clone(),
-                ..written(id, &ctx, version + 1, doc.clone())
-            };
             let mut extra = match target {
                 None => {
                     extension::unique_guards(tenant, &schema.urn, id, &schema.defs, &current.doc)
                 }
                 Some(_) => Vec::new(),
             };
-            extra.extend(ctx.events.record(
-                tenant,
-                &ctx.now,
-                kind,
-                &events::user_summary(id, &doc),
-                event_data::<Users, D>(&ctx, &schema.rt, after),
-                Some(events::changes(vec!["active".into()], previous)),
+            extra.extend(change_event::<Users, D>(
+                &ctx, &schema.rt, &current, &doc, kind,
             ));
             let done = match target {
                 Some(active) => {

@@ -14,16 +14,13 @@
 
 use serde_json::{json, Value};
 
-use super::request::Admin;
+use super::request::{limit_param, Admin};
 use crate::proto::error::ScimError;
 use crate::server::error::Result;
 use crate::server::http::Response;
 use crate::server::webhooks::Outbound;
 use crate::store::events::{self, FeedQuery};
 use crate::store::{KeyValue, SqlExecutor};
-
-/// The most events a page holds.
-pub(crate) const MAX_LIMIT: u32 = 1000;
 
 /// Reads the feed's query parameters; a malformed one is 400.
 pub(crate) fn feed_query(params: &crate::server::http::Query) -> Result<FeedQuery> {
@@ -37,14 +34,7 @@ pub(crate) fn feed_query(params: &crate::server::http::Query) -> Result<FeedQuer
             .filter(|a| *a >= 0)
             .ok_or_else(|| bad("`after` must be a cursor: the sequence of an event."))?,
     };
-    let limit = match params.get("limit").filter(|l| !l.is_empty()) {
-        None => 100,
-        Some(l) => l
-            .parse::<u32>()
-            .ok()
-            .filter(|l| (1..=MAX_LIMIT).contains(l))
-            .ok_or_else(|| bad("`limit` must be an integer from 1 to 1000."))?,
-    };
+    let limit = limit_param(params)?;
     let mut types = Vec::new();
     if let Some(t) = params.get("types") {
         for ty in t.split(',').map(str::trim).filter(|t| !t.is_empty()) {

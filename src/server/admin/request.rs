@@ -122,3 +122,20 @@ pub(super) fn page_response<T>(
 pub(super) fn missing(what: &str) -> Error {
     ScimError::not_found(format!("{what} not found.")).into()
 }
+
+/// The most entries one page of an admin log (events, deliveries) holds.
+pub(super) const MAX_PAGE: u32 = 1000;
+
+/// A log page's `limit` query parameter: 1 to [`MAX_PAGE`], 100 when absent.
+pub(super) fn limit_param(params: &crate::server::http::Query) -> Result<u32> {
+    match params.get("limit").filter(|l| !l.is_empty()) {
+        None => Ok(100),
+        Some(l) => l
+            .parse::<u32>()
+            .ok()
+            .filter(|l| (1..=MAX_PAGE).contains(l))
+            .ok_or_else(|| {
+                ScimError::new(400, None, "`limit` must be an integer from 1 to 1000.").into()
+            }),
+    }
+}

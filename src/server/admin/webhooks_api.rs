@@ -7,7 +7,7 @@ use chrono::Duration;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::request::{missing, parse_body, Admin};
+use super::request::{limit_param, missing, parse_body, Admin};
 use crate::proto::error::ScimError;
 use crate::server::error::Result;
 use crate::server::http::Response;
@@ -262,14 +262,7 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
                     .map_err(|_| bad("`after` must be a cursor from `next`."))?,
             ),
         };
-        let limit = match params.get("limit").filter(|l| !l.is_empty()) {
-            None => 100,
-            Some(l) => l
-                .parse::<u32>()
-                .ok()
-                .filter(|l| (1..=1000).contains(l))
-                .ok_or_else(|| bad("`limit` must be an integer from 1 to 1000."))?,
-        };
+        let limit = limit_param(&params)?;
         let (list, more) = store::deliveries(self.db, tenant, id, before, limit).await?;
         let mut out = Vec::with_capacity(list.len());
         for d in &list {
@@ -297,7 +290,7 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
         if !store::requeue(self.db, tenant, id, delivery, &self.stamp).await? {
             return Err(missing(&format!("Delivery {delivery}")));
         }
-        let message = json!({"kind": "deliver", "tenant": tenant, "delivery": delivery});
+        let message = webhooks::deliver_message(tenant, delivery);
         // A lost send is picked up by the cron (the delivery is due now).
         let _ = self.out.enqueue(vec![message], 0).await;
         let d = store::get_delivery(self.db, tenant, delivery)

@@ -31,8 +31,6 @@ pub(crate) async fn create<R: Kind, D: SqlExecutor>(
     // Its event comes first, before those of its members (a group's).
     let data = event_data::<R, D>(ctx, rt, written(&id, ctx, 1, new.doc.clone()));
     let mut extra = ctx.events.record(
-        &ctx.tenant,
-        &ctx.now,
         &format!("{}.created", R::EVENT),
         &R::summary(&id, &new.doc),
         data,

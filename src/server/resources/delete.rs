@@ -34,27 +34,16 @@ pub(crate) async fn delete<R: Kind, D: SqlExecutor>(
         let summary = R::summary(id, &current.doc);
         let version = current.version;
         let data = event_data::<R, D>(ctx, &schema.rt, current);
-        let extra = match removal {
-            Removal::Tombstone(_) => {
-                let mut m = Map::new();
-                m.insert("retained".into(), Value::Bool(true));
-                Some(m)
-            }
-            Removal::Delete if R::EVENT == "user" => {
-                let mut m = Map::new();
-                m.insert("retained".into(), Value::Bool(false));
-                Some(m)
-            }
-            Removal::Delete => None,
-        };
-        let event = ctx.events.record(
-            &ctx.tenant,
-            &ctx.now,
-            &format!("{}.deleted", R::EVENT),
-            &summary,
-            data,
-            extra,
-        );
+        // A kind that may leave a tombstone says whether this one did.
+        let extra = R::RETAINS.then(|| {
+            let retained = matches!(removal, Removal::Tombstone(_));
+            let mut m = Map::new();
+            m.insert("retained".into(), Value::Bool(retained));
+            m
+        });
+        let event = ctx
+            .events
+            .record(&format!("{}.deleted", R::EVENT), &summary, data, extra);
         let deleted = resources::delete(
             ctx.db,
             R::RESOURCE,

@@ -74,7 +74,7 @@ async fn checked_membership<D: SqlExecutor>(
 /// change, then the change.
 fn member_writes<D>(ctx: &Ctx<'_, D>, id: &str, doc: &Value, m: &Membership) -> Vec<Stmt> {
     let summary = events::group_summary(id, doc);
-    let mut stmts = ctx.events.membership(&ctx.tenant, &ctx.now, &summary, m);
+    let mut stmts = ctx.events.membership(&summary, m);
     stmts.extend(membership_stmts(&ctx.tenant, id, m));
     stmts
 }

@@ -10,11 +10,12 @@ use crate::proto::project::resource_head;
 use crate::proto::schema::ResourceType;
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;
+use crate::server::events;
 use crate::server::op::{etag, Outcome};
 use crate::server::resources::projection::Projection;
 use crate::server::schema::{TenantSchema, Typed};
 use crate::store::resources::{Doc, Removal, Resource, Stored, Update};
-use crate::store::SqlExecutor;
+use crate::store::{SqlExecutor, Stmt};
 
 /// The values of a tenant's removed custom attributes, split out of a
 /// stored document so that a write neither rejects nor loses them.
@@ -40,6 +41,9 @@ pub(crate) trait Kind: Typed {
     type Computed: DeserializeOwned + Default;
     /// The first part of its event types (`user` in `user.created`).
     const EVENT: &'static str;
+    /// Whether a DELETE may keep it as a retained tombstone (its
+    /// `<kind>.deleted` events then say `retained`).
+    const RETAINS: bool = false;
 
     /// The `resource` of its events: type, id, externalId and its name.
     fn summary(id: &str, doc: &Value) -> Value;
@@ -165,6 +169,32 @@ pub(crate) fn event_data<K: Kind, D>(
         ..stored
     };
     crate::proto::project::project(rt, read_form::<K, D>(ctx, stored), &[], &[])
+}
+
+/// The statements recording event `kind` for the change of `current`'s
+/// document to `doc` (the resource at the next version): `changed` and
+/// `previous` from one to the other. None when nothing changed.
+pub(crate) fn change_event<K: Kind, D>(
+    ctx: &Ctx<'_, D>,
+    rt: &ResourceType,
+    current: &Stored<K::Computed>,
+    doc: &Value,
+    kind: &str,
+) -> Vec<Stmt> {
+    let (changed, previous) = events::diff(&current.doc, doc);
+    if changed.is_empty() {
+        return Vec::new();
+    }
+    let after = Stored {
+        created: current.created.clone(),
+        ..written(&current.id, ctx, current.version + 1, doc.clone())
+    };
+    ctx.events.record(
+        kind,
+        &K::summary(&current.id, doc),
+        event_data::<K, D>(ctx, rt, after),
+        Some(events::changes(changed, previous)),
+    )
 }
 
 /// The outcome carrying one stored resource, projected.

@@ -61,6 +61,7 @@ impl Kind for Users {
     const COMPUTED: &'static str = "groups";
     type Computed = Vec<GroupRef>;
     const EVENT: &'static str = "user";
+    const RETAINS: bool = true;
 
     fn summary(id: &str, doc: &Value) -> Value {
         events::user_summary(id, doc)

@@ -9,9 +9,9 @@ use crate::proto::normalize::normalize_with;
 use crate::proto::patch::{self, PatchOp};
 use crate::server::ctx::Ctx;
 use crate::server::error::Result;
-use crate::server::events;
+
 use crate::server::op::Precondition;
-use crate::server::resources::kind::{event_data, written, Kind};
+use crate::server::resources::kind::{change_event, Kind};
 use crate::server::resources::leniency;
 use crate::server::schema::TenantSchema;
 use crate::store::resources::{self, Applied, Stored, Update};
@@ -113,23 +113,8 @@ fn record_update<R: Kind, D>(
     let Some(doc) = &update.doc else {
         return;
     };
-    let (changed, previous) = events::diff(&current.doc, doc);
-    if changed.is_empty() {
-        return;
-    }
-    let after = Stored {
-        created: current.created.clone(),
-        ..written(&current.id, ctx, current.version + 1, doc.clone())
-    };
-    let data = event_data::<R, D>(ctx, &schema.rt, after);
-    let mut extra = ctx.events.record(
-        &ctx.tenant,
-        &ctx.now,
-        &R::update_type(&current.doc, doc),
-        &R::summary(&current.id, doc),
-        data,
-        Some(events::changes(changed, previous)),
-    );
+    let kind = R::update_type(&current.doc, doc);
+    let mut extra = change_event::<R, D>(ctx, &schema.rt, current, doc, &kind);
     extra.append(&mut update.extra);
     update.extra = extra;
 }
