@@ -831,11 +831,16 @@ fn tenant_settings_are_validated_and_shown_by_the_admin_api() {
     ));
     let documented = &doc.body["components"]["schemas"]["Settings"]["properties"];
     for (name, value) in r.body["settings"].as_object().unwrap() {
-        let allowed = documented[name]["enum"].as_array();
-        assert!(
-            allowed.is_some_and(|a| a.contains(value)),
-            "{name}: {documented}"
-        );
+        let setting = &documented[name];
+        let allowed = match setting["enum"].as_array() {
+            Some(choices) => choices.contains(value),
+            None => {
+                let range =
+                    setting["minimum"].as_i64().unwrap()..=setting["maximum"].as_i64().unwrap();
+                setting["type"] == "integer" && value.as_i64().is_some_and(|v| range.contains(&v))
+            }
+        };
+        assert!(allowed, "{name}: {documented}");
     }
     for (name, choices) in [
         ("unknownAttributes", json!(["ignore", "reject"])),
@@ -845,6 +850,7 @@ fn tenant_settings_are_validated_and_shown_by_the_admin_api() {
     }
     assert_eq!(
         r.body["settings"],
-        json!({"deletePolicy": "retain", "unknownAttributes": "ignore", "unknownMembers": "reject"})
+        json!({"deletePolicy": "retain", "unknownAttributes": "ignore", "unknownMembers": "reject",
+               "requestLog": "writes-and-errors", "requestLogRetentionDays": 7})
     );
 }

@@ -54,10 +54,12 @@ pub(crate) fn document(origin: &str) -> Value {
             "securitySchemes": {"adminJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
             "schemas": {
                 "Error": {"type": "object", "required": ["status"], "properties": {"status": string, "scimType": string, "detail": string}},
-                "Settings": {"type": "object", "additionalProperties": false, "description": "Only the settings given change; the others keep their values (defaults: retain, ignore, skip).", "properties": {
+                "Settings": {"type": "object", "additionalProperties": false, "description": "Only the settings given change; the others keep their values (defaults: retain, ignore, skip, writes-and-errors, 7).", "properties": {
                     "deletePolicy": {"enum": ["retain", "remove"], "description": "DELETE /Users/{id}: keep a deactivated tombstone (retain) or remove the row."},
                     "unknownAttributes": {"enum": ["ignore", "reject"], "description": "Attributes, sub-attributes and schema URNs a write names that the tenant's schema does not define: ignored, not stored and logged (ignore), or 400 invalidValue (reject)."},
-                    "unknownMembers": {"enum": ["skip", "reject"], "description": "Group members to add that are no users or groups of the tenant: skipped and logged, the others added (skip), or 400 invalidValue with nothing stored (reject)."}}},
+                    "unknownMembers": {"enum": ["skip", "reject"], "description": "Group members to add that are no users or groups of the tenant: skipped and logged, the others added (skip), or 400 invalidValue with nothing stored (reject)."},
+                    "requestLog": {"enum": ["writes-and-errors", "all"], "description": "Which SCIM requests the request log keeps (GET /tenants/{tenant}/requests): every request but a GET and every request answered 400 or more (writes-and-errors), or every request (all)."},
+                    "requestLogRetentionDays": {"type": "integer", "minimum": 1, "maximum": 365, "description": "How many days the request log keeps an entry."}}},
                 "NewTenant": {"type": "object", "required": ["id"], "additionalProperties": false, "properties": {
                     "id": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"}, "name": string, "settings": schema_ref("Settings")}},
                 "TenantUpdate": {"type": "object", "additionalProperties": false, "properties": {"name": string, "settings": schema_ref("Settings")}},

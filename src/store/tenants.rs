@@ -44,6 +44,56 @@ pub(crate) enum UnknownMembers {
     Reject,
 }
 
+/// Which SCIM requests of a tenant the request log keeps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum RequestLog {
+    /// Every request but a GET, and every request answered 400 or more.
+    #[default]
+    #[serde(rename = "writes-and-errors")]
+    WritesAndErrors,
+    /// Every request.
+    #[serde(rename = "all")]
+    All,
+}
+
+/// How many days the request log keeps an entry: 1 to 365, 7 by default.
+/// The retention statement reads the same field from the stored JSON (see
+/// [`super::requests::purge`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "i64", into = "i64")]
+pub(crate) struct RetentionDays(u16);
+
+impl RetentionDays {
+    pub(crate) const DEFAULT: u16 = 7;
+    pub(crate) const MAX: u16 = 365;
+}
+
+impl Default for RetentionDays {
+    fn default() -> Self {
+        RetentionDays(Self::DEFAULT)
+    }
+}
+
+impl TryFrom<i64> for RetentionDays {
+    type Error = String;
+
+    fn try_from(days: i64) -> Result<Self, Self::Error> {
+        match u16::try_from(days) {
+            Ok(d) if (1..=Self::MAX).contains(&d) => Ok(RetentionDays(d)),
+            _ => Err(format!(
+                "requestLogRetentionDays is 1 to {} days, not {days}",
+                Self::MAX
+            )),
+        }
+    }
+}
+
+impl From<RetentionDays> for i64 {
+    fn from(d: RetentionDays) -> i64 {
+        i64::from(d.0)
+    }
+}
+
 /// A tenant's settings. Stored as JSON and read leniently: a field this
 /// version does not know is ignored, a missing one takes its default (so
 /// that an older or newer version reads the same row).
@@ -53,6 +103,8 @@ pub(crate) struct Settings {
     pub delete_policy: DeletePolicy,
     pub unknown_attributes: UnknownAttributes,
     pub unknown_members: UnknownMembers,
+    pub request_log: RequestLog,
+    pub request_log_retention_days: RetentionDays,
 }
 
 /// Settings as the admin API takes them: only the fields given change,
@@ -63,6 +115,8 @@ pub(crate) struct SettingsChange {
     pub delete_policy: Option<DeletePolicy>,
     pub unknown_attributes: Option<UnknownAttributes>,
     pub unknown_members: Option<UnknownMembers>,
+    pub request_log: Option<RequestLog>,
+    pub request_log_retention_days: Option<RetentionDays>,
 }
 
 impl Settings {
@@ -72,6 +126,10 @@ impl Settings {
             delete_policy: change.delete_policy.unwrap_or(self.delete_policy),
             unknown_attributes: change.unknown_attributes.unwrap_or(self.unknown_attributes),
             unknown_members: change.unknown_members.unwrap_or(self.unknown_members),
+            request_log: change.request_log.unwrap_or(self.request_log),
+            request_log_retention_days: change
+                .request_log_retention_days
+                .unwrap_or(self.request_log_retention_days),
         }
     }
 }
@@ -230,6 +288,10 @@ pub(crate) async fn delete<D: SqlExecutor>(db: &D, id: &str) -> Result<bool, Sto
                 vec![id.into()],
             ),
             Stmt::new("DELETE FROM groups WHERE tenant_id = ?", vec![id.into()]),
+            Stmt::new(
+                "DELETE FROM request_log WHERE tenant_id = ?",
+                vec![id.into()],
+            ),
             Stmt::new("DELETE FROM users WHERE tenant_id = ?", vec![id.into()]),
             Stmt::new(
                 "DELETE FROM tenant_attributes WHERE tenant_id = ?",
