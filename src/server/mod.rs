@@ -24,6 +24,7 @@ pub(crate) mod list;
 pub(crate) mod log;
 pub(crate) mod op;
 pub(crate) mod openapi;
+pub(crate) mod request_log;
 pub(crate) mod resources;
 pub(crate) mod router;
 pub(crate) mod schema;
@@ -116,11 +117,30 @@ impl<D: SqlExecutor, K: KeyValue, L: RateLimit> Service<'_, D, K, L> {
             response = response.in_plain_json();
         }
         let noted = notes.take();
+        let duration = self.log.millis() - started;
         if !noted.is_empty() {
-            let duration = self.log.millis() - started;
             self.log
                 .line(&log::lenient(&exchange, response.status, &noted, duration));
         }
+
+        // AFTER: request log (moved off the response path by the events change)
+        let entry = request_log::statement(&request_log::Served {
+            req,
+            response: &response,
+            request_id: &request_id,
+            notes: &noted,
+            token: notes.token().as_ref(),
+            at: now,
+            duration_ms: duration,
+        });
+        if let Some(stmt) = entry {
+            // A log that cannot be written is logged, never answered.
+            if let Err(e) = self.db.batch(vec![stmt]).await {
+                let line = log::unrecorded(&exchange, response.status, &e.to_string(), duration);
+                self.log.line(&line);
+            }
+        }
+
         response.with_header(REQUEST_ID_HEADER, request_id)
     }
 
