@@ -3,7 +3,7 @@
 //! settings, and to read and act on users as the application (including
 //! retained tombstones). JSON in and out. By area: [`tenants_api`], [`tokens_api`],
 //! [`schema`] (the extension URN and custom attributes), [`directory`] (users
-//! and groups).
+//! and groups), [`requests_api`] (the SCIM request log).
 //!
 //! Authentication is a JWT signed with HS256 by the `ADMIN_JWT_SECRET`
 //! secret. Its claims name the scope: `{"scope": "platform"}` for every
@@ -23,6 +23,7 @@ use crate::store::{timestamp, KeyValue, SqlExecutor};
 mod directory;
 pub(crate) mod jwt;
 mod request;
+mod requests_api;
 mod schema;
 mod tenants_api;
 mod tokens_api;
@@ -97,6 +98,7 @@ pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L>(
         (["tenants", t, "users", id, action], Post) => a.user_action(t, id, action).await,
         (["tenants", t, "groups"], Get) => a.list_groups(t).await,
         (["tenants", t, "groups", id], Get) => a.get_group(t, id).await,
+        (["tenants", t, "requests"], Get) => a.list_requests(t).await,
         _ => Err(ScimError::not_found(format!(
             "No admin endpoint for {:?} {ADMIN_PREFIX}/{}.",
             req.method,
