@@ -119,8 +119,16 @@ fn the_token_and_user_agent_are_shown_and_never_the_authorization_header() {
     let e = &entries(&app, "acme")[0];
     assert_eq!(e["token"], json!({"id": token_id, "label": "idp"}));
     assert_eq!(e["userAgent"], OKTA_AGENT);
+    // A client that also sends its token in the query (RFC 6750 §2.3).
+    let path = format!("/Users?access_token={}&count=1", acme.token);
+    let r = app.request(from_okta(&acme, Method::Delete, &path, None));
+    assert_eq!(r.status, 405, "{}", r.body);
     let all = log_page(&app, "acme", "").body_text();
     assert!(!all.contains(&acme.token), "{all}");
+    assert_eq!(
+        entries(&app, "acme")[0]["query"],
+        "access_token=[redacted]&count=1"
+    );
 }
 
 #[test]

@@ -50,7 +50,7 @@ pub(crate) fn document(origin: &str) -> Value {
         "properties": {
             "at": {"type": "string", "format": "date-time"}, "requestId": string, "method": string,
             "path": {"type": "string", "description": "As sent, without the query"},
-            "query": {"type": ["string", "null"], "description": "The raw query string, without '?'"},
+            "query": {"type": ["string", "null"], "description": "The raw query string, without '?'; the value of a parameter whose name is a secret's (access_token...) '[redacted]'"},
             "status": {"type": "integer"},
             "scimType": {"type": ["string", "null"], "description": "Of an error answer"},
             "detail": {"type": ["string", "null"], "description": "Of an error answer"},

@@ -1,6 +1,7 @@
 //! The SCIM request log: what one served SCIM request leaves for its
 //! tenant's operators (`GET /admin/v1/tenants/{t}/requests`). An entry holds
-//! the time, request id, method, path and query, status, an error's
+//! the time, request id, method, path and query (secret parameters
+//! redacted, [`redact_query`]), status, an error's
 //! `scimType` and `detail` (as the client got them), duration, the token's
 //! id and label, the `User-Agent`, the leniencies applied, and the body with
 //! every secret redacted ([`redact`]) and capped at [`MAX_BODY_BYTES`]. It
@@ -69,7 +70,7 @@ pub(crate) fn statement(s: &Served<'_>) -> Option<Stmt> {
         request_id: s.request_id.to_owned(),
         method: s.req.method.as_str().to_owned(),
         path: cap(&s.req.path, MAX_TEXT_BYTES),
-        query: text(&s.req.query),
+        query: text(&redact_query(&s.req.query)),
         status,
         scim_type: of_error("scimType"),
         detail: of_error("detail"),
@@ -153,6 +154,27 @@ pub(crate) fn redact(json: &mut Value) {
     }
 }
 
+/// A raw query string with the value of every parameter whose name holds a
+/// secret (see [`is_secret`]: `?access_token=...`, as RFC 6750 §2.3 lets a
+/// client send its token) replaced by `[redacted]`; the rest kept as sent.
+pub(crate) fn redact_query(raw: &str) -> String {
+    let pairs: Vec<String> = raw
+        .split('&')
+        .map(|pair| {
+            let name = pair.split('=').next().unwrap_or_default();
+            let decoded: String = form_urlencoded::parse(name.as_bytes())
+                .map(|(k, _)| k.into_owned())
+                .collect();
+            if is_secret(&decoded) {
+                format!("{name}={REDACTED}")
+            } else {
+                pair.to_owned()
+            }
+        })
+        .collect();
+    pairs.join("&")
+}
+
 /// `text` cut to at most `max` bytes (at a character boundary) and marked
 /// `…[cut: N bytes in all]`, when it is longer.
 pub(crate) fn cap(text: &str, max: usize) -> String {
@@ -233,6 +255,16 @@ mod tests {
         let kept = body_text(big.as_bytes()).unwrap();
         assert!(kept.starts_with(&big[..MAX_BODY_BYTES]), "{kept}");
         assert!(kept.ends_with("…[cut: 5011 bytes in all]"), "{kept}");
+    }
+
+    #[test]
+    fn secret_query_parameters_are_redacted() {
+        assert_eq!(
+            redact_query("filter=userName%20eq%20%22a%22&access_token=abc&Client%5Fsecret=x&count=2"),
+            "filter=userName%20eq%20%22a%22&access_token=[redacted]&Client%5Fsecret=[redacted]&count=2"
+        );
+        assert_eq!(redact_query(""), "");
+        assert_eq!(redact_query("startIndex=1&"), "startIndex=1&");
     }
 
     #[test]
