@@ -831,18 +831,16 @@ fn tenant_settings_are_validated_and_shown_by_the_admin_api() {
     ));
     let documented = &doc.body["components"]["schemas"]["Settings"]["properties"];
     for (name, value) in r.body["settings"].as_object().unwrap() {
-        let d = &documented[name];
-        let ok = match d["enum"].as_array() {
-            Some(allowed) => allowed.contains(value),
-            // A number of days: an integer within the documented range.
+        let setting = &documented[name];
+        let allowed = match setting["enum"].as_array() {
+            Some(choices) => choices.contains(value),
             None => {
-                d["type"] == "integer"
-                    && value.as_i64().is_some_and(|v| {
-                        v >= d["minimum"].as_i64().unwrap() && v <= d["maximum"].as_i64().unwrap()
-                    })
+                let range =
+                    setting["minimum"].as_i64().unwrap()..=setting["maximum"].as_i64().unwrap();
+                setting["type"] == "integer" && value.as_i64().is_some_and(|v| range.contains(&v))
             }
         };
-        assert!(ok, "{name}: {documented}");
+        assert!(allowed, "{name}: {documented}");
     }
     for (name, choices) in [
         ("unknownAttributes", json!(["ignore", "reject"])),
@@ -853,6 +851,6 @@ fn tenant_settings_are_validated_and_shown_by_the_admin_api() {
     assert_eq!(
         r.body["settings"],
         json!({"deletePolicy": "retain", "unknownAttributes": "ignore", "unknownMembers": "reject",
-               "eventRetentionDays": 30})
+               "eventRetentionDays": 30, "requestLog": "writes-and-errors", "requestLogRetentionDays": 7})
     );
 }

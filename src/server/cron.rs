@@ -7,7 +7,8 @@
 //! message was lost) is queued again. Both are at-least-once: a duplicate
 //! finds the work done. Daily ([`RETENTION_CRON`]): events older than each
 //! tenant's `eventRetentionDays` go, except those a pending delivery still
-//! needs, with the finished deliveries of events gone.
+//! needs, with the finished deliveries of events gone, and request log
+//! entries older than each tenant's `requestLogRetentionDays`.
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
@@ -15,7 +16,7 @@ use serde_json::json;
 use crate::server::config::Config;
 use crate::server::log::Log;
 use crate::server::webhooks::{deliver_message, dispatch_message, Outbound};
-use crate::store::{events, timestamp, webhooks, SqlExecutor, Stmt, StoreError};
+use crate::store::{events, requests, timestamp, webhooks, SqlExecutor, Stmt, StoreError};
 
 /// The daily cron: retention.
 pub const RETENTION_CRON: &str = "17 3 * * *";
@@ -61,9 +62,12 @@ async fn recover<D: SqlExecutor, O: Outbound>(
     Ok(())
 }
 
-/// The statements of the daily retention at `now`.
+/// The statements of the daily retention at `now`: events, then the
+/// request log.
 pub(crate) fn retention_stmts(now: &str) -> Vec<Stmt> {
-    events::purge(now)
+    let mut stmts = events::purge(now);
+    stmts.push(requests::purge(now));
+    stmts
 }
 
 async fn retention<D: SqlExecutor>(db: &D, now: DateTime<Utc>) -> Result<(), StoreError> {

@@ -85,46 +85,87 @@ pub(crate) enum Note {
 }
 
 /// The notes of one request, gathered while it is served and logged once at
-/// its end (a request is served on one thread: a `RefCell` will do), and
-/// whether it recorded events (for the dispatch after its response).
+/// its end (a request is served on one thread: a `RefCell` will do): what
+/// it was let through, the SCIM token that authenticated it, and whether it
+/// recorded events (for the dispatch after its response).
 #[derive(Debug, Default)]
-pub(crate) struct Notes(RefCell<Vec<Note>>, Cell<bool>);
+pub(crate) struct Notes {
+    notes: RefCell<Vec<Note>>,
+    token: RefCell<Option<Token>>,
+    events: Cell<bool>,
+}
+
+/// The SCIM token a request was authenticated with, as the request log
+/// names it (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Token {
+    pub id: String,
+    pub label: String,
+}
 
 impl Notes {
     /// Says that a write of the request added events to its batch.
     pub(crate) fn events_recorded(&self) {
-        self.1.set(true);
+        self.events.set(true);
     }
 
     /// Whether a write of the request added events to its batch (which may
     /// have been rolled back since: the dispatcher then finds nothing).
     pub(crate) fn recorded_events(&self) -> bool {
-        self.1.get()
+        self.events.get()
     }
 
     pub(crate) fn lenient(&self, l: impl IntoIterator<Item = Leniency>) {
-        self.0.borrow_mut().extend(l.into_iter().map(Note::Lenient));
+        self.notes
+            .borrow_mut()
+            .extend(l.into_iter().map(Note::Lenient));
     }
 
     pub(crate) fn add(&self, n: Note) {
-        self.0.borrow_mut().push(n);
+        self.notes.borrow_mut().push(n);
     }
 
     pub(crate) fn take(&self) -> Vec<Note> {
-        std::mem::take(&mut *self.0.borrow_mut())
+        std::mem::take(&mut *self.notes.borrow_mut())
+    }
+
+    /// Notes the SCIM token that authenticated the request.
+    pub(crate) fn set_token(&self, id: &str, label: &str) {
+        *self.token.borrow_mut() = Some(Token {
+            id: id.to_owned(),
+            label: label.to_owned(),
+        });
+    }
+
+    /// The SCIM token that authenticated the request, if one did.
+    pub(crate) fn token(&self) -> Option<Token> {
+        self.token.borrow().clone()
     }
 }
 
-/// The line of a request that was served with leniencies: each one's kind
-/// and what it is about (attribute names, URNs, member ids; never a value).
-pub(crate) fn lenient(x: &Exchange<'_>, status: u16, notes: &[Note], duration_ms: f64) -> String {
-    let list: Vec<Value> = notes
+/// Each leniency's kind and what it is about (attribute names, URNs,
+/// member ids; never a value), as a JSON array: for the log line and the
+/// request log alike.
+pub(crate) fn leniencies(notes: &[Note]) -> Value {
+    notes
         .iter()
         .map(|n| match n {
             Note::Lenient(l) => json!({"kind": l.kind(), "name": l.subject()}),
             Note::SkippedMembers(ids) => json!({"kind": "unknownMembers", "skipped": ids}),
         })
-        .collect();
-    let what = json!({"level": "info", "message": "accepted with leniency", "leniencies": list});
+        .collect()
+}
+
+/// The line of a request whose request log entry could not be written
+/// (the request itself was answered as if it had been).
+pub(crate) fn unrecorded(x: &Exchange<'_>, status: u16, cause: &str, duration_ms: f64) -> String {
+    let what = json!({"level": "warn", "message": "request log entry not written", "kind": "storage", "error": cause});
+    line(x, status, what, duration_ms)
+}
+
+/// The line of a request that was served with leniencies: each one's kind
+/// and what it is about (attribute names, URNs, member ids; never a value).
+pub(crate) fn lenient(x: &Exchange<'_>, status: u16, notes: &[Note], duration_ms: f64) -> String {
+    let what = json!({"level": "info", "message": "accepted with leniency", "leniencies": leniencies(notes)});
     line(x, status, what, duration_ms)
 }

@@ -26,6 +26,7 @@ pub(crate) mod list;
 pub(crate) mod log;
 pub(crate) mod op;
 pub(crate) mod openapi;
+pub(crate) mod request_log;
 pub(crate) mod resources;
 pub(crate) mod router;
 pub(crate) mod schema;
@@ -55,20 +56,52 @@ pub struct Service<'a, D, K, L, O> {
 }
 
 /// What a request leaves for after its response, so that it never delays
-/// or fails the identity provider's request: the dispatch of the events its
-/// writes committed. The worker runs it with `ctx.wait_until`; should it
-/// never run, the minute cron dispatches the events instead.
+/// or fails the identity provider's request: its request log entry, and the
+/// dispatch of the events its writes committed. The worker runs it with
+/// `ctx.wait_until`; should it never run, the minute cron dispatches the
+/// events instead (the log entry is then lost).
 #[derive(Debug, Default)]
 #[must_use]
 pub struct After {
     /// The tenant whose events to dispatch.
     dispatch: Option<String>,
+    /// The request log's entry of the request.
+    request_log: Option<LogEntry>,
+}
+
+/// A request log entry to write, with what its failure line names.
+#[derive(Debug)]
+struct LogEntry {
+    stmt: crate::store::Stmt,
+    request_id: String,
+    tenant: Option<String>,
+    method: String,
+    path: String,
+    status: u16,
+    duration_ms: f64,
 }
 
 impl After {
-    /// Runs it: a dispatch message for the tenant, if it has undispatched
-    /// events (a tenant without webhooks has none). Failures are logged.
+    /// Runs it: the request log entry, then a dispatch message for the
+    /// tenant if it has undispatched events (a tenant without webhooks has
+    /// none). Failures are logged, never answered.
     pub async fn run<D: SqlExecutor, O: Outbound>(self, db: &D, out: &O, log: &dyn Log) {
+        if let Some(e) = self.request_log {
+            if let Err(err) = db.batch(vec![e.stmt]).await {
+                let exchange = Exchange {
+                    request_id: &e.request_id,
+                    tenant: e.tenant.as_deref(),
+                    method: &e.method,
+                    path: &e.path,
+                };
+                log.line(&log::unrecorded(
+                    &exchange,
+                    e.status,
+                    &err.to_string(),
+                    e.duration_ms,
+                ));
+            }
+        }
         let Some(tenant) = self.dispatch else {
             return;
         };
@@ -173,18 +206,37 @@ impl<D: SqlExecutor, K: KeyValue, L: RateLimit, O: Outbound> Service<'_, D, K, L
         if req.prefers_plain_json() {
             response = response.in_plain_json();
         }
-        let after = After {
-            dispatch: notes
-                .recorded_events()
-                .then(|| tenant_of(path).map(str::to_owned))
-                .flatten(),
-        };
+        let dispatch = notes
+            .recorded_events()
+            .then(|| tenant_of(path).map(str::to_owned))
+            .flatten();
         let noted = notes.take();
+        let duration = self.log.millis() - started;
         if !noted.is_empty() {
-            let duration = self.log.millis() - started;
             self.log
                 .line(&log::lenient(&exchange, response.status, &noted, duration));
         }
+        let after = After {
+            dispatch,
+            request_log: request_log::statement(&request_log::Served {
+                req,
+                response: &response,
+                request_id: &request_id,
+                notes: &noted,
+                token: notes.token().as_ref(),
+                at: now,
+                duration_ms: duration,
+            })
+            .map(|stmt| LogEntry {
+                stmt,
+                request_id: request_id.clone(),
+                tenant: exchange.tenant.map(str::to_owned),
+                method: exchange.method.to_owned(),
+                path: path.to_owned(),
+                status: response.status,
+                duration_ms: duration,
+            }),
+        };
         (response.with_header(REQUEST_ID_HEADER, request_id), after)
     }
 

@@ -42,6 +42,29 @@ pub(crate) fn document(origin: &str) -> Value {
         {"name": "count", "in": "query", "schema": {"type": "integer"}}
     ]);
     let string = json!({"type": "string"});
+    // The request log (see server::request_log), apart: one json! of the
+    // whole document would pass the macro's recursion limit.
+    let logged_request = json!({
+        "type": "object", "additionalProperties": false,
+        "required": ["at", "requestId", "method", "path", "query", "status", "scimType", "detail", "durationMs", "token", "userAgent", "leniencies", "body"],
+        "properties": {
+            "at": {"type": "string", "format": "date-time"}, "requestId": string, "method": string,
+            "path": {"type": "string", "description": "As sent, without the query"},
+            "query": {"type": ["string", "null"], "description": "The raw query string, without '?'; the value of a parameter whose name is a secret's (access_token...) '[redacted]'"},
+            "status": {"type": "integer"},
+            "scimType": {"type": ["string", "null"], "description": "Of an error answer"},
+            "detail": {"type": ["string", "null"], "description": "Of an error answer"},
+            "durationMs": {"type": "integer", "minimum": 0},
+            "token": {"description": "The SCIM token that authenticated the request; null when none did",
+                      "oneOf": [{"type": "null"}, {"type": "object", "required": ["id", "label"], "properties": {"id": string, "label": string}}]},
+            "userAgent": {"type": ["string", "null"]},
+            "leniencies": {"type": "array", "description": "What the request was let through: {kind, name} or {kind: unknownMembers, skipped: [ids]}",
+                           "items": {"type": "object", "required": ["kind"], "properties": {"kind": string, "name": string, "skipped": {"type": "array", "items": string}}}},
+            "body": {"type": ["string", "null"], "description": "The request body as compact JSON with every secret (password, token, secret... members) '[redacted]', cut after 4096 bytes and marked; '[N bytes, not JSON]' for another body; null when there is none or no token authenticated the request"}}
+    });
+    let request_log = json!({"type": "object", "required": ["requests", "next"], "properties": {
+        "requests": {"type": "array", "items": schema_ref("LoggedRequest")},
+        "next": {"type": ["string", "null"], "description": "The cursor of the next (older) page, for after; null on the last page"}}});
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -54,11 +77,13 @@ pub(crate) fn document(origin: &str) -> Value {
             "securitySchemes": {"adminJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
             "schemas": {
                 "Error": {"type": "object", "required": ["status"], "properties": {"status": string, "scimType": string, "detail": string}},
-                "Settings": {"type": "object", "additionalProperties": false, "description": "Only the settings given change; the others keep their values (defaults: retain, ignore, skip).", "properties": {
+                "Settings": {"type": "object", "additionalProperties": false, "description": "Only the settings given change; the others keep their values (defaults: retain, ignore, skip, writes-and-errors, 7).", "properties": {
                     "deletePolicy": {"enum": ["retain", "remove"], "description": "DELETE /Users/{id}: keep a deactivated tombstone (retain) or remove the row."},
                     "unknownAttributes": {"enum": ["ignore", "reject"], "description": "Attributes, sub-attributes and schema URNs a write names that the tenant's schema does not define: ignored, not stored and logged (ignore), or 400 invalidValue (reject)."},
                     "unknownMembers": {"enum": ["skip", "reject"], "description": "Group members to add that are no users or groups of the tenant: skipped and logged, the others added (skip), or 400 invalidValue with nothing stored (reject)."},
-                    "eventRetentionDays": {"type": "integer", "minimum": 1, "maximum": 365, "description": "How many days provisioning events are kept (default 30)."}}},
+                    "eventRetentionDays": {"type": "integer", "minimum": 1, "maximum": 365, "description": "How many days provisioning events are kept (default 30)."},
+                    "requestLog": {"enum": ["writes-and-errors", "all"], "description": "Which SCIM requests the request log keeps (GET /tenants/{tenant}/requests): every request but a GET and every request answered 400 or more (writes-and-errors), or every request (all)."},
+                    "requestLogRetentionDays": {"type": "integer", "minimum": 1, "maximum": 365, "description": "How many days the request log keeps an entry."}}},
                 "NewTenant": {"type": "object", "required": ["id"], "additionalProperties": false, "properties": {
                     "id": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"}, "name": string, "settings": schema_ref("Settings")}},
                 "TenantUpdate": {"type": "object", "additionalProperties": false, "properties": {"name": string, "settings": schema_ref("Settings")}},
@@ -86,7 +111,9 @@ pub(crate) fn document(origin: &str) -> Value {
                 "User": {"type": "object", "required": ["schemas", "id", "userName"], "properties": {"id": string, "userName": string, "active": {"type": "boolean"}, "deleted": string, "password": false}},
                 "Users": {"type": "object", "required": ["totalResults", "startIndex", "users"], "properties": {"totalResults": {"type": "integer"}, "startIndex": {"type": "integer"}, "users": {"type": "array", "items": schema_ref("User")}}},
                 "Group": {"type": "object", "required": ["schemas", "id", "displayName"], "properties": {"id": string, "displayName": string, "members": {"type": "array", "items": {"type": "object", "required": ["value"], "properties": {"value": string, "type": string, "display": string}}}}},
-                "Groups": {"type": "object", "required": ["totalResults", "startIndex", "groups"], "properties": {"totalResults": {"type": "integer"}, "startIndex": {"type": "integer"}, "groups": {"type": "array", "items": schema_ref("Group")}}}
+                "Groups": {"type": "object", "required": ["totalResults", "startIndex", "groups"], "properties": {"totalResults": {"type": "integer"}, "startIndex": {"type": "integer"}, "groups": {"type": "array", "items": schema_ref("Group")}}},
+                "LoggedRequest": logged_request,
+                "RequestLog": request_log
             }
         },
         "security": [{"adminJwt": []}],
@@ -154,6 +181,16 @@ pub(crate) fn document(origin: &str) -> Value {
             "/tenants/{tenant}/groups/{id}": {
                 "parameters": [tenant, id("id")],
                 "get": {"operationId": "getGroup", "summary": "A group with its members", "responses": with_errors(json!({"200": ok("The group", "Group")}), false)}
+            },
+            "/tenants/{tenant}/requests": {
+                "parameters": [tenant],
+                "get": {"operationId": "listRequests", "summary": "The tenant's SCIM request log, newest first",
+                        "parameters": [
+                            {"name": "after", "in": "query", "schema": {"type": "string"}, "description": "The next cursor of the page before; empty or absent: the newest entries"},
+                            {"name": "status", "in": "query", "schema": {"type": "string", "pattern": "^([1-5][0-9][0-9]|[1-5][xX][xX])$"}, "description": "A status code (409) or class (4xx)"},
+                            {"name": "method", "in": "query", "schema": {"enum": ["GET", "POST", "PUT", "PATCH", "DELETE"]}, "description": "An HTTP method, in any case"},
+                            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}],
+                        "responses": with_errors(json!({"200": ok("A page of the log", "RequestLog")}), true)}
             },
             "/openapi.json": {
                 "get": {"operationId": "openapi", "summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}
@@ -496,6 +533,39 @@ mod tests {
             components["AttributeDef"]["properties"]["unique"]["type"],
             "boolean"
         );
+    }
+
+    #[test]
+    fn the_admin_document_describes_the_request_log_and_its_settings() {
+        let d = document("https://scim.example");
+        let get = &d["paths"]["/tenants/{tenant}/requests"]["get"];
+        assert_eq!(get["operationId"], "listRequests");
+        for code in ["200", "400", "401", "403", "404"] {
+            assert!(get["responses"][code].is_object(), "{code}");
+        }
+        let components = &d["components"]["schemas"];
+        let entry = &components["LoggedRequest"]["properties"];
+        for field in [
+            "at",
+            "requestId",
+            "scimType",
+            "durationMs",
+            "token",
+            "leniencies",
+            "body",
+        ] {
+            assert!(entry[field].is_object(), "{field}");
+        }
+        assert_eq!(
+            components["RequestLog"]["required"],
+            json!(["requests", "next"])
+        );
+        let settings = &components["Settings"]["properties"];
+        assert_eq!(
+            settings["requestLog"]["enum"],
+            json!(["writes-and-errors", "all"])
+        );
+        assert_eq!(settings["requestLogRetentionDays"]["maximum"], 365);
     }
 
     #[test]

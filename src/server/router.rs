@@ -55,6 +55,7 @@ pub(crate) async fn route<D: SqlExecutor, K: KeyValue, L: RateLimit, O>(
         return Err(not_found(path));
     }
     let token = auth::authenticate(service.kv, req, tenant, now).await?;
+    service.notes.set_token(&token.id, &token.label);
     if !service.limiter.allow(&token.id).await {
         return Err(Error::TooManyRequests);
     }

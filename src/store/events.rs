@@ -14,6 +14,7 @@
 
 use serde_json::Value;
 
+use super::tenants::{retention_cutoff, RetentionDays};
 use super::{col_i64, col_str, col_text, Row, SqlExecutor, SqlValue, Stmt, StoreError};
 
 /// The `dispatched` value of a new event: already done when the tenant has
@@ -370,18 +371,19 @@ pub(crate) async fn stalled_tenants<D: SqlExecutor>(
 }
 
 /// Deletes events older than each tenant's `eventRetentionDays` (30 by
-/// default) at time `now` (a stored timestamp), except those a pending
-/// delivery still needs; and the finished deliveries of events gone.
+/// default, see [`super::tenants::retention_cutoff`]) at time `now` (a
+/// stored timestamp), except those a pending delivery still needs; and the
+/// finished deliveries of events gone.
 pub(crate) fn purge(now: &str) -> Vec<Stmt> {
-    let cutoff = "strftime('%Y-%m-%dT%H:%M:%fZ', ?, '-' || coalesce(\
-                  (SELECT json_extract(t.settings, '$.eventRetentionDays') FROM tenants t \
-                   WHERE t.id = events.tenant_id), 30) || ' days')";
+    let cutoff = retention_cutoff("eventRetentionDays", RetentionDays::EVENTS);
     vec![
         Stmt::new(
             format!(
-                "DELETE FROM events WHERE occurred_at < {cutoff} AND NOT EXISTS (\
-                 SELECT 1 FROM deliveries d WHERE d.tenant_id = events.tenant_id \
-                 AND d.event_sequence = events.sequence AND d.state = 'pending')"
+                "DELETE FROM events WHERE (tenant_id, sequence) IN (\
+                 SELECT e.tenant_id, e.sequence FROM tenants t \
+                 JOIN events e ON e.tenant_id = t.id AND e.occurred_at < {cutoff} \
+                 WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.tenant_id = e.tenant_id \
+                 AND d.event_sequence = e.sequence AND d.state = 'pending'))"
             ),
             vec![now.into()],
         ),

@@ -15,6 +15,7 @@ pub(crate) mod events;
 pub(crate) mod filter;
 pub(crate) mod groups;
 pub(crate) mod page;
+pub(crate) mod requests;
 pub(crate) mod resources;
 #[cfg(all(any(test, feature = "test-utils"), not(target_arch = "wasm32")))]
 pub(crate) mod sqlite;

@@ -44,6 +44,52 @@ pub(crate) enum UnknownMembers {
     Reject,
 }
 
+/// Which SCIM requests of a tenant the request log keeps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum RequestLog {
+    /// Every request but a GET, and every request answered 400 or more.
+    #[default]
+    #[serde(rename = "writes-and-errors")]
+    WritesAndErrors,
+    /// Every request.
+    #[serde(rename = "all")]
+    All,
+}
+
+/// How many days something is kept: 1 to 365. Events are kept 30 days
+/// and request log entries 7 unless a tenant says otherwise. The retention
+/// statements read the same fields from the stored JSON (see
+/// [`super::events::purge`] and [`super::requests::purge`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "i64", into = "i64")]
+pub(crate) struct RetentionDays(u16);
+
+impl RetentionDays {
+    pub(crate) const EVENTS: u16 = 30;
+    pub(crate) const REQUEST_LOG: u16 = 7;
+    pub(crate) const MAX: u16 = 365;
+}
+
+impl TryFrom<i64> for RetentionDays {
+    type Error = String;
+
+    fn try_from(days: i64) -> Result<Self, Self::Error> {
+        match u16::try_from(days) {
+            Ok(d) if (1..=Self::MAX).contains(&d) => Ok(RetentionDays(d)),
+            _ => Err(format!(
+                "a retention is 1 to {} days, not {days}",
+                Self::MAX
+            )),
+        }
+    }
+}
+
+impl From<RetentionDays> for i64 {
+    fn from(d: RetentionDays) -> i64 {
+        i64::from(d.0)
+    }
+}
+
 /// A tenant's settings. Stored as JSON and read leniently: a field this
 /// version does not know is ignored, a missing one takes its default (so
 /// that an older or newer version reads the same row).
@@ -54,11 +100,10 @@ pub(crate) struct Settings {
     pub unknown_attributes: UnknownAttributes,
     pub unknown_members: UnknownMembers,
     /// How many days events are kept (the feed, webhook redelivery).
-    pub event_retention_days: u32,
+    pub event_retention_days: RetentionDays,
+    pub request_log: RequestLog,
+    pub request_log_retention_days: RetentionDays,
 }
-
-/// Events are kept 30 days unless a tenant says otherwise.
-pub(crate) const DEFAULT_EVENT_RETENTION_DAYS: u32 = 30;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -66,19 +111,10 @@ impl Default for Settings {
             delete_policy: DeletePolicy::default(),
             unknown_attributes: UnknownAttributes::default(),
             unknown_members: UnknownMembers::default(),
-            event_retention_days: DEFAULT_EVENT_RETENTION_DAYS,
+            event_retention_days: RetentionDays(RetentionDays::EVENTS),
+            request_log: RequestLog::default(),
+            request_log_retention_days: RetentionDays(RetentionDays::REQUEST_LOG),
         }
-    }
-}
-
-/// A number of days from 1 to 365, or a clear error.
-fn days<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-    let v = Option::<u32>::deserialize(d)?;
-    match v {
-        Some(n) if !(1..=365).contains(&n) => Err(serde::de::Error::custom(format!(
-            "a number of days must be from 1 to 365, not {n}"
-        ))),
-        other => Ok(other),
     }
 }
 
@@ -90,8 +126,9 @@ pub(crate) struct SettingsChange {
     pub delete_policy: Option<DeletePolicy>,
     pub unknown_attributes: Option<UnknownAttributes>,
     pub unknown_members: Option<UnknownMembers>,
-    #[serde(default, deserialize_with = "days")]
-    pub event_retention_days: Option<u32>,
+    pub event_retention_days: Option<RetentionDays>,
+    pub request_log: Option<RequestLog>,
+    pub request_log_retention_days: Option<RetentionDays>,
 }
 
 impl Settings {
@@ -104,6 +141,10 @@ impl Settings {
             event_retention_days: change
                 .event_retention_days
                 .unwrap_or(self.event_retention_days),
+            request_log: change.request_log.unwrap_or(self.request_log),
+            request_log_retention_days: change
+                .request_log_retention_days
+                .unwrap_or(self.request_log_retention_days),
         }
     }
 }
@@ -262,6 +303,10 @@ pub(crate) async fn delete<D: SqlExecutor>(db: &D, id: &str) -> Result<bool, Sto
                 vec![id.into()],
             ),
             Stmt::new("DELETE FROM groups WHERE tenant_id = ?", vec![id.into()]),
+            Stmt::new(
+                "DELETE FROM request_log WHERE tenant_id = ?",
+                vec![id.into()],
+            ),
             Stmt::new("DELETE FROM users WHERE tenant_id = ?", vec![id.into()]),
             Stmt::new(
                 "DELETE FROM tenant_attributes WHERE tenant_id = ?",
@@ -271,4 +316,23 @@ pub(crate) async fn delete<D: SqlExecutor>(db: &D, id: &str) -> Result<bool, Sto
         ])
         .await?;
     Ok(changes.last().is_some_and(|w| w.changes >= 1))
+}
+
+/// A value of the tenant's settings JSON (alias `t`), NULL when the stored
+/// settings are not JSON at all (they are read leniently everywhere).
+pub(crate) fn tenant_setting(name: &str) -> String {
+    format!("(CASE WHEN json_valid(t.settings) THEN json_extract(t.settings, '$.{name}') END)")
+}
+
+/// The SQL of a tenant's (alias `t`) retention cut-off for setting
+/// `field` (a number of days, `default` when it is not an integer from 1
+/// to 365), before the time bound as `?` (a stored timestamp), in the
+/// stored timestamp form so that text order is time order.
+pub(crate) fn retention_cutoff(field: &str, default: u16) -> String {
+    let days = tenant_setting(field);
+    let max = RetentionDays::MAX;
+    format!(
+        "strftime('%Y-%m-%dT%H:%M:%fZ', ?, '-' || (CASE WHEN typeof({days}) = 'integer' \
+         AND {days} BETWEEN 1 AND {max} THEN {days} ELSE {default} END) || ' days')"
+    )
 }

@@ -624,6 +624,19 @@ impl App {
         );
     }
 
+    /// Runs the request log's retention statement at `self.now`, as the
+    /// scheduled job does; returns how many entries it deleted.
+    ///
+    /// # Panics
+    /// When the statement fails (a test failure).
+    #[allow(clippy::expect_used)]
+    pub fn purge_request_log(&self) -> u64 {
+        let now = crate::store::timestamp(self.now);
+        let stmt = crate::store::requests::purge(&now);
+        let written = pollster::block_on(self.db.batch(vec![stmt])).expect("purge");
+        written.first().map_or(0, |w| w.changes)
+    }
+
     /// Runs a statement against the database directly.
     ///
     /// # Panics

@@ -3,7 +3,7 @@
 //! settings, and to read and act on users as the application (including
 //! retained tombstones). JSON in and out. By area: [`tenants_api`], [`tokens_api`],
 //! [`schema`] (the extension URN and custom attributes), [`directory`] (users
-//! and groups).
+//! and groups), [`requests_api`] (the SCIM request log).
 //!
 //! Authentication is a JWT signed with HS256 by the `ADMIN_JWT_SECRET`
 //! secret. Its claims name the scope: `{"scope": "platform"}` for every
@@ -25,6 +25,7 @@ mod directory;
 mod events_api;
 pub(crate) mod jwt;
 mod request;
+mod requests_api;
 mod schema;
 mod tenants_api;
 mod tokens_api;
@@ -117,6 +118,7 @@ pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L, O: Outbound>(
         (["tenants", t, "webhooks", id, "deliveries", d, "retry"], Post) => {
             a.retry_delivery(t, id, d).await
         }
+        (["tenants", t, "requests"], Get) => a.list_requests(t).await,
         _ => Err(ScimError::not_found(format!(
             "No admin endpoint for {:?} {ADMIN_PREFIX}/{}.",
             req.method,
