@@ -123,19 +123,20 @@ pub(super) fn missing(what: &str) -> Error {
     ScimError::not_found(format!("{what} not found.")).into()
 }
 
-/// The most entries one page of an admin log (events, deliveries) holds.
+/// The entries one page of an admin log (events, deliveries, requests)
+/// holds when `limit` is not given, and the most it may ask.
+pub(super) const DEFAULT_PAGE: u32 = 100;
 pub(super) const MAX_PAGE: u32 = 1000;
 
-/// A log page's `limit` query parameter: 1 to [`MAX_PAGE`], 100 when absent.
-pub(super) fn limit_param(params: &crate::server::http::Query) -> Result<u32> {
+/// A log page's `limit` query parameter: 1 to [`MAX_PAGE`],
+/// [`DEFAULT_PAGE`] when absent or empty.
+pub(super) fn limit_param(params: &crate::server::http::Query) -> ScimResult<u32> {
     match params.get("limit").filter(|l| !l.is_empty()) {
-        None => Ok(100),
+        None => Ok(DEFAULT_PAGE),
         Some(l) => l
             .parse::<u32>()
             .ok()
             .filter(|l| (1..=MAX_PAGE).contains(l))
-            .ok_or_else(|| {
-                ScimError::new(400, None, "`limit` must be an integer from 1 to 1000.").into()
-            }),
+            .ok_or_else(|| ScimError::new(400, None, "`limit` must be an integer from 1 to 1000.")),
     }
 }

@@ -4,17 +4,13 @@
 
 use serde_json::{json, Value};
 
-use super::request::Admin;
+use super::request::{limit_param, Admin};
 use crate::proto::error::{ScimError, ScimResult};
 use crate::server::error::Result;
 use crate::server::http::{Method, Query, Response};
 use crate::server::webhooks::Outbound;
 use crate::store::requests::{self, Entry, Listing};
 use crate::store::{KeyValue, SqlExecutor};
-
-/// The entries of a page when `limit` is not given, and the most it may ask.
-const DEFAULT_LIMIT: u32 = 100;
-const MAX_LIMIT: u32 = 1000;
 
 /// A query parameter; empty counts as not given (`?after=` is the first page).
 fn param(q: &Query, name: &str) -> Option<String> {
@@ -67,27 +63,13 @@ fn method(v: Option<String>) -> ScimResult<Option<String>> {
     .transpose()
 }
 
-/// `limit`: 1 to 1000 entries, 100 when not given.
-fn limit(v: Option<String>) -> ScimResult<u32> {
-    match v {
-        None => Ok(DEFAULT_LIMIT),
-        Some(l) => l
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| {
-                ScimError::invalid_value(format!("limit must be 1 to {MAX_LIMIT}, not '{l}'."))
-            }),
-    }
-}
-
 /// The listing a request's parameters ask for.
 fn listing(q: &Query) -> ScimResult<Listing> {
     Ok(Listing {
         before: cursor(param(q, "after"))?,
         status: status_range(param(q, "status"))?,
         method: method(param(q, "method"))?,
-        limit: limit(param(q, "limit"))?,
+        limit: limit_param(q)?,
     })
 }
 
@@ -155,7 +137,7 @@ mod tests {
             }
         );
         let none = q("after=&status=&method=&limit=").unwrap();
-        assert_eq!(none.limit, DEFAULT_LIMIT);
+        assert_eq!(none.limit, super::super::request::DEFAULT_PAGE);
         assert_eq!((none.before, none.status, none.method), (None, None, None));
         assert_eq!(q("status=409").unwrap().status, Some((409, 409)));
         assert_eq!(q("status=5XX").unwrap().status, Some((500, 599)));
