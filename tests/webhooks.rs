@@ -409,3 +409,70 @@ fn a_dead_lettered_delivery_is_recorded_as_failed() {
         .unwrap()
         .contains("dead-lettered"));
 }
+
+#[test]
+fn another_tenants_admin_token_gets_403_on_every_events_and_webhooks_endpoint() {
+    let app = App::new();
+    let c = app.provision("acme");
+    app.provision("globex");
+    let h = hook(
+        &app,
+        "acme",
+        json!({"url": "https://hooks.example.com/scim"}),
+    );
+    let id = h["id"].as_str().unwrap();
+    user(&app, &c, "bob@example.com");
+    app.pump(10);
+    let dlv = deliveries(&app, "acme", id)[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let globex = app.admin_token(Some("globex"));
+    let calls: Vec<(&str, String, Option<Value>)> = vec![
+        ("GET", "/tenants/acme/events".into(), None),
+        ("GET", "/tenants/acme/requests".into(), None),
+        ("GET", "/tenants/acme/webhooks".into(), None),
+        (
+            "POST",
+            "/tenants/acme/webhooks".into(),
+            Some(json!({"url": "https://evil.example.com/"})),
+        ),
+        ("GET", format!("/tenants/acme/webhooks/{id}"), None),
+        (
+            "PATCH",
+            format!("/tenants/acme/webhooks/{id}"),
+            Some(json!({"enabled": false})),
+        ),
+        ("DELETE", format!("/tenants/acme/webhooks/{id}"), None),
+        (
+            "POST",
+            format!("/tenants/acme/webhooks/{id}/rotate-secret"),
+            None,
+        ),
+        ("POST", format!("/tenants/acme/webhooks/{id}/test"), None),
+        (
+            "GET",
+            format!("/tenants/acme/webhooks/{id}/deliveries"),
+            None,
+        ),
+        (
+            "POST",
+            format!("/tenants/acme/webhooks/{id}/deliveries/{dlv}/retry"),
+            None,
+        ),
+    ];
+    let posts = app.out.posts().len();
+    for (method, path, body) in calls {
+        let r = app.admin(&globex, method, &path, body);
+        assert_eq!(r.status, 403, "{method} {path}: {}", r.body);
+    }
+    // Nothing changed: the endpoint is still there and enabled, nothing sent.
+    let w = app.admin(
+        &app.admin_token(Some("acme")),
+        "GET",
+        &format!("/tenants/acme/webhooks/{id}"),
+        None,
+    );
+    assert_eq!(w.body["enabled"], true);
+    assert_eq!(app.out.posts().len(), posts);
+}

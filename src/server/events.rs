@@ -26,6 +26,21 @@ use crate::store::events::{self, Joining, Leaving, Stamp};
 use crate::store::groups::{member_kind, Membership};
 use crate::store::Stmt;
 
+/// Every event type, as the feed and webhooks name them.
+pub(crate) const EVENT_TYPES: [&str; 11] = [
+    "user.created",
+    "user.updated",
+    "user.deactivated",
+    "user.reactivated",
+    "user.deleted",
+    "user.restored",
+    "group.created",
+    "group.updated",
+    "group.deleted",
+    "group.member_added",
+    "group.member_removed",
+];
+
 /// Who made a change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Actor {

@@ -5,6 +5,14 @@ use serde_json::{json, Map, Value};
 
 use crate::proto::schema::{AttrType, Attribute, Mutability, ResourceType, Returned};
 use crate::server::discovery::core_types;
+use crate::server::events::EVENT_TYPES;
+
+/// The types an endpoint may ask for: every event type and the patterns.
+fn webhook_types() -> Vec<&'static str> {
+    let mut t = EVENT_TYPES.to_vec();
+    t.extend(["user.*", "group.*", "*"]);
+    t
+}
 
 /// An OpenAPI 3.1 description of the admin API.
 pub(crate) fn document(origin: &str) -> Value {
@@ -65,7 +73,7 @@ pub(crate) fn document(origin: &str) -> Value {
     let request_log = json!({"type": "object", "required": ["requests", "next"], "properties": {
         "requests": {"type": "array", "items": schema_ref("LoggedRequest")},
         "next": {"type": ["string", "null"], "description": "The cursor of the next (older) page, for after; null on the last page"}}});
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "scim-worker admin API",
@@ -196,7 +204,118 @@ pub(crate) fn document(origin: &str) -> Value {
                 "get": {"operationId": "openapi", "summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}
             }
         }
-    })
+    });
+    // Events and webhooks (see server::events, server::webhooks), added
+    // apart: one json! of the whole document would pass the macro's
+    // recursion limit.
+    let summary = json!({"type": "object", "required": ["type", "id"], "properties": {
+        "type": {"enum": ["User", "Group"]}, "id": string, "externalId": string, "userName": string, "displayName": string}});
+    let event = json!({"type": "object", "required": ["id", "type", "tenant", "sequence", "occurredAt", "actor", "requestId", "resource", "data"],
+        "properties": {
+            "id": {"type": "string", "pattern": "^evt_"}, "type": {"enum": EVENT_TYPES}, "tenant": string,
+            "sequence": {"type": "integer", "minimum": 1}, "occurredAt": {"type": "string", "format": "date-time"},
+            "actor": {"type": "object", "required": ["type", "id", "label"], "properties": {"type": {"enum": ["scim", "admin", "system"]}, "id": string, "label": string}},
+            "requestId": string, "resource": summary, "data": {"type": "object"},
+            "changed": {"type": "array", "items": string}, "previous": {"type": "object"}, "retained": {"type": "boolean"}}});
+    let events_page = json!({"type": "object", "required": ["events", "next"], "properties": {
+        "events": {"type": "array", "items": schema_ref("Event")},
+        "next": {"type": ["string", "null"], "description": "The cursor of the next page (a sequence), for after; null when no more events follow now"}}});
+    let types = json!({"type": "array", "minItems": 1, "items": {"enum": webhook_types()}});
+    let webhook = json!({"type": "object", "required": ["id", "url", "types", "enabled", "created", "updated"], "properties": {
+        "id": string, "url": string, "types": types, "description": {"type": ["string", "null"]}, "enabled": {"type": "boolean"},
+        "disabledReason": {"type": ["string", "null"]}, "previousSecretExpires": {"type": ["string", "null"]},
+        "created": string, "updated": string, "secret": {"type": "string", "pattern": "^whsec_", "description": "Only when created or rotated"}}});
+    let new_webhook = json!({"type": "object", "required": ["url"], "additionalProperties": false, "properties": {
+        "url": {"type": "string", "description": "https to a public host (http://127.0.0.1 where WEBHOOK_ALLOW_LOCAL is set)"},
+        "types": types, "description": string}});
+    let webhook_change = json!({"type": "object", "additionalProperties": false, "properties": {
+        "url": string, "types": types, "description": string, "enabled": {"type": "boolean"}}});
+    let delivery = json!({"type": "object", "required": ["id", "event", "state", "attempts"], "properties": {
+        "id": string, "event": {"type": "object"}, "state": {"enum": ["pending", "delivered", "failed"]},
+        "attempts": {"type": "integer"}, "lastStatus": {"type": ["integer", "null"]}, "lastError": {"type": ["string", "null"]},
+        "nextAttempt": {"type": ["string", "null"]}, "created": string, "updated": string}});
+    let deliveries = json!({"type": "object", "required": ["deliveries", "next"], "properties": {
+        "deliveries": {"type": "array", "items": schema_ref("Delivery")}, "next": {"type": ["string", "null"]}}});
+    let tested = json!({"type": "object", "required": ["delivered", "event"], "properties": {
+        "delivered": {"type": "boolean"}, "status": {"type": ["integer", "null"]}, "error": string, "event": {"type": "object"}}});
+    let webhooks = json!({"type": "object", "required": ["webhooks"], "properties": {"webhooks": {"type": "array", "items": schema_ref("Webhook")}}});
+    let schemas = [
+        ("Event", event),
+        ("Events", events_page),
+        ("Webhook", webhook),
+        ("Webhooks", webhooks),
+        ("NewWebhook", new_webhook),
+        ("WebhookChange", webhook_change),
+        ("Delivery", delivery),
+        ("Deliveries", deliveries),
+        ("WebhookTest", tested),
+    ];
+    let query = |name: &str, schema: Value, d: &str| json!({"name": name, "in": "query", "schema": schema, "description": d});
+    let limit = query(
+        "limit",
+        json!({"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}),
+        "Entries per page",
+    );
+    let paths = [
+        (
+            "/tenants/{tenant}/events",
+            json!({"parameters": [tenant],
+            "get": {"operationId": "listEvents", "summary": "The tenant's provisioning events in sequence order (the change feed)",
+                    "parameters": [
+                        query("after", json!({"type": "string", "pattern": "^[0-9]*$"}), "A cursor: the sequence of the last event read"),
+                        query("types", string.clone(), "Comma list of event types or prefixes like user.*"),
+                        query("resource", string.clone(), "Events about this user or group, or with it as the member"),
+                        limit.clone()],
+                    "responses": with_errors(json!({"200": ok("A page of events", "Events")}), true)}}),
+        ),
+        (
+            "/tenants/{tenant}/webhooks",
+            json!({"parameters": [tenant],
+            "get": {"operationId": "listWebhooks", "summary": "The tenant's webhook endpoints (no secrets)", "responses": with_errors(json!({"200": ok("Endpoints", "Webhooks")}), false)},
+            "post": {"operationId": "createWebhook", "summary": "Add an endpoint; its signing secret is shown once", "requestBody": body(schema_ref("NewWebhook")),
+                     "responses": with_errors(json!({"201": ok("The endpoint with its secret", "Webhook"), "409": ok("Too many endpoints", "Error"), "503": ok("SECRETS_KEY is not set", "Error")}), true)}}),
+        ),
+        (
+            "/tenants/{tenant}/webhooks/{id}",
+            json!({"parameters": [tenant, id("id")],
+            "get": {"operationId": "getWebhook", "summary": "An endpoint", "responses": with_errors(json!({"200": ok("The endpoint", "Webhook")}), false)},
+            "patch": {"operationId": "updateWebhook", "summary": "Change an endpoint's url, types, description or enabled", "requestBody": body(schema_ref("WebhookChange")),
+                      "responses": with_errors(json!({"200": ok("The endpoint", "Webhook")}), true)},
+            "delete": {"operationId": "deleteWebhook", "summary": "Remove an endpoint and its deliveries", "responses": with_errors(json!({"204": no_content}), false)}}),
+        ),
+        (
+            "/tenants/{tenant}/webhooks/{id}/rotate-secret",
+            json!({"parameters": [tenant, id("id")],
+            "post": {"operationId": "rotateWebhookSecret", "summary": "A new secret, shown once; the old one signs too for 24 hours",
+                     "responses": with_errors(json!({"200": ok("The endpoint with its new secret", "Webhook"), "503": ok("SECRETS_KEY is not set", "Error")}), false)}}),
+        ),
+        (
+            "/tenants/{tenant}/webhooks/{id}/test",
+            json!({"parameters": [tenant, id("id")],
+            "post": {"operationId": "testWebhook", "summary": "Send a webhook.test event now",
+                     "responses": with_errors(json!({"200": ok("How the receiver answered", "WebhookTest"), "503": ok("SECRETS_KEY is not set", "Error")}), false)}}),
+        ),
+        (
+            "/tenants/{tenant}/webhooks/{id}/deliveries",
+            json!({"parameters": [tenant, id("id")],
+            "get": {"operationId": "listDeliveries", "summary": "An endpoint's deliveries, newest event first",
+                    "parameters": [query("after", json!({"type": "string", "pattern": "^[0-9]*$"}), "The next cursor of the page before"), limit],
+                    "responses": with_errors(json!({"200": ok("A page of deliveries", "Deliveries")}), true)}}),
+        ),
+        (
+            "/tenants/{tenant}/webhooks/{id}/deliveries/{delivery}/retry",
+            json!({"parameters": [tenant, id("id"), id("delivery")],
+            "post": {"operationId": "retryDelivery", "summary": "Attempt a delivery again from its first attempt, now",
+                     "responses": with_errors(json!({"202": ok("The delivery", "Delivery")}), false)}}),
+        ),
+    ];
+    for (name, schema) in schemas {
+        doc["components"]["schemas"][name] = schema;
+    }
+    for (path, item) in paths {
+        doc["paths"][path] = item;
+    }
+    doc
 }
 
 /// The JSON Schema of one SCIM attribute, from its definition (RFC 7643 §2.3,

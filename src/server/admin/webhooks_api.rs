@@ -10,25 +10,11 @@ use serde_json::{json, Value};
 use super::request::{limit_param, missing, parse_body, Admin};
 use crate::proto::error::ScimError;
 use crate::server::error::Result;
+use crate::server::events::EVENT_TYPES;
 use crate::server::http::Response;
 use crate::server::webhooks::{self, sign, url, Outbound};
 use crate::store::webhooks::{self as store, Delivery, Webhook};
 use crate::store::{events, timestamp, KeyValue, SqlExecutor};
-
-/// The event types an endpoint may ask for (and `*`, `user.*`, `group.*`).
-pub(crate) const EVENT_TYPES: [&str; 11] = [
-    "user.created",
-    "user.updated",
-    "user.deactivated",
-    "user.reactivated",
-    "user.deleted",
-    "user.restored",
-    "group.created",
-    "group.updated",
-    "group.deleted",
-    "group.member_added",
-    "group.member_removed",
-];
 
 /// How long a rotated-out secret keeps signing.
 const ROTATION_OVERLAP_HOURS: i64 = 24;
