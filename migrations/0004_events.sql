@@ -3,11 +3,12 @@
 -- Every change a SCIM request or the admin API makes to a user or a group is
 -- recorded as an event row in the same D1 batch as the change itself (a
 -- transactional outbox): a change without its event, or an event without its
--- change, cannot be committed. `sequence` is per tenant, taken from
--- tenants.event_seq inside the batch, so committed events have no gaps and
--- no two share a number, even after old events are purged.
+-- change, cannot be committed. `sequence` is per tenant, numbered inside the
+-- batch after the tenant's highest (its newest event's, or tenants.event_seq,
+-- which the retention purge raises to the highest it deletes), so committed
+-- events have no gaps and no two share a number, even after a purge.
 
-ALTER TABLE tenants ADD COLUMN event_seq INTEGER NOT NULL DEFAULT 0;   -- the last sequence given
+ALTER TABLE tenants ADD COLUMN event_seq INTEGER NOT NULL DEFAULT 0;   -- the highest sequence purged (or given)
 
 CREATE TABLE events (
   tenant_id     TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,

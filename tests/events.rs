@@ -230,6 +230,88 @@ fn deletes_record_the_last_state_and_whether_a_tombstone_stays() {
     assert!(list[5].get("retained").is_none());
 }
 
+/// "No change goes without its event": a deleted user or group leaves the
+/// groups it was in, and each group says so (`group.member_removed`, one per
+/// group, before the member's own `deleted`); a deleted group's own members
+/// get no such events (its `group.deleted` says it all).
+#[test]
+fn a_deleted_member_leaves_every_group_with_an_event_each() {
+    let app = App::new();
+    let c = app.provision("acme");
+    let bob = user(&app, &c, "bob@example.com");
+    let group = |name: &str, members: Value| {
+        let r = app.call(
+            &c,
+            "POST",
+            "/Groups",
+            Some(json!({"schemas": [GROUP], "displayName": name, "members": members})),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["id"].as_str().unwrap().to_owned()
+    };
+    let eng = group("Engineering", json!([{"value": bob}]));
+    let ops = group("Ops", json!([{"value": bob}]));
+    let all_staff = group("All", json!([{"value": eng}, {"value": bob}]));
+    let before = all(&app, "acme").len();
+    assert_eq!(
+        app.call(&c, "DELETE", &format!("/Users/{bob}"), None)
+            .status,
+        204
+    );
+    let list = all(&app, "acme");
+    let new = &list[before..];
+    assert_eq!(
+        types(new),
+        [
+            "group.member_removed",
+            "group.member_removed",
+            "group.member_removed",
+            "user.deleted"
+        ]
+    );
+    let mut groups: Vec<&str> = new[..3]
+        .iter()
+        .map(|e| e["resource"]["id"].as_str().unwrap())
+        .collect();
+    groups.sort_unstable();
+    let mut want = vec![eng.as_str(), ops.as_str(), all_staff.as_str()];
+    want.sort_unstable();
+    assert_eq!(groups, want);
+    for e in &new[..3] {
+        assert_eq!(e["resource"]["type"], "Group");
+        assert_eq!(e["data"]["group"], e["resource"]);
+        assert_eq!(e["data"]["member"]["id"], bob.as_str());
+        assert_eq!(e["data"]["member"]["userName"], "bob@example.com");
+        assert!(e["resource"].get("externalId").is_none(), "{e}");
+    }
+    // Sequences stay gapless across the batch.
+    let seqs: Vec<i64> = list
+        .iter()
+        .map(|e| e["sequence"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, (1..=list.len() as i64).collect::<Vec<_>>());
+    // The membership is gone from the group.
+    let g = app.call(&c, "GET", &format!("/Groups/{ops}"), None);
+    assert!(
+        g.body.get("members").is_none() || g.body["members"] == json!([]),
+        "{}",
+        g.body
+    );
+
+    // A deleted group leaves its parent (one event), not its members.
+    let before = all(&app, "acme").len();
+    assert_eq!(
+        app.call(&c, "DELETE", &format!("/Groups/{eng}"), None)
+            .status,
+        204
+    );
+    let list = all(&app, "acme");
+    let new = &list[before..];
+    assert_eq!(types(new), ["group.member_removed", "group.deleted"]);
+    assert_eq!(new[0]["resource"]["id"], all_staff.as_str());
+    assert_eq!(new[0]["data"]["member"]["displayName"], "Engineering");
+}
+
 #[test]
 fn one_membership_event_per_member_that_really_joins_or_leaves() {
     let app = App::new();
@@ -427,7 +509,13 @@ fn the_feed_pages_by_cursor_and_filters_by_type_and_resource() {
         types(about["events"].as_array().unwrap()),
         ["user.created", "group.member_added"]
     );
-    for bad in ["?limit=0", "?limit=1001", "?after=x", "?types=User.Created"] {
+    for bad in [
+        "?limit=0",
+        "?limit=1001",
+        "?after=x",
+        "?types=User.Created",
+        "?type=user.created",
+    ] {
         let r = app.admin(
             &app.admin_token(None),
             "GET",

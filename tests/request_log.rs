@@ -410,3 +410,87 @@ fn a_log_that_cannot_be_written_changes_no_answer() {
     assert_eq!(line["tenant"], "acme");
     assert_eq!(entries(&app, "acme").len(), 0);
 }
+
+/// The worker gathers what the requests of an isolate leave for after their
+/// responses into one D1 round trip (src/edge: `gather`, `After::run_all`):
+/// every entry is written, and each tenant with undispatched events gets
+/// one dispatch message, whoever else shares the round trip.
+#[test]
+fn several_requests_leftovers_share_one_round_trip() {
+    let app = App::new();
+    let a = app.tenant("gather-a");
+    let b = app.tenant("gather-b");
+    let hook = app.admin(
+        &app.admin_token(Some("gather-a")),
+        "POST",
+        "/tenants/gather-a/webhooks",
+        Some(json!({"url": "https://hooks.example.com/a"})),
+    );
+    assert_eq!(hook.status, 201, "{}", hook.body);
+    let user = |name: &str| Some(json!({"schemas": [USER], "userName": name}));
+    let replies = app.calls_then_after(vec![
+        (&a, "POST", "/Users", user("a1")),
+        (&b, "POST", "/Users", user("b1")),
+        (&a, "POST", "/Users", user("a2")),
+        (&b, "GET", "/Users/nobody", None),
+    ]);
+    assert_eq!(
+        replies.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [201, 201, 201, 404]
+    );
+    let logged = |t: &str| {
+        let r = app.admin(
+            &app.admin_token(Some(t)),
+            "GET",
+            &format!("/tenants/{t}/requests"),
+            None,
+        );
+        r.body["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| format!("{} {}", e["method"].as_str().unwrap(), e["status"]))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(logged("gather-a"), ["POST 201", "POST 201"]);
+    assert_eq!(logged("gather-b"), ["GET 404", "POST 201"]);
+    // One dispatch for the tenant with a webhook, none for the other.
+    let queued = app.out.take_queued();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(
+        queued[0].0,
+        json!({"kind": "dispatch", "tenant": "gather-a"})
+    );
+}
+
+/// A failed request log write loses the entries (logged as unrecorded)
+/// but never the dispatch of the events committed with the writes.
+#[test]
+fn a_failed_log_write_still_dispatches_the_events() {
+    let app = App::new();
+    let a = app.tenant("gather-c");
+    let hook = app.admin(
+        &app.admin_token(Some("gather-c")),
+        "POST",
+        "/tenants/gather-c/webhooks",
+        Some(json!({"url": "https://hooks.example.com/c"})),
+    );
+    assert_eq!(hook.status, 201, "{}", hook.body);
+    let req = App::scim_request(&a, Method::Post, "/Users", Some(new_user("c1")));
+    let r = app.request_with(&NoRequestLog(&app), req);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let queued = app.out.queued();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(queued[0].0["tenant"], "gather-c");
+    let lines = app.log.lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["message"] == "request log entry not written"),
+        "{lines:?}"
+    );
+    // And the consumer delivers the event.
+    app.out.answer(200);
+    app.pump(10);
+    assert_eq!(app.out.posts().len(), 1);
+}

@@ -7,8 +7,10 @@
 //! gets the same answer.
 //!
 //! The request log's INSERT (issue 14) is counted apart, in
-//! `Counted::request_log`: it is made after the answer, and the events
-//! change moves it off the response path (`ctx.wait_until`).
+//! `Counted::request_log`: it is made after the answer, off the response
+//! path (`ctx.wait_until`). A successful lookup under the default
+//! `requestLog` ("writes-and-errors") makes none at all: the tenant's
+//! setting is read in the lookup's own round trip.
 
 use scim_worker::testing::{
     urn::{GROUP, USER},
@@ -46,7 +48,7 @@ impl SqlExecutor for Counting<'_> {
 
     async fn batch(&self, stmts: Vec<Stmt>) -> Result<Vec<Written>, StoreError> {
         let calls = match stmts.as_slice() {
-            [one] if one.sql.starts_with("INSERT INTO request_log") => &self.request_log,
+            [first, ..] if first.sql.starts_with("INSERT INTO request_log") => &self.request_log,
             _ => &self.calls,
         };
         calls.borrow_mut().push(format!("batch of {}", stmts.len()));
@@ -161,6 +163,7 @@ fn idp_lookups_are_one_round_trip_without_custom_attributes() {
         assert_eq!(ids(&r.body), [id.as_str()], "{f}");
         assert_eq!(r.calls.len(), 1, "{f}: {:?}", r.calls);
         assert!(r.calls[0].starts_with("query_all: "), "{:?}", r.calls);
+        assert!(r.request_log.is_empty(), "{f}: {:?}", r.request_log);
     }
     let miss = counted(&app, &c, &filter(r#"userName eq "nobody""#));
     assert_eq!(miss.body["totalResults"], 0, "{}", miss.body);
@@ -211,9 +214,9 @@ fn get_user_is_one_round_trip() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["userName"], "alice");
     assert_eq!(r.calls.len(), 1, "{:?}", r.calls);
-    // And the request log's one statement (which keeps no successful GET
-    // at the default setting).
-    assert_eq!(r.request_log, ["batch of 1"]);
+    // And no request log statement: a successful GET under the default
+    // setting is not kept, and the setting came with the user.
+    assert!(r.request_log.is_empty(), "{:?}", r.request_log);
 
     let (c, ann, _) = custom_tenant(&app);
     let r = counted(&app, &c, &format!("/Users/{ann}"));
@@ -328,6 +331,23 @@ fn group_lookup_by_display_name_is_one_round_trip() {
     assert_eq!(r.body["totalResults"], 1, "{}", r.body);
     assert!(r.body["Resources"][0].get("members").is_none());
     assert_eq!(r.calls.len(), 1, "{:?}", r.calls);
+    assert!(r.request_log.is_empty(), "{:?}", r.request_log);
+    // Under requestLog "all" the same lookup is kept, still in one round
+    // trip before the answer.
+    let set = app.admin(
+        &app.admin_token(None),
+        "PATCH",
+        &format!("/tenants/{}", c.tenant),
+        Some(json!({"settings": {"requestLog": "all"}})),
+    );
+    assert_eq!(set.status, 200, "{}", set.body);
+    let r = counted(
+        &app,
+        &c,
+        "/Groups?filter=displayName%20eq%20%22sales%22&excludedAttributes=members",
+    );
+    assert_eq!(r.calls.len(), 1, "{:?}", r.calls);
+    assert_eq!(r.request_log, ["batch of 1"]);
 }
 
 #[test]

@@ -384,6 +384,15 @@ fn retention_drops_events_older_than_the_tenant_setting() {
         .as_str()
         .unwrap()
         .contains("new@example.com"));
+    // Even once every event is gone, no number is given twice.
+    app.now += chrono::Duration::days(8);
+    app.cron("17 3 * * *");
+    let count = "SELECT sequence FROM events WHERE tenant_id = 'acme' ORDER BY sequence";
+    assert_eq!(app.rows(count, vec![]).len(), 0);
+    user(&app, &c, "newer@example.com");
+    let rows = app.rows(count, vec![]);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["sequence"], 3);
 }
 
 #[test]

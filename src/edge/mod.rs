@@ -14,7 +14,7 @@ use crate::server::http::{Method, Request, Response};
 use crate::server::limits::RateLimit;
 use crate::server::log::Log;
 use crate::server::webhooks::{self, Outbound, Post, Posted, Verdict};
-use crate::server::{cron, Service};
+use crate::server::{cron, After, Service};
 use crate::store::{KeyValue, KvError, Row, SqlExecutor, SqlValue, Stmt, StoreError, Written};
 
 /// The D1 binding name in wrangler.toml.
@@ -195,8 +195,20 @@ impl RateLimit for Limiter {
     }
 }
 
+thread_local! {
+    /// The configuration, read from the environment once per isolate (an
+    /// isolate serves one deployment version, whose variables and secrets
+    /// do not change).
+    static CONFIG: std::cell::OnceCell<std::rc::Rc<Config>> = const { std::cell::OnceCell::new() };
+}
+
+/// The configuration of this isolate (see [`CONFIG`]).
+fn config(env: &Env) -> std::rc::Rc<Config> {
+    CONFIG.with(|c| c.get_or_init(|| std::rc::Rc::new(read_config(env))).clone())
+}
+
 /// The deployment configuration from the worker's environment.
-fn config(env: &Env) -> Config {
+fn read_config(env: &Env) -> Config {
     let admin_jwt_secret = env.secret("ADMIN_JWT_SECRET").ok().map(|s| s.to_string());
     let vendor = env
         .var("SCIM_VENDOR")
@@ -314,9 +326,63 @@ async fn fetch(req: worker::Request, env: Env, ctx: Context) -> worker::Result<w
         log: &Console,
     };
     let (response, after) = service.serve(&request, now()).await;
-    // After the response: the dispatch of the events the request recorded.
-    ctx.wait_until(async move { after.run(&db, &out, &Console).await });
+    // After the response: its request log entry and the dispatch of the
+    // events it recorded, gathered with those of the requests this isolate
+    // serves in the next FLUSH_MS into one D1 round trip.
+    if let Some(flush) = gather(after) {
+        ctx.wait_until(async move {
+            if flush == Flush::Later {
+                worker::Delay::from(std::time::Duration::from_millis(FLUSH_MS)).await;
+                FLUSH_SCHEDULED.with(|f| f.set(false));
+            }
+            let afters = AFTERS.with(|a| std::mem::take(&mut *a.borrow_mut()));
+            After::run_all(afters, &db, &out, &Console).await;
+        });
+    }
     worker_response(response)
+}
+
+/// How long what a request leaves for after its response may wait for
+/// other requests' (a dispatch is that much later, at most).
+const FLUSH_MS: u64 = 50;
+/// How many requests' leftovers make a round trip at once, without waiting.
+const FLUSH_AT: usize = 50;
+
+thread_local! {
+    /// What requests of this isolate left for after their responses.
+    static AFTERS: std::cell::RefCell<Vec<After>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Whether a request's `wait_until` will run [`AFTERS`] in FLUSH_MS.
+    static FLUSH_SCHEDULED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Flush {
+    /// Wait FLUSH_MS for other requests' leftovers, then run them all.
+    Later,
+    /// Run them all now (there are FLUSH_AT of them).
+    Now,
+}
+
+/// Keeps `after` for the next round trip; says whether this request must
+/// run it (no other request's `wait_until` will, or it is full). Lost if
+/// the isolate is evicted first: the request log entries (best effort), not
+/// the events (the minute cron dispatches them).
+fn gather(after: After) -> Option<Flush> {
+    if after.is_empty() {
+        return None;
+    }
+    let len = AFTERS.with(|a| {
+        let mut a = a.borrow_mut();
+        a.push(after);
+        a.len()
+    });
+    if len >= FLUSH_AT {
+        Some(Flush::Now)
+    } else if !FLUSH_SCHEDULED.with(|f| f.replace(true)) {
+        Some(Flush::Later)
+    } else {
+        None
+    }
 }
 
 /// The events queue's consumer, and its dead-letter queue's. It never
@@ -336,14 +402,18 @@ async fn queue(batch: MessageBatch<Wire>, env: Env, _ctx: Context) -> worker::Re
         batch.retry_all();
         return Ok(());
     };
-    for m in messages {
+    // The messages of a batch at once: each waits mostly on D1 and on its
+    // receiver, and none depends on another (two dispatches of a tenant
+    // make each delivery once: see webhooks::dispatch).
+    let (db, out, config) = (&db, &out, &config);
+    futures_util::future::join_all(messages.into_iter().map(|m| async move {
         let body = m.body().value();
         if dead {
-            webhooks::dead_letter(&db, &Console, &body, now()).await;
+            webhooks::dead_letter(db, &Console, &body, now()).await;
             m.ack();
-            continue;
+            return;
         }
-        match webhooks::consume(&config, &db, &out, &Console, &body, now()).await {
+        match webhooks::consume(config, db, out, &Console, &body, now()).await {
             Verdict::Ack => m.ack(),
             Verdict::Retry(delay) => m.retry_with_options(
                 &QueueRetryOptionsBuilder::new()
@@ -351,7 +421,8 @@ async fn queue(batch: MessageBatch<Wire>, env: Env, _ctx: Context) -> worker::Re
                     .build(),
             ),
         }
-    }
+    }))
+    .await;
     Ok(())
 }
 

@@ -98,12 +98,14 @@ impl<'a, D> Ctx<'a, D> {
             return Ok(s);
         }
         let read = tenants::settings(self.db, &self.tenant).await?;
+        self.notes.saw_request_log(read.request_log);
         Ok(self.settings.get_or_init(|| read))
     }
 
     /// Keeps the tenant's settings read along with something else (its
     /// schema), for [`Ctx::settings`].
     pub(crate) fn read_settings(&self, settings: Settings) {
+        self.notes.saw_request_log(settings.request_log);
         let _ = self.settings.set(settings);
     }
 

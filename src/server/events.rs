@@ -159,6 +159,15 @@ impl<'a> Recorder<'a> {
         events::record(&self.stamp(), kind, id, &Value::Object(body))
     }
 
+    /// The `group.member_removed` events of a member about to be deleted
+    /// (`member`, its summary), one per group it is in, computed in the
+    /// batch before its memberships go.
+    pub(crate) fn member_leaves_all(&self, member: &Value, member_type: &str) -> Vec<Stmt> {
+        let body = Value::Object(self.head(member));
+        let id = member.get("id").and_then(Value::as_str).unwrap_or("");
+        events::member_leaves_all(&self.stamp(), id, member_type, member, &body)
+    }
+
     /// The events of a membership change of group `group` (its summary):
     /// one per member that really leaves or joins, computed in the batch.
     /// Run them before the membership statements.

@@ -188,6 +188,15 @@ impl Query {
         )
     }
 
+    /// The first parameter whose name is none of `known` (compared as
+    /// [`Query::get`] compares), if any.
+    pub fn unknown(&self, known: &[&str]) -> Option<&str> {
+        self.0
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .find(|k| !known.iter().any(|n| n.eq_ignore_ascii_case(k)))
+    }
+
     /// The first value of a parameter; names match case-insensitively
     /// (IdPs differ in `startIndex`/`startindex`).
     pub fn get(&self, name: &str) -> Option<String> {

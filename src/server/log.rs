@@ -9,6 +9,7 @@ use std::cell::{Cell, RefCell};
 use serde_json::{json, Value};
 
 use crate::proto::lenience::Leniency;
+use crate::store::tenants::RequestLog;
 
 /// Where the service writes log lines, and the clock it times requests by.
 /// The edge writes to the Workers console (Workers Logs); tests collect.
@@ -93,6 +94,7 @@ pub(crate) struct Notes {
     notes: RefCell<Vec<Note>>,
     token: RefCell<Option<Token>>,
     events: Cell<bool>,
+    request_log: Cell<Option<RequestLog>>,
 }
 
 /// The SCIM token a request was authenticated with, as the request log
@@ -104,6 +106,17 @@ pub(crate) struct Token {
 }
 
 impl Notes {
+    /// Keeps the tenant's `requestLog` setting, read with something else,
+    /// so that the request log need not read it again.
+    pub(crate) fn saw_request_log(&self, setting: RequestLog) {
+        self.request_log.set(Some(setting));
+    }
+
+    /// The tenant's `requestLog` setting, if the request read it.
+    pub(crate) fn request_log(&self) -> Option<RequestLog> {
+        self.request_log.get()
+    }
+
     /// Says that a write of the request added events to its batch.
     pub(crate) fn events_recorded(&self) {
         self.events.set(true);

@@ -72,7 +72,7 @@ pub struct After {
 /// A request log entry to write, with what its failure line names.
 #[derive(Debug)]
 struct LogEntry {
-    stmt: crate::store::Stmt,
+    pending: crate::store::requests::Pending,
     request_id: String,
     tenant: Option<String>,
     method: String,
@@ -82,48 +82,96 @@ struct LogEntry {
 }
 
 impl After {
+    /// Whether there is anything to do.
+    pub fn is_empty(&self) -> bool {
+        self.dispatch.is_none() && self.request_log.is_none()
+    }
+
     /// Runs it: the request log entry, then a dispatch message for the
     /// tenant if it has undispatched events (a tenant without webhooks has
     /// none). Failures are logged, never answered.
     pub async fn run<D: SqlExecutor, O: Outbound>(self, db: &D, out: &O, log: &dyn Log) {
-        if let Some(e) = self.request_log {
-            if let Err(err) = db.batch(vec![e.stmt]).await {
-                let exchange = Exchange {
-                    request_id: &e.request_id,
-                    tenant: e.tenant.as_deref(),
-                    method: &e.method,
-                    path: &e.path,
-                };
-                log.line(&log::unrecorded(
-                    &exchange,
-                    e.status,
-                    &err.to_string(),
-                    e.duration_ms,
-                ));
+        After::run_all(vec![self], db, out, log).await;
+    }
+
+    /// Runs what several requests left, in one round trip: every request
+    /// log entry, then one check per tenant with recorded events, and one
+    /// dispatch message for each tenant that has undispatched events. If
+    /// the round trip fails, the entries are logged as unrecorded and each
+    /// tenant is checked on its own.
+    pub async fn run_all<D: SqlExecutor, O: Outbound>(
+        afters: Vec<After>,
+        db: &D,
+        out: &O,
+        log: &dyn Log,
+    ) {
+        use crate::store::{events, requests};
+        let mut tenants: Vec<String> = Vec::new();
+        let mut entries = Vec::new();
+        for a in afters {
+            if let Some(t) = a.dispatch {
+                if !tenants.contains(&t) {
+                    tenants.push(t);
+                }
             }
+            entries.extend(a.request_log);
         }
-        let Some(tenant) = self.dispatch else {
+        let mut stmts = Vec::with_capacity(2);
+        if !entries.is_empty() {
+            let rows: Vec<requests::Pending> = entries.iter().map(|e| e.pending.clone()).collect();
+            stmts.push(requests::record_all(&rows));
+        }
+        if !tenants.is_empty() {
+            stmts.push(events::undispatched_of(&tenants));
+        }
+        if stmts.is_empty() {
             return;
-        };
-        let pending = match crate::store::events::has_undispatched(db, &tenant).await {
-            Ok(p) => p,
-            Err(e) => {
-                log.line(
-                    &serde_json::json!({"level": "error", "message": "dispatch check failed",
-                    "kind": "storage", "error": e.to_string(), "tenant": tenant})
-                    .to_string(),
-                );
-                return;
+        }
+        let pending: Vec<String> = match db.batch(stmts).await {
+            Ok(written) if !tenants.is_empty() => written
+                .last()
+                .map(|w| events::tenants_in(&w.rows))
+                .unwrap_or_default(),
+            Ok(_) => Vec::new(),
+            Err(err) => {
+                for e in &entries {
+                    let exchange = Exchange {
+                        request_id: &e.request_id,
+                        tenant: e.tenant.as_deref(),
+                        method: &e.method,
+                        path: &e.path,
+                    };
+                    log.line(&log::unrecorded(
+                        &exchange,
+                        e.status,
+                        &err.to_string(),
+                        e.duration_ms,
+                    ));
+                }
+                if tenants.is_empty() {
+                    return;
+                }
+                match db.query(events::undispatched_of(&tenants)).await {
+                    Ok(rows) => events::tenants_in(&rows),
+                    Err(e) => {
+                        log.line(
+                            &serde_json::json!({"level": "error", "message": "dispatch check failed",
+                            "kind": "storage", "error": e.to_string(), "tenants": tenants})
+                            .to_string(),
+                        );
+                        return;
+                    }
+                }
             }
         };
-        if pending {
-            if let Err(e) = out
-                .enqueue(vec![webhooks::dispatch_message(&tenant)], 0)
-                .await
-            {
-                log.line(&serde_json::json!({"level": "warn", "message": "dispatch not queued; the cron will",
-                    "kind": "queue", "error": e, "tenant": tenant}).to_string());
-            }
+        let due: Vec<&String> = tenants.iter().filter(|t| pending.contains(t)).collect();
+        if due.is_empty() {
+            return;
+        }
+        let messages = due.iter().map(|t| webhooks::dispatch_message(t)).collect();
+        if let Err(e) = out.enqueue(messages, 0).await {
+            log.line(&serde_json::json!({"level": "warn", "message": "dispatch not queued; the cron will",
+                "kind": "queue", "error": e, "tenants": due}).to_string());
         }
     }
 }
@@ -218,17 +266,18 @@ impl<D: SqlExecutor, K: KeyValue, L: RateLimit, O: Outbound> Service<'_, D, K, L
         }
         let after = After {
             dispatch,
-            request_log: request_log::statement(&request_log::Served {
+            request_log: request_log::entry(&request_log::Served {
                 req,
                 response: &response,
                 request_id: &request_id,
                 notes: &noted,
                 token: notes.token().as_ref(),
+                setting: notes.request_log(),
                 at: now,
                 duration_ms: duration,
             })
-            .map(|stmt| LogEntry {
-                stmt,
+            .map(|pending| LogEntry {
+                pending,
                 request_id: request_id.clone(),
                 tenant: exchange.tenant.map(str::to_owned),
                 method: exchange.method.to_owned(),

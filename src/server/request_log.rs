@@ -8,7 +8,7 @@
 //! never holds the `Authorization` header or a token. Admin API requests
 //! are not logged; a request no token authenticated (a 401) is logged
 //! without its body. Which requests are kept is the tenant's `requestLog`
-//! setting, decided inside the statement ([`requests::record`]).
+//! setting, decided inside the statement (`requests::record_all`) unless the request read it.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -16,8 +16,9 @@ use serde_json::Value;
 use crate::server::ctx::{valid_tenant_id, SCIM_PREFIX};
 use crate::server::http::{Method, Request, Response};
 use crate::server::log::{self, Note, Token};
-use crate::store::requests::{self, Entry};
-use crate::store::{timestamp, Stmt};
+use crate::store::requests::{Entry, Pending};
+use crate::store::tenants::RequestLog;
+use crate::store::timestamp;
 
 /// The most of a request body an entry keeps (of its compact, redacted
 /// JSON); the rest is cut and the cut marked.
@@ -36,6 +37,8 @@ pub(crate) struct Served<'a> {
     pub notes: &'a [Note],
     /// The SCIM token that authenticated it, if one did.
     pub token: Option<&'a Token>,
+    /// The tenant's `requestLog` setting, if the request read it.
+    pub setting: Option<RequestLog>,
     pub at: DateTime<Utc>,
     pub duration_ms: f64,
 }
@@ -48,11 +51,12 @@ fn scim_tenant(path: &str) -> Option<&str> {
     valid_tenant_id(tenant).then_some(tenant)
 }
 
-/// The statement that records `s` in its tenant's request log, or `None`
-/// when it is no SCIM request of a tenant. The statement itself writes
-/// nothing for a tenant that does not exist, nor for a successful GET
-/// unless the tenant's setting is `requestLog: "all"`.
-pub(crate) fn statement(s: &Served<'_>) -> Option<Stmt> {
+/// The entry that records `s` in its tenant's request log, or `None` when
+/// it is no SCIM request of a tenant, or a successful GET the tenant's
+/// setting (read by the request) does not keep. The statement that records
+/// it writes nothing for a tenant that does not exist, nor for a successful
+/// GET unless the tenant's setting is `requestLog: "all"`.
+pub(crate) fn entry(s: &Served<'_>) -> Option<Pending> {
     let tenant = scim_tenant(&s.req.path)?;
     let status = s.response.status;
     let error = if status >= 400 {
@@ -83,7 +87,20 @@ pub(crate) fn statement(s: &Served<'_>) -> Option<Stmt> {
         body: s.token.and_then(|_| body_text(&s.req.body)),
     };
     let always = s.req.method != Method::Get || status >= 400;
-    Some(requests::record(tenant, &entry, always))
+    // A successful GET is kept only under `requestLog: "all"`: when the
+    // request read the setting (a Users lookup reads it with the schema),
+    // a GET under the default costs no statement at all; otherwise the
+    // statement itself looks it up.
+    let always = match (always, s.setting) {
+        (true, _) | (false, Some(RequestLog::All)) => true,
+        (false, Some(RequestLog::WritesAndErrors)) => return None,
+        (false, None) => false,
+    };
+    Some(Pending {
+        tenant: tenant.to_owned(),
+        entry,
+        always,
+    })
 }
 
 /// The body as an entry keeps it: JSON with its secrets redacted, compact

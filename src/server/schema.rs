@@ -19,7 +19,7 @@ use crate::server::ctx::Ctx;
 use crate::server::error::Result;
 use crate::server::extension::{self, AttributeDef};
 use crate::store::attributes::{self, TenantProfile};
-use crate::store::tenants::Settings;
+use crate::store::tenants::{self, Settings};
 use crate::store::{next_rows, Row, SqlExecutor, Stmt};
 
 /// What the loader needs to know of a kind of resource: its type without
@@ -99,6 +99,16 @@ impl TenantSchema {
     ) -> Result<(Self, P, P::Output)> {
         let core = match plan_for(K::core_type()) {
             Ok(core) if K::EXTENSIBLE && !core.needs_full_schema() => core,
+            // No extension: the settings come along (the request log's
+            // setting), in the same round trip.
+            Ok(core) if !K::EXTENSIBLE => {
+                let (leading, out) = core
+                    .run(ctx, vec![tenants::settings_stmt(&ctx.tenant)])
+                    .await?;
+                ctx.read_settings(tenants::settings_in(&next_rows(&mut leading.into_iter())?));
+                let schema = Self::load::<K, D>(ctx).await?;
+                return Ok((schema, core, out));
+            }
             _ => {
                 let schema = Self::load::<K, D>(ctx).await?;
                 let plan = plan_for(&schema.rt)?;

@@ -1,12 +1,13 @@
 //! Provisioning events: the outbox rows a write adds to its own batch, and
 //! the reads of the change feed.
 //!
-//! A tenant's events are numbered by `tenants.event_seq`, read and bumped
-//! inside the batch that records them (D1 runs a batch as one transaction),
-//! so committed events have strictly increasing sequences without gaps.
-//! Every statement that inserts events is followed by [`bump`], which adds
-//! the number of rows it inserted (`changes()`) to the counter. An event's
-//! id is the request's id prefix (time and randomness) and its sequence.
+//! A tenant's events are numbered inside the batch that records them (D1
+//! runs a batch as one transaction): each insert numbers its rows after the
+//! highest sequence the tenant has, among its events and `tenants.event_seq`
+//! (which the retention purge raises to the highest it deletes), so
+//! committed events have strictly increasing sequences without gaps, and no
+//! number is given twice even after old events are purged. An event's id is
+//! the request's id prefix (time and randomness) and its sequence.
 //!
 //! Membership events are computed by the database, inside the batch, from
 //! the membership as it is when the batch runs: one event per member that
@@ -34,24 +35,23 @@ pub(crate) struct Stamp<'a> {
     pub at: &'a str,
 }
 
-/// Adds the rows the statement before it inserted to the tenant's counter.
-fn bump(tenant: &str) -> Stmt {
-    Stmt::new(
-        "UPDATE tenants SET event_seq = event_seq + changes() WHERE id = ?",
-        vec![tenant.into()],
-    )
-}
+/// The highest sequence tenant `?1` has given (SQL over `tenants t`): its
+/// newest event's, or what the purge kept in `event_seq` when that is
+/// higher. An `INSERT INTO events ... SELECT` reads it before it inserts.
+const LAST_SEQ: &str =
+    "max(t.event_seq, coalesce((SELECT max(e.sequence) FROM events e WHERE e.tenant_id = ?1), 0))";
 
 /// The statements that record one event of type `kind` about resource
 /// `resource_id`, whose body (actor, request id, resource, data, ...) is
 /// `body`.
 pub(crate) fn record(s: &Stamp<'_>, kind: &str, resource_id: &str, body: &Value) -> Vec<Stmt> {
-    let id = EVENT_ID.replace("{seq}", "t.event_seq + 1");
+    let seq = format!("{LAST_SEQ} + 1");
+    let id = EVENT_ID.replace("{seq}", &seq);
     vec![
         Stmt::new(
             format!(
                 "INSERT INTO events (tenant_id, sequence, id, type, occurred_at, resource_id, body, dispatched) \
-                 SELECT ?1, t.event_seq + 1, {id}, ?3, ?4, ?5, ?6, {DISPATCHED} FROM tenants t WHERE t.id = ?1"
+                 SELECT ?1, {seq}, {id}, ?3, ?4, ?5, ?6, {DISPATCHED} FROM tenants t WHERE t.id = ?1"
             ),
             vec![
                 s.tenant.into(),
@@ -62,7 +62,6 @@ pub(crate) fn record(s: &Stamp<'_>, kind: &str, resource_id: &str, body: &Value)
                 body.to_string().into(),
             ],
         ),
-        bump(s.tenant),
     ]
 }
 
@@ -111,8 +110,8 @@ pub(crate) fn members_added(
         .map(|j| serde_json::json!({"id": j.id, "kind": j.kind}))
         .collect();
     let (user, group) = summary_sql("x.mid", true);
-    let seq = "t.event_seq + row_number() OVER (ORDER BY a.pos)";
-    let id = EVENT_ID.replace("{seq}", seq);
+    let seq = format!("{LAST_SEQ} + row_number() OVER (ORDER BY a.pos)");
+    let id = EVENT_ID.replace("{seq}", &seq);
     let sql = format!(
         "INSERT INTO events (tenant_id, sequence, id, type, occurred_at, resource_id, member_id, body, dispatched) \
          SELECT ?1, {seq}, {id}, 'group.member_added', ?4, ?5, a.mid, \
@@ -130,20 +129,17 @@ pub(crate) fn members_added(
            GROUP BY y.mid \
          ) a WHERE t.id = ?1"
     );
-    vec![
-        Stmt::new(
-            sql,
-            vec![
-                s.tenant.into(),
-                s.id_prefix.into(),
-                Value::Array(list).to_string().into(),
-                s.at.into(),
-                group_id.into(),
-                body.to_string().into(),
-            ],
-        ),
-        bump(s.tenant),
-    ]
+    vec![Stmt::new(
+        sql,
+        vec![
+            s.tenant.into(),
+            s.id_prefix.into(),
+            Value::Array(list).to_string().into(),
+            s.at.into(),
+            group_id.into(),
+            body.to_string().into(),
+        ],
+    )]
 }
 
 /// Which current members of a group are leaving.
@@ -176,8 +172,8 @@ pub(crate) fn members_removed(
         ),
     };
     let (user, group) = summary_sql("r.member_id", false);
-    let seq = "t.event_seq + row_number() OVER (ORDER BY r.member_id)";
-    let id = EVENT_ID.replace("{seq}", seq);
+    let seq = format!("{LAST_SEQ} + row_number() OVER (ORDER BY r.member_id)");
+    let id = EVENT_ID.replace("{seq}", &seq);
     let sql = format!(
         "INSERT INTO events (tenant_id, sequence, id, type, occurred_at, resource_id, member_id, body, dispatched) \
          SELECT ?1, {seq}, {id}, 'group.member_removed', ?4, ?5, r.member_id, \
@@ -187,20 +183,55 @@ pub(crate) fn members_removed(
          WHERE t.id = ?1 AND r.tenant_id = ?1 AND r.group_id = ?5 AND {selector}"
     );
     let ids = Value::Array(ids.into_iter().map(Value::from).collect());
-    vec![
-        Stmt::new(
-            sql,
-            vec![
-                s.tenant.into(),
-                s.id_prefix.into(),
-                ids.to_string().into(),
-                s.at.into(),
-                group_id.into(),
-                body.to_string().into(),
-            ],
-        ),
-        bump(s.tenant),
-    ]
+    vec![Stmt::new(
+        sql,
+        vec![
+            s.tenant.into(),
+            s.id_prefix.into(),
+            ids.to_string().into(),
+            s.at.into(),
+            group_id.into(),
+            body.to_string().into(),
+        ],
+    )]
+}
+
+/// The statements that record `group.member_removed` for every group that
+/// member `member_id` (of `member_type`, `User` or `Group`; its summary is
+/// `member`) is in: run them before its memberships are deleted (a delete
+/// of the member). `body` is the events' shared body; each gets its
+/// group as `resource` and `data.group`, and `data.member`.
+pub(crate) fn member_leaves_all(
+    s: &Stamp<'_>,
+    member_id: &str,
+    member_type: &str,
+    member: &Value,
+    body: &Value,
+) -> Vec<Stmt> {
+    let seq = format!("{LAST_SEQ} + row_number() OVER (ORDER BY g.id)");
+    let id = EVENT_ID.replace("{seq}", &seq);
+    // json_patch drops the members a summary does not have (null).
+    let group = "json_patch('{}', json_object('type', 'Group', 'id', g.id,                  'displayName', g.display_name, 'externalId', g.external_id))";
+    let sql = format!(
+        "INSERT INTO events (tenant_id, sequence, id, type, occurred_at, resource_id, member_id, body, dispatched) \
+         SELECT ?1, {seq}, {id}, 'group.member_removed', ?4, g.id, ?3, \
+                json_set(?5, '$.resource', json({group}), \
+                  '$.data', json_object('group', json({group}), 'member', json(?6))), {DISPATCHED} \
+         FROM tenants t, group_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
+         WHERE t.id = ?1 AND m.tenant_id = ?1 AND m.member_id = ?3 AND m.member_type = ?7"
+    );
+    vec![Stmt::new(
+        sql,
+        vec![
+            s.tenant.into(),
+            s.id_prefix.into(),
+            member_id.into(),
+            s.at.into(),
+            body.to_string().into(),
+            member.to_string().into(),
+            member_type.into(),
+        ],
+    )]
 }
 
 /// A stored event as the feed and webhooks show it: `id`, `type`,
@@ -313,18 +344,22 @@ pub(crate) async fn undispatched<D: SqlExecutor>(
         .collect()
 }
 
-/// Whether the tenant has events its webhooks have not been given yet.
-pub(crate) async fn has_undispatched<D: SqlExecutor>(
-    db: &D,
-    tenant: &str,
-) -> Result<bool, StoreError> {
-    let rows = db
-        .query(Stmt::new(
-            "SELECT 1 AS x FROM events WHERE tenant_id = ? AND dispatched = 0 LIMIT 1",
-            vec![tenant.into()],
-        ))
-        .await?;
-    Ok(!rows.is_empty())
+/// The statement answering which of `tenants` have events their webhooks
+/// have not been given yet ([`tenants_in`] reads its rows).
+pub(crate) fn undispatched_of(tenants: &[String]) -> Stmt {
+    let list = Value::Array(tenants.iter().map(|t| Value::from(t.as_str())).collect());
+    Stmt::new(
+        "SELECT DISTINCT tenant_id FROM events WHERE dispatched = 0 \
+         AND tenant_id IN (SELECT value FROM json_each(?))",
+        vec![list.to_string().into()],
+    )
+}
+
+/// The tenants in the rows of an [`undispatched_of`].
+pub(crate) fn tenants_in(rows: &[Row]) -> Vec<String> {
+    rows.iter()
+        .filter_map(|r| col_str(r, "tenant_id").map(str::to_owned))
+        .collect()
 }
 
 /// Marks events dispatched (their deliveries are written in the same batch).
@@ -338,6 +373,20 @@ pub(crate) fn mark_dispatched(tenant: &str, sequences: &[i64]) -> Stmt {
 }
 
 /// One event by sequence.
+/// The statement reading the tenant's event whose sequence is the SQL
+/// expression `sequence` (with `?1` bound to `arg`, `?2` to the tenant).
+pub(crate) fn get_stmt_where(tenant: &str, sequence: &str, arg: &str) -> Stmt {
+    Stmt::new(
+        format!("SELECT {COLUMNS} FROM events WHERE tenant_id = ?2 AND sequence = {sequence}"),
+        vec![arg.into(), tenant.into()],
+    )
+}
+
+/// The event in the rows of an event read, if any.
+pub(crate) fn first_event(rows: &[Row]) -> Result<Option<Event>, StoreError> {
+    rows.first().map(from_row).transpose()
+}
+
 pub(crate) async fn get<D: SqlExecutor>(
     db: &D,
     tenant: &str,
@@ -377,6 +426,15 @@ pub(crate) async fn stalled_tenants<D: SqlExecutor>(
 pub(crate) fn purge(now: &str) -> Vec<Stmt> {
     let cutoff = retention_cutoff("eventRetentionDays", RetentionDays::EVENTS);
     vec![
+        // The numbers of the events about to go are never given again.
+        Stmt::new(
+            format!(
+                "UPDATE tenants AS t SET event_seq = (SELECT max(e.sequence) FROM events e WHERE e.tenant_id = t.id) \
+                 WHERE EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = t.id AND e.sequence > t.event_seq \
+                 AND e.occurred_at < {cutoff})"
+            ),
+            vec![now.into()],
+        ),
         Stmt::new(
             format!(
                 "DELETE FROM events WHERE (tenant_id, sequence) IN (\

@@ -2,7 +2,8 @@
 //! records one served request, the newest-first listing of a tenant's
 //! entries, and the retention statement. Whether a request is kept is the
 //! tenant's `requestLog` setting, read by the INSERT itself from
-//! `tenants.settings`, so the request path reads nothing to decide.
+//! `tenants.settings` when the request did not read it already, so the
+//! request path reads nothing to decide.
 
 use super::tenants::{retention_cutoff, tenant_setting, RetentionDays};
 use super::{col_i64, col_str, col_text, Row, SqlExecutor, SqlValue, Stmt, StoreError};
@@ -33,36 +34,66 @@ pub(crate) struct Entry {
 const COLUMNS: &str = "at, request_id, method, path, query, status, scim_type, detail, \
      duration_ms, token_id, token_label, user_agent, leniencies, body";
 
-/// The statement that records `e` for `tenant`. It inserts only when the
-/// tenant exists, and, unless `always` (a write or an error, which every
-/// setting keeps), when the tenant's settings say `requestLog: "all"`.
+/// An entry to record for `tenant`; `always`: a write or an error, which
+/// every setting keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Pending {
+    pub tenant: String,
+    pub entry: Entry,
+    pub always: bool,
+}
+
+/// The statement that records `e` for `tenant` (see [`record_all`]).
+#[cfg(test)]
 pub(crate) fn record(tenant: &str, e: &Entry, always: bool) -> Stmt {
-    let text = |v: &Option<String>| SqlValue::from(v.clone());
+    record_all(&[Pending {
+        tenant: tenant.to_owned(),
+        entry: e.clone(),
+        always,
+    }])
+}
+
+/// The one statement that records every entry of `rows`, in order (the
+/// entries of many requests cost one statement). Each is inserted only
+/// when its tenant exists, and, unless `always`, when the tenant's
+/// settings say `requestLog: "all"`.
+pub(crate) fn record_all(rows: &[Pending]) -> Stmt {
+    let list: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|p| {
+            let e = &p.entry;
+            serde_json::json!([
+                p.tenant,
+                e.at,
+                e.request_id,
+                e.method,
+                e.path,
+                e.query,
+                e.status,
+                e.scim_type,
+                e.detail,
+                e.duration_ms,
+                e.token_id,
+                e.token_label,
+                e.user_agent,
+                e.leniencies,
+                e.body,
+                p.always
+            ])
+        })
+        .collect();
+    let values: Vec<String> = (1..=14)
+        .map(|i| format!("json_extract(j.value, '$[{i}]')"))
+        .collect();
     Stmt::new(
         format!(
             "INSERT INTO request_log (tenant_id, {COLUMNS}) \
-             SELECT t.id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM tenants t \
-             WHERE t.id = ? AND (? OR {} = 'all')",
+             SELECT t.id, {} FROM json_each(?) j JOIN tenants t ON t.id = json_extract(j.value, '$[0]') \
+             WHERE json_extract(j.value, '$[15]') OR {} = 'all' ORDER BY j.key",
+            values.join(", "),
             tenant_setting("requestLog")
         ),
-        vec![
-            e.at.as_str().into(),
-            e.request_id.as_str().into(),
-            e.method.as_str().into(),
-            e.path.as_str().into(),
-            text(&e.query),
-            i64::from(e.status).into(),
-            text(&e.scim_type),
-            text(&e.detail),
-            e.duration_ms.into(),
-            text(&e.token_id),
-            text(&e.token_label),
-            text(&e.user_agent),
-            e.leniencies.as_str().into(),
-            text(&e.body),
-            tenant.into(),
-            always.into(),
-        ],
+        vec![serde_json::Value::Array(list).to_string().into()],
     )
 }
 

@@ -367,6 +367,14 @@ pub(crate) enum Removal<'a> {
 /// if it is at `version` when one is given, with the statements `extra`
 /// (its event). Returns false when nothing was deleted. A group's own
 /// membership rows go with it (foreign key cascade).
+/// The event statements of a delete: those that record the resource
+/// leaving its groups (run before its memberships go), and the rest.
+#[derive(Debug, Default)]
+pub(crate) struct DeleteEvents {
+    pub leaving: Vec<Stmt>,
+    pub deleted: Vec<Stmt>,
+}
+
 pub(crate) async fn delete<D: SqlExecutor>(
     db: &D,
     r: Resource,
@@ -374,7 +382,7 @@ pub(crate) async fn delete<D: SqlExecutor>(
     id: &str,
     removal: Removal<'_>,
     version: Option<i64>,
-    extra: Vec<Stmt>,
+    events: DeleteEvents,
 ) -> Result<bool, StoreError> {
     let live = r.live_row();
     let row = match removal {
@@ -394,8 +402,11 @@ pub(crate) async fn delete<D: SqlExecutor>(
         "DELETE FROM group_members WHERE tenant_id = ? AND member_id = ? AND member_type = ?",
         vec![tenant.into(), id.into(), r.member_type().into()],
     );
-    let mut stmts = vec![row, guard_previous_changed(), memberships];
-    stmts.extend(extra);
+    // The member's leaving events read the memberships before they go.
+    let mut stmts = vec![row, guard_previous_changed()];
+    stmts.extend(events.leaving);
+    stmts.push(memberships);
+    stmts.extend(events.deleted);
     Ok(guarded_batch(db, stmts).await?.is_some())
 }
 

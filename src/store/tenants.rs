@@ -193,6 +193,18 @@ pub(crate) async fn get<D: SqlExecutor>(db: &D, id: &str) -> Result<Option<Tenan
     rows.first().map(from_row).transpose()
 }
 
+/// The statement reading a tenant's settings, to send along with others in
+/// one round trip; [`settings_in`] reads its rows.
+pub(crate) fn settings_stmt(id: &str) -> Stmt {
+    Stmt::new("SELECT settings FROM tenants WHERE id = ?", vec![id.into()])
+}
+
+/// The settings in the rows of a [`settings_stmt`] (the defaults when there
+/// is no such tenant).
+pub(crate) fn settings_in(rows: &[Row]) -> Settings {
+    settings_of(rows.first().and_then(|r| col_str(r, "settings")))
+}
+
 /// The settings of a tenant (the defaults if it has none stored).
 pub(crate) async fn settings<D: SqlExecutor>(db: &D, id: &str) -> Result<Settings, StoreError> {
     Ok(get(db, id).await?.map(|t| t.settings).unwrap_or_default())

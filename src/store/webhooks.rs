@@ -279,6 +279,45 @@ pub(crate) async fn get_delivery<D: SqlExecutor>(
     rows.first().map(delivery_from_row).transpose()
 }
 
+/// A delivery with its endpoint and its event, read in one round trip;
+/// `None` when there is no such delivery (the endpoint or the event may be
+/// gone: deleted, or past retention).
+pub(crate) async fn delivery_with<D: SqlExecutor>(
+    db: &D,
+    tenant: &str,
+    id: &str,
+) -> Result<Option<(Delivery, Option<Webhook>, Option<super::events::Event>)>, StoreError> {
+    let of_delivery = |column: &str| {
+        format!("(SELECT {column} FROM deliveries WHERE tenant_id = ?2 AND id = ?1)")
+    };
+    let stmts = vec![
+        Stmt::new(
+            format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE tenant_id = ?2 AND id = ?1"),
+            vec![id.into(), tenant.into()],
+        ),
+        Stmt::new(
+            format!(
+                "SELECT {COLUMNS} FROM webhooks WHERE tenant_id = ?2 AND id = {}",
+                of_delivery("webhook_id")
+            ),
+            vec![id.into(), tenant.into()],
+        ),
+        super::events::get_stmt_where(tenant, &of_delivery("event_sequence"), id),
+    ];
+    let mut rows = db.query_all(stmts).await?.into_iter();
+    let (Some(d), Some(w), Some(e)) = (rows.next(), rows.next(), rows.next()) else {
+        return Err(StoreError::Other(
+            "a delivery read answered too few results".into(),
+        ));
+    };
+    let Some(delivery) = d.first().map(delivery_from_row).transpose()? else {
+        return Ok(None);
+    };
+    let hook = w.first().map(from_row).transpose()?;
+    let event = super::events::first_event(&e)?;
+    Ok(Some((delivery, hook, event)))
+}
+
 /// An endpoint's deliveries, newest event first, after cursor `before`
 /// (an event sequence).
 pub(crate) async fn deliveries<D: SqlExecutor>(

@@ -317,6 +317,37 @@ impl App {
         }
     }
 
+    /// Serves SCIM calls `(creds, method, path, body)` one after another and
+    /// only then runs what they left for after their responses, all in one
+    /// round trip, as the worker does for the requests one isolate serves
+    /// within a few milliseconds (see `After::run_all`).
+    pub fn calls_then_after(&self, calls: Vec<(&Creds, &str, &str, Option<Value>)>) -> Vec<Reply> {
+        let service = Service {
+            config: &self.config,
+            db: &self.db,
+            kv: &self.kv,
+            limiter: &self.limiter,
+            out: &self.out,
+            log: &self.log,
+        };
+        let mut replies = Vec::new();
+        let mut afters = Vec::new();
+        for (creds, method, path, body) in calls {
+            let req = Self::scim_request(creds, Method::parse(method), path, body);
+            let (response, after) = pollster::block_on(service.serve(&req, self.now));
+            afters.push(after);
+            replies.push(Reply {
+                status: response.status,
+                body: response.json_body().unwrap_or(Value::Null),
+                response,
+            });
+        }
+        pollster::block_on(crate::server::After::run_all(
+            afters, &self.db, &self.out, &self.log,
+        ));
+        replies
+    }
+
     /// Hands every queued message to the events queue's consumer, as the
     /// queue would (delays are not waited for), until the queue is empty or
     /// `max` messages were handled; returns how many were. A message the
@@ -616,7 +647,7 @@ impl App {
             id,
             Removal::Tombstone(&stamp),
             None,
-            Vec::new(),
+            crate::store::resources::DeleteEvents::default(),
         );
         assert!(
             matches!(pollster::block_on(deleted), Ok(true)),

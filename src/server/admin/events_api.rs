@@ -14,7 +14,7 @@
 
 use serde_json::{json, Value};
 
-use super::request::{limit_param, Admin};
+use super::request::{known_params, limit_param, Admin};
 use crate::proto::error::ScimError;
 use crate::server::error::Result;
 use crate::server::http::Response;
@@ -26,6 +26,7 @@ use crate::store::{KeyValue, SqlExecutor};
 pub(crate) fn feed_query(params: &crate::server::http::Query) -> Result<FeedQuery> {
     let bad =
         |what: &str| -> crate::server::error::Error { ScimError::new(400, None, what).into() };
+    known_params(params, &["after", "types", "resource", "limit"])?;
     let after = match params.get("after").filter(|a| !a.is_empty()) {
         None => 0,
         Some(a) => a

@@ -128,6 +128,18 @@ pub(super) fn missing(what: &str) -> Error {
 pub(super) const DEFAULT_PAGE: u32 = 100;
 pub(super) const MAX_PAGE: u32 = 1000;
 
+/// Refuses a log page's query parameter that is none of `known` (a typo
+/// like `stauts=4xx` would otherwise answer every entry).
+pub(super) fn known_params(params: &crate::server::http::Query, known: &[&str]) -> ScimResult<()> {
+    match params.unknown(known) {
+        None => Ok(()),
+        Some(k) => Err(ScimError::invalid_value(format!(
+            "Unknown query parameter '{k}'; this endpoint takes {}.",
+            known.join(", ")
+        ))),
+    }
+}
+
 /// A log page's `limit` query parameter: 1 to [`MAX_PAGE`],
 /// [`DEFAULT_PAGE`] when absent or empty.
 pub(super) fn limit_param(params: &crate::server::http::Query) -> ScimResult<u32> {

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use super::request::{limit_param, Admin};
+use super::request::{known_params, limit_param, Admin};
 use crate::proto::error::{ScimError, ScimResult};
 use crate::server::error::Result;
 use crate::server::http::{Method, Query, Response};
@@ -65,6 +65,7 @@ fn method(v: Option<String>) -> ScimResult<Option<String>> {
 
 /// The listing a request's parameters ask for.
 fn listing(q: &Query) -> ScimResult<Listing> {
+    known_params(q, &["after", "status", "method", "limit"])?;
     Ok(Listing {
         before: cursor(param(q, "after"))?,
         status: status_range(param(q, "status"))?,
@@ -159,9 +160,18 @@ mod tests {
             "limit=0",
             "limit=1001",
             "limit=ten",
+            // A misspelt parameter would otherwise list every entry.
+            "stauts=4xx",
+            "sort=at",
         ] {
             let e = q(bad).unwrap_err();
             assert_eq!(e.status, 400, "{bad}");
         }
+        assert!(q("stauts=4xx")
+            .unwrap_err()
+            .detail
+            .contains("Unknown query parameter 'stauts'"));
+        // Names match in any case, as everywhere else.
+        assert_eq!(q("STATUS=409").unwrap().status, Some((409, 409)));
     }
 }

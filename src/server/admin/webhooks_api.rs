@@ -7,7 +7,7 @@ use chrono::Duration;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::request::{limit_param, missing, parse_body, Admin};
+use super::request::{known_params, limit_param, missing, parse_body, Admin};
 use crate::proto::error::ScimError;
 use crate::server::error::Result;
 use crate::server::events::EVENT_TYPES;
@@ -248,6 +248,7 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
                     .map_err(|_| bad("`after` must be a cursor from `next`."))?,
             ),
         };
+        known_params(&params, &["after", "limit"])?;
         let limit = limit_param(&params)?;
         let (list, more) = store::deliveries(self.db, tenant, id, before, limit).await?;
         let mut out = Vec::with_capacity(list.len());

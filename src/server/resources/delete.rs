@@ -8,7 +8,7 @@ use crate::server::error::Result;
 use crate::server::op::{Outcome, Precondition};
 use crate::server::resources::kind::{event_data, Kind};
 use crate::server::schema::TenantSchema;
-use crate::store::resources::{self, Removal, Stored};
+use crate::store::resources::{self, DeleteEvents, Removal, Stored};
 use crate::store::SqlExecutor;
 
 /// 204 when it deleted; 404 when there is no such resource; 412 when it
@@ -41,6 +41,10 @@ pub(crate) async fn delete<R: Kind, D: SqlExecutor>(
             m.insert("retained".into(), Value::Bool(retained));
             m
         });
+        // It leaves every group it was in: one event per group, first.
+        let leaving = ctx
+            .events
+            .member_leaves_all(&summary, R::RESOURCE.member_type());
         let event = ctx
             .events
             .record(&format!("{}.deleted", R::EVENT), &summary, data, extra);
@@ -51,7 +55,10 @@ pub(crate) async fn delete<R: Kind, D: SqlExecutor>(
             id,
             removal,
             Some(version),
-            event,
+            DeleteEvents {
+                leaving,
+                deleted: event,
+            },
         )
         .await?;
         if deleted {

@@ -315,13 +315,12 @@ async fn deliver<D: SqlExecutor, O: Outbound>(
     now: DateTime<Utc>,
 ) -> Result<Verdict, StoreError> {
     let stamp = timestamp(now);
-    let Some(d) = webhooks::get_delivery(db, tenant, id).await? else {
+    let Some((d, hook, event)) = webhooks::delivery_with(db, tenant, id).await? else {
         return Ok(Verdict::Ack);
     };
     if d.state != State::Pending {
         return Ok(Verdict::Ack);
     }
-    let hook = webhooks::get(db, tenant, &d.webhook_id).await?;
     let Some(hook) = hook.filter(|h| h.enabled) else {
         db.batch(vec![webhooks::give_up(
             tenant,
@@ -332,7 +331,7 @@ async fn deliver<D: SqlExecutor, O: Outbound>(
         .await?;
         return Ok(Verdict::Ack);
     };
-    let Some(event) = events::get(db, tenant, d.event_sequence).await? else {
+    let Some(event) = event else {
         db.batch(vec![webhooks::give_up(
             tenant,
             id,
