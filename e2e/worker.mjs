@@ -68,9 +68,11 @@ function captureOptions(lines) {
  * (the worker's console output) is appended to it. `vars` adds worker
  * variables (e.g. SCIM_MAX_RESULTS). `migrations` names the migration files
  * to apply (default: all of them); `migrate(files)` applies more later, as
- * an upgrade does.
+ * an upgrade does. `consumeQueues: false` leaves the events queues without
+ * consumers: what the worker sends is never handled and is gone when it is
+ * disposed (as if it had stopped between a commit and its queue send).
  */
-export async function startWorker({ port, rateLimit = 100000, persist, logs, vars = {}, migrations, outbound } = {}) {
+export async function startWorker({ port, rateLimit = 100000, persist, logs, vars = {}, migrations, outbound, consumeQueues = true } = {}) {
   const listen = port === undefined ? {} : { host: "127.0.0.1", port };
   const storage = persist === undefined ? {} : { d1Persist: join(persist, "d1"), kvPersist: join(persist, "kv") };
   const mf = new Miniflare({
@@ -90,10 +92,12 @@ export async function startWorker({ port, rateLimit = 100000, persist, logs, var
     // The events queue and its dead-letter queue (wrangler.toml), with
     // Miniflare's defaults replaced by short waits.
     queueProducers: { EVENTS: "scim-events", EVENTS_DLQ: "scim-events-dlq" },
-    queueConsumers: {
-      "scim-events": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 2, retryDelay: 1, deadLetterQueue: "scim-events-dlq" },
-      "scim-events-dlq": { maxBatchSize: 10, maxBatchTimeout: 1 },
-    },
+    queueConsumers: consumeQueues
+      ? {
+          "scim-events": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 2, retryDelay: 1, deadLetterQueue: "scim-events-dlq" },
+          "scim-events-dlq": { maxBatchSize: 10, maxBatchTimeout: 1 },
+        }
+      : {},
     // Crons fire only when asked (/cdn-cgi/handler/scheduled).
     unsafeTriggerHandlers: true,
     ...(outbound === undefined ? {} : { outboundService: outbound }),
