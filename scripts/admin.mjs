@@ -14,10 +14,18 @@
 //   scripts/admin set-urn <tenant> <urn|default>   name the tenant's extension (values move)
 //   scripts/admin users <tenant>                   users, deleted ones included
 //   scripts/admin user <tenant> <id> [deactivate|reactivate|restore]
+//   scripts/admin events <tenant> [--follow] [--types user.*,group.deleted] [--resource id] [--after seq] [--json]
+//   scripts/admin requests <tenant> [--status 4xx|409] [--method PATCH] [--limit N]
+//   scripts/admin webhooks <tenant>                list webhooks
+//   scripts/admin add-webhook <tenant> <url> [type ...]   the secret is shown once
+//   scripts/admin deliveries <tenant> <webhook id> delivery attempts, newest first
 //   scripts/admin jwt [tenant] [--hours N]         mint an admin JWT from ADMIN_JWT_SECRET
 //
-// Where: ADMIN_URL and ADMIN_TOKEN, else .dev/credentials.json (written by
-// scripts/dev). `jwt` reads ADMIN_JWT_SECRET, else .dev.vars.
+// Where: ADMIN_URL and ADMIN_TOKEN, else $CREDS or .dev/credentials.json
+// (written by scripts/dev). `jwt` reads ADMIN_JWT_SECRET, else .dev.vars.
+// `events --follow` prints the last 10 events (or those after --after),
+// then each new one as it is recorded, one line each (--json: the event's
+// JSON), until Ctrl-C; it polls the feed every --interval seconds (2).
 import { mintJwt } from "./admin-jwt.mjs";
 import { readFileSync, existsSync } from "node:fs";
 
@@ -27,7 +35,8 @@ const flagValue = (name) => {
   const i = rest.indexOf(name);
   return i >= 0 ? rest[i + 1] : undefined;
 };
-const args = rest.filter((a, i) => !a.startsWith("--") && !(i > 0 && ["--days", "--hours"].includes(rest[i - 1])));
+const VALUED = ["--days", "--hours", "--types", "--resource", "--after", "--interval", "--status", "--method", "--limit"];
+const args = rest.filter((a, i) => !a.startsWith("--") && !(i > 0 && VALUED.includes(rest[i - 1])));
 
 function fail(msg) {
   console.error(msg);
@@ -44,8 +53,9 @@ function devVarsSecret() {
 function where() {
   let url = process.env.ADMIN_URL;
   let token = process.env.ADMIN_TOKEN;
-  if ((!url || !token) && existsSync(".dev/credentials.json")) {
-    const c = JSON.parse(readFileSync(".dev/credentials.json", "utf8"));
+  const creds = process.env.CREDS || ".dev/credentials.json";
+  if ((!url || !token) && existsSync(creds)) {
+    const c = JSON.parse(readFileSync(creds, "utf8"));
     url ??= c.adminUrl;
     token ??= c.adminToken;
   }
@@ -53,7 +63,8 @@ function where() {
   return { url, token };
 }
 
-async function call(method, path, body) {
+/** One admin API call; answers {ok, status, body}. */
+async function request(method, path, body) {
   const { url, token } = where();
   const res = await fetch(url + path, {
     method,
@@ -61,10 +72,89 @@ async function call(method, path, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  const out = text ? JSON.parse(text) : { status: res.status };
-  console.log(JSON.stringify(out, null, 2));
+  return { ok: res.ok, status: res.status, body: text ? JSON.parse(text) : { status: res.status } };
+}
+
+/** One admin API call, its answer printed; exits 1 on an error status. */
+async function call(method, path, body) {
+  const res = await request(method, path, body);
+  console.log(JSON.stringify(res.body, null, 2));
   if (!res.ok) process.exit(1);
-  return out;
+  return res.body;
+}
+
+/** The query string of the given flags that are set (flag name without --). */
+function query(names) {
+  const q = new URLSearchParams();
+  for (const n of names) if (flagValue(`--${n}`) !== undefined) q.set(n, flagValue(`--${n}`));
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}
+
+/** One line for a person watching: sequence, time, type, what, who. */
+function eventLine(e) {
+  const r = e.resource ?? {};
+  const what = r.userName ?? r.displayName ?? r.id ?? "";
+  const m = e.data?.member;
+  const member = m ? ` ${e.type.endsWith("removed") ? "-" : "+"} ${m.userName ?? m.displayName ?? m.id}` : "";
+  const changed = e.changed?.length ? ` [${e.changed.join(", ")}]` : "";
+  const who = e.actor ? `${e.actor.type}${e.actor.label ? `: ${e.actor.label}` : e.actor.id ? `: ${e.actor.id}` : ""}` : "";
+  return `#${e.sequence} ${e.occurredAt} ${e.type.padEnd(20)} ${r.type ?? ""} ${what}${member}${changed} (${who})`;
+}
+
+/** `events`: one page, or --follow: the last 10 (or those after --after), then each new one. */
+async function events(tenant) {
+  const base = `/tenants/${encodeURIComponent(tenant)}/events`;
+  const filters = new URLSearchParams();
+  if (flagValue("--types")) filters.set("types", flagValue("--types"));
+  if (flagValue("--resource")) filters.set("resource", flagValue("--resource"));
+  const page = async (after, limit) => {
+    const q = new URLSearchParams(filters);
+    if (after !== undefined) q.set("after", String(after));
+    q.set("limit", String(limit));
+    const res = await request("GET", `${base}?${q}`);
+    if (!res.ok) {
+      console.error(JSON.stringify(res.body, null, 2));
+      process.exit(1);
+    }
+    return res.body;
+  };
+  if (!flags.has("--follow")) {
+    const body = await page(flagValue("--after"), Number(flagValue("--limit") ?? 100));
+    console.log(JSON.stringify(body, null, 2));
+    return;
+  }
+  const show = (e) => console.log(flags.has("--json") ? JSON.stringify(e) : eventLine(e));
+  let after = flagValue("--after");
+  if (after === undefined) {
+    // The feed runs forward only: walk it to its end, keeping the last 10.
+    let last = [];
+    let cursor = 0;
+    for (;;) {
+      const body = await page(cursor, 1000);
+      last = [...last, ...body.events].slice(-10);
+      if (body.events.length) cursor = body.events.at(-1).sequence;
+      if (!body.next) break;
+      cursor = body.next;
+    }
+    last.forEach(show);
+    after = cursor;
+  }
+  const interval = Math.max(0.2, Number(flagValue("--interval") ?? 2)) * 1000;
+  console.error(`(following ${tenant}'s events after #${after}; Ctrl-C stops)`);
+  for (;;) {
+    let body;
+    try {
+      body = await page(after, 1000);
+    } catch (e) {
+      console.error(`(feed unreachable: ${e.message}; retrying)`);
+      await new Promise((r) => setTimeout(r, interval));
+      continue;
+    }
+    body.events.forEach(show);
+    if (body.events.length) after = body.events.at(-1).sequence;
+    if (!body.next) await new Promise((r) => setTimeout(r, interval));
+  }
 }
 
 const need = (n, usage) => {
@@ -132,6 +222,28 @@ switch (cmd) {
     if (args[2]) await call("POST", `/tenants/${args[0]}/users/${args[1]}/${args[2]}`);
     else await call("GET", `/tenants/${args[0]}/users/${args[1]}`);
     break;
+  case "events":
+    need(1, "events <tenant> [--follow] [--types t,...] [--resource id] [--after seq] [--json]");
+    await events(args[0]);
+    break;
+  case "requests":
+    need(1, "requests <tenant> [--status 4xx|409] [--method PATCH] [--limit N] [--after cursor]");
+    await call("GET", `/tenants/${args[0]}/requests${query(["status", "method", "limit", "after"])}`);
+    break;
+  case "webhooks":
+    need(1, "webhooks <tenant>");
+    await call("GET", `/tenants/${args[0]}/webhooks`);
+    break;
+  case "add-webhook": {
+    need(2, "add-webhook <tenant> <url> [type ...]");
+    const [tenant, url, ...types] = args;
+    await call("POST", `/tenants/${tenant}/webhooks`, types.length ? { url, types } : { url });
+    break;
+  }
+  case "deliveries":
+    need(2, "deliveries <tenant> <webhook id>");
+    await call("GET", `/tenants/${args[0]}/webhooks/${args[1]}/deliveries`);
+    break;
   case "jwt": {
     const secret = devVarsSecret();
     if (!secret) fail("No ADMIN_JWT_SECRET (environment or .dev.vars).");
@@ -139,5 +251,5 @@ switch (cmd) {
     break;
   }
   default:
-    fail(readFileSync(new URL(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).slice(0, 19).map((l) => l.slice(3)).join("\n"));
+    fail(readFileSync(new URL(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).slice(0, 30).map((l) => l.slice(3)).join("\n"));
 }

@@ -46,6 +46,8 @@ const creds = {
   adminToken,
 };
 writeFileSync(credsPath, JSON.stringify(creds, null, 2) + "\n", { mode: 0o600 });
+// scripts/admin reads .dev/credentials.json unless CREDS names another file.
+const adminPrefix = credsPath === ".dev/credentials.json" ? "" : `CREDS=${credsPath} `;
 // A path node's require() resolves as the file itself, whether CREDS is relative or absolute.
 const credsRequire = isAbsolute(credsPath) ? credsPath : `./${credsPath}`;
 console.error(`
@@ -55,4 +57,7 @@ console.error(`
   Credentials:   ${credsPath}
 
   Try: curl -H "Authorization: Bearer $(node -p 'require(${JSON.stringify(credsRequire)}).token')" "${creds.baseUrl}/Users"
+  Watch the provisioning events: ${adminPrefix}scripts/admin events ${tenant} --follow
+  The SCIM request log:          ${adminPrefix}scripts/admin requests ${tenant}
+  A local webhook receiver:      ${adminPrefix}scripts/admin add-webhook ${tenant} http://127.0.0.1:<port>/<path>
 `);

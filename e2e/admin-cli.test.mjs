@@ -1,0 +1,86 @@
+// scripts/admin against the built worker listening on a local port (issue 14:
+// "scripts/dev prints how to watch events (scripts/admin events <tenant>
+// --follow)"): the follower prints the events already recorded, then each
+// new one as the IdP's writes commit, and the other issue-14 commands answer
+// the admin API's JSON.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { fileURLToPath } from "node:url";
+import { join, dirname } from "node:path";
+import { startWorker, ADMIN_JWT_SECRET } from "./worker.mjs";
+import { mintJwt } from "../scripts/admin-jwt.mjs";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const USER = "urn:ietf:params:scim:schemas:core:2.0:User";
+let w, env;
+
+before(async () => {
+  w = await startWorker({ port: 0 });
+  env = { ...process.env, ADMIN_URL: `${w.url}/admin/v1`, ADMIN_TOKEN: mintJwt(ADMIN_JWT_SECRET, undefined, 1) };
+});
+after(async () => w?.dispose());
+
+const admin = async (...args) => {
+  const { stdout } = await promisify(execFile)("node", [join(root, "scripts/admin.mjs"), ...args], { env });
+  return JSON.parse(stdout);
+};
+
+async function until(what, check, ms = 15000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = check();
+    if (v) return v;
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test("events --follow prints the recorded events, then each new one as it commits", async () => {
+  const t = await w.tenant("cli");
+  for (const name of ["old1@example.com", "old2@example.com"]) {
+    assert.equal((await w.scim(t, "POST", "/Users", { schemas: [USER], userName: name })).status, 201);
+  }
+  const child = spawn("node", [join(root, "scripts/admin.mjs"), "events", "cli", "--follow", "--interval", "0.2"], { env });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (err += d));
+  try {
+    await until("the recorded events", () => out.includes("old2@example.com") && err.includes("following"));
+    assert.match(out, /^#1 \S+ user\.created +User old1@example\.com \(scim: e2e\)$/m);
+    const created = await w.scim(t, "POST", "/Users", { schemas: [USER], userName: "new@example.com" });
+    await w.scim(t, "PATCH", `/Users/${created.body.id}`, {
+      schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+      Operations: [{ op: "replace", value: { active: false } }],
+    });
+    await until("the new events", () => out.includes("user.deactivated"));
+    const lines = out.trim().split("\n");
+    assert.deepEqual(lines.map((l) => l.split(" ")[0]), ["#1", "#2", "#3", "#4"]);
+    assert.match(lines[3], /user\.deactivated +User new@example\.com \[active\] \(scim: e2e\)/);
+  } finally {
+    child.kill();
+  }
+});
+
+test("events, requests, webhooks and deliveries print the admin API's JSON", async () => {
+  const t = await w.tenant("cli2");
+  await w.scim(t, "POST", "/Users", { schemas: [USER], userName: "x@example.com", password: "hunter2-secret" });
+  const page = await admin("events", "cli2", "--types", "user.*");
+  assert.deepEqual(page.events.map((e) => e.type), ["user.created"]);
+  assert.equal(page.next, null);
+  const none = await admin("events", "cli2", "--types", "group.*");
+  assert.deepEqual(none.events, []);
+  const logged = await admin("requests", "cli2", "--method", "POST");
+  assert.equal(logged.requests.length, 1);
+  assert.ok(!JSON.stringify(logged).includes("hunter2-secret"), "the password is redacted");
+  const hook = await admin("add-webhook", "cli2", "http://127.0.0.1:9/hook", "user.created");
+  assert.match(hook.secret, /^whsec_/);
+  assert.deepEqual(hook.types, ["user.created"]);
+  const hooks = await admin("webhooks", "cli2");
+  assert.deepEqual(hooks.webhooks.map((h) => h.id), [hook.id]);
+  assert.ok(!JSON.stringify(hooks).includes(hook.secret), "the secret is shown once");
+  const deliveries = await admin("deliveries", "cli2", hook.id);
+  assert.ok(Array.isArray(deliveries.deliveries));
+});
