@@ -7,11 +7,14 @@
 //     '/scim/v2/bench/Users?filter=userName%20eq%20%22user000010@example.com%22'
 //
 // Writes bench/.data/worker.cpuprofile (open it in Chrome DevTools).
+// REQUESTS=<file> drives it with bench/wrk.lua over a request file of
+// METHOD\tPATH[\tBODY] lines instead (writes: see bench/.data/requests/);
+// BUILD_DIR profiles another built worker (an A/B).
 import { Miniflare } from "miniflare";
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { cpSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -23,7 +26,7 @@ rmSync(persist, { recursive: true, force: true });
 cpSync(join(ROOT, `bench/.data/d1-${n}`), persist, { recursive: true });
 const inspectorPort = 9339;
 const mf = new Miniflare({
-  scriptPath: join(ROOT, "build/index.js"),
+  scriptPath: join(process.env.BUILD_DIR ? resolve(process.env.BUILD_DIR) : join(ROOT, "build"), "index.js"),
   modules: true,
   modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
   compatibilityDate: "2026-07-30",
@@ -67,7 +70,10 @@ try {
     });
   const wrk = (d) =>
     new Promise((r) => {
-      const c = spawn("wrk", ["-t1", "-c2", `-d${d}s`, "-H", `Authorization: Bearer ${token}`, url + path]);
+      const args = process.env.REQUESTS
+        ? ["-t1", "-c2", `-d${d}s`, "-s", join(ROOT, "bench/wrk.lua"), url, "--", token, resolve(process.env.REQUESTS), `p${randomBytes(3).toString("hex")}-`]
+        : ["-t1", "-c2", `-d${d}s`, "-H", `Authorization: Bearer ${token}`, url + path];
+      const c = spawn("wrk", args);
       let o = "";
       c.stdout.on("data", (x) => (o += x));
       c.on("exit", () => r(o));

@@ -8,7 +8,10 @@
 // Environment: N (one size instead of 10000 and 100000), DURATION (s per
 // workload, 10), CONNECTIONS (2), WARMUP (s, 2), PEER=0 (skip the peer),
 // ONLY (regex over workload keys), PEER_PORT, KEEP=1 (keep the run's D1 copy),
-// BUILD_DIR (the built worker to serve, default build/: an A/B serves two).
+// BUILD_DIR (the built worker to serve, default build/), BASELINE_DIR (an
+// older build to compare with in the same run: the A/B table), AB_ROUNDS
+// (2), PARTS (comma list of floor, worker, peer, ab, delivery; default all),
+// DELIVERY_RATE (writes/s of the webhook lag run, 20).
 import { Miniflare } from "miniflare";
 import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
@@ -16,6 +19,8 @@ import {
   cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync,
 } from "node:fs";
 import { createServer } from "node:net";
+import http from "node:http";
+import { mintJwt } from "../scripts/admin-jwt.mjs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -31,6 +36,11 @@ const WARMUP = Number(env.WARMUP ?? 2);
 const WITH_PEER = env.PEER !== "0";
 const ONLY = env.ONLY ? new RegExp(env.ONLY) : null;
 const BUILD = env.BUILD_DIR ? resolve(env.BUILD_DIR) : join(ROOT, "build");
+const BASELINE = env.BASELINE_DIR ? resolve(env.BASELINE_DIR) : null;
+const AB_ROUNDS = Number(env.AB_ROUNDS ?? 2);
+const RATE = Number(env.DELIVERY_RATE ?? 20);
+const PARTS = new Set((env.PARTS ?? "floor,worker,peer,ab,delivery").split(","));
+const ADMIN_SECRET = "bench-admin-secret-0123456789abcdef0123";
 const TENANT = "bench";
 const USER = "urn:ietf:params:scim:schemas:core:2.0:User";
 const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -136,9 +146,14 @@ function wrk(origin, file, { conns, duration, prefix, token, pid }) {
 // ---------------------------------------------------------------------------
 // Serving
 
-function workerOptions(persist) {
+/**
+ * The worker as wrangler.toml deploys it: D1, KV, and the events queue with
+ * its consumer's batch settings (a build from before the events work has
+ * the bindings and never uses them).
+ */
+function workerOptions(persist, build = BUILD) {
   return {
-    scriptPath: join(BUILD, "index.js"),
+    scriptPath: join(build, "index.js"),
     modules: true,
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
     compatibilityDate: COMPAT,
@@ -146,7 +161,14 @@ function workerOptions(persist) {
     kvNamespaces: { TOKENS: "scim-bench-tokens" },
     d1Persist: join(persist, "d1"),
     kvPersist: join(persist, "kv"),
-    bindings: { SCIM_VENDOR: "scimworker" },
+    queueProducers: { EVENTS: "scim-events" },
+    queueConsumers: { "scim-events": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 10 } },
+    bindings: {
+      SCIM_VENDOR: "scimworker",
+      ADMIN_JWT_SECRET: ADMIN_SECRET,
+      SECRETS_KEY: "bench-secrets-key-0123456789abcdef0123",
+      WEBHOOK_ALLOW_LOCAL: "true",
+    },
   };
 }
 
@@ -403,7 +425,8 @@ async function benchStorageFloor(pristine, manifest) {
   const w = workloads(manifest, `/scim/v2/${TENANT}`, "worker").find((x) => x.key === "userName");
   if (!w) return null;
   const persist = freshCopy(pristine, manifest.n);
-  const s = await serve({ ...workerOptions(persist), scriptPath: join(ROOT, "bench/floor-d1.mjs"), modulesRules: undefined });
+  const s = await serve({ ...workerOptions(persist), scriptPath: join(ROOT, "bench/floor-d1.mjs"), modulesRules: undefined,
+    queueProducers: undefined, queueConsumers: undefined });
   try {
     const token = await putToken(s.mf);
     return (await drive(`floor-d1-${manifest.n}`, s.direct, token, s.pid, [w])).userName;
@@ -487,6 +510,174 @@ async function benchPeer(n) {
 }
 
 // ---------------------------------------------------------------------------
+// A/B: this build against an older one (BASELINE_DIR), same data, same run
+
+/** The workloads the A/B compares: lookups (the request log skips them) and writes (each records events). */
+const AB_KEYS = ["userName", "getUser", "patchActive", "patchEmail", "put", "memberSmall", "post"];
+const AB_WRITES = new Set(["patchActive", "patchEmail", "put", "memberSmall", "post"]);
+
+/**
+ * Each workload on both builds, AB_ROUNDS times, in the order A B B A ...
+ * so that drift over the run falls on both; every run on a fresh copy of
+ * the loaded database and a fresh workerd. Answers {key: {before, after}}
+ * with the mean req/s and CPU ms/request of each side.
+ */
+async function benchAB(n) {
+  const { pristine, manifest } = await prepareD1(n);
+  const list = workloads(manifest, `/scim/v2/${TENANT}`, "worker").filter((w) => AB_KEYS.includes(w.key));
+  const out = {};
+  for (const w of list) {
+    const runs = { before: [], after: [] };
+    for (let r = 0; r < AB_ROUNDS; r++) {
+      const order = r % 2 === 0 ? ["before", "after"] : ["after", "before"];
+      for (const side of order) {
+        const persist = freshCopy(pristine, n);
+        const s = await serve(workerOptions(persist, side === "before" ? BASELINE : BUILD));
+        try {
+          const token = await putToken(s.mf);
+          runs[side].push((await drive(`ab-${side}-${n}`, s.direct, token, s.pid, [w]))[w.key]);
+        } finally {
+          await s.mf.dispose();
+        }
+      }
+    }
+    const mean = (a, f) => a.reduce((x, r) => x + f(r), 0) / a.length;
+    const side = (a) => ({ rps: mean(a, (r) => r.rps), cpu_ms: mean(a, (r) => r.cpu_ms ?? 0),
+      non2xx: a.reduce((x, r) => x + (r.non2xx ?? 0), 0), runs: a.map((r) => r.rps) });
+    out[w.key] = { name: w.name, before: side(runs.before), after: side(runs.after) };
+  }
+  rmSync(join(DATA, `run-${n}`), { recursive: true, force: true });
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Webhook delivery: throughput and lag to a receiver on this machine
+
+const pct = (a, p) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : null;
+};
+
+/**
+ * Two phases on one worker with one webhook to a node:http receiver on
+ * 127.0.0.1 (answering 204 at once):
+ * - lag: POST /Users at a steady DELIVERY_RATE (20/s) for DURATION s; for
+ *   each event, the time from its occurredAt (the commit) to its arrival;
+ * - throughput: a backlog of BACKLOG already-committed events handed to a
+ *   second webhook in one dispatch; events per second from the kick to the
+ *   last arrival.
+ */
+async function benchDelivery(n) {
+  const { pristine, manifest } = await prepareD1(n);
+  const arrivals = [];
+  const receiver = http.createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const at = Date.now();
+      res.statusCode = 204;
+      res.end();
+      try {
+        const e = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+        arrivals.push({ at, path: req.url, id: e.id, occurred: Date.parse(e.occurredAt) });
+      } catch {
+        arrivals.push({ at, path: req.url, id: null, occurred: NaN });
+      }
+    });
+  });
+  await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
+  const hookUrl = (p) => `http://127.0.0.1:${receiver.address().port}${p}`;
+  const persist = freshCopy(pristine, n);
+  const s = await serve(workerOptions(persist));
+  const jwt = mintJwt(ADMIN_SECRET, undefined, 1);
+  const admin = async (method, path, body) => {
+    const res = await fetch(`${s.direct}/admin/v1/tenants/${TENANT}${path}`, {
+      method, headers: { authorization: `Bearer ${jwt}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await res.json();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  const db = await s.mf.getD1Database("DB");
+  const count = async (sql) => (await db.prepare(sql).first()).c;
+  const waitFor = async (check, ms) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end && !(await check())) await new Promise((r) => setTimeout(r, 100));
+    return check();
+  };
+  try {
+    const token = await putToken(s.mf);
+    const first = await admin("POST", "/webhooks", { url: hookUrl("/lag") });
+    // Writes at a steady RATE (an IdP's push, not a flood): each POST
+    // starts on its own schedule, whatever the others are doing.
+    const post = () => fetch(`${s.direct}/scim/v2/${TENANT}/Users`, {
+      method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/scim+json" },
+      body: JSON.stringify({ schemas: [USER], userName: `lag-${randomBytes(6).toString("hex")}@example.com` }),
+    }).then((r) => r.text());
+    const t0lag = Date.now();
+    const sent = [];
+    for (let k = 0; k < RATE * DURATION; k++) {
+      const due = t0lag + (k * 1000) / RATE;
+      await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
+      sent.push(post());
+    }
+    await Promise.all(sent);
+    const load = { requests: sent.length, rps: sent.length / ((Date.now() - t0lag) / 1000) };
+    const events = await count(`SELECT count(*) AS c FROM events WHERE tenant_id = '${TENANT}'`);
+    const lagOk = await waitFor(() => arrivals.filter((a) => a.path === "/lag").length >= events, 120000);
+    const lagged = arrivals.filter((a) => a.path === "/lag");
+    const lags = lagged.map((a) => a.at - a.occurred).filter((x) => Number.isFinite(x));
+    const unique = new Set(lagged.map((a) => a.id)).size;
+
+    // Throughput: the first webhook off, the last BACKLOG events made
+    // undispatched again, a second webhook, and one more write to kick the
+    // dispatch (a dispatch takes up to 1000 events).
+    const BACKLOG = 990;
+    await admin("PATCH", `/webhooks/${first.id}`, { enabled: false });
+    // Enough events for the backlog: a Bulk of creates (no webhook is on).
+    const missing = BACKLOG - events;
+    if (missing > 0) {
+      const bulk = await fetch(`${s.direct}/scim/v2/${TENANT}/Bulk`, {
+        method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/scim+json" },
+        body: JSON.stringify({
+          schemas: ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+          Operations: Array.from({ length: missing }, (_, k) => ({
+            method: "POST", path: "/Users", bulkId: `b${k}`,
+            data: { schemas: [USER], userName: `backlog-${k}-${randomBytes(4).toString("hex")}@example.com` },
+          })),
+        }),
+      });
+      if (bulk.status !== 200) throw new Error(`backlog Bulk: ${bulk.status} ${await bulk.text()}`);
+      await bulk.text();
+    }
+    await admin("POST", "/webhooks", { url: hookUrl("/burst") });
+    await db.prepare(`UPDATE events SET dispatched = 0 WHERE tenant_id = ? AND sequence > ` +
+      `(SELECT max(sequence) FROM events WHERE tenant_id = ?) - ?`).bind(TENANT, TENANT, BACKLOG).run();
+    const t0 = Date.now();
+    const kick = await fetch(`${s.direct}/scim/v2/${TENANT}/Users`, {
+      method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/scim+json" },
+      body: JSON.stringify({ schemas: [USER], userName: `kick-${randomBytes(4).toString("hex")}@example.com` }),
+    });
+    await kick.text();
+    const want = BACKLOG + 1;
+    const burstOk = await waitFor(() => arrivals.filter((a) => a.path === "/burst").length >= want, 120000);
+    const burst = arrivals.filter((a) => a.path === "/burst");
+    const last = Math.max(...burst.map((a) => a.at));
+    return {
+      writes: load.requests, writeRps: load.rps, events, delivered: lagged.length, unique, lagOk,
+      lagP50: pct(lags, 50), lagP99: pct(lags, 99), lagMax: Math.max(...lags),
+      backlog: want, burstDelivered: burst.length, burstOk,
+      throughput: burst.length / ((last - t0) / 1000), burstS: (last - t0) / 1000,
+    };
+  } finally {
+    await s.mf.dispose();
+    receiver.close();
+    rmSync(persist, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Size and start
 
 async function sizeAndStart() {
@@ -537,23 +728,79 @@ async function main() {
   const report = { config: { sizes: SIZES, duration: DURATION, connections: CONNS, warmup: WARMUP, path: PATH_NAME } };
   log("size and instantiation");
   report.size = await sizeAndStart();
-  log("floor worker");
-  report.floor = await benchFloor();
   report.sizes = {};
-  for (const n of SIZES) {
-    log(`worker, N=${n}`);
-    const worker = await benchWorker(n);
-    let peer = null;
-    if (WITH_PEER) {
-      log(`peer (scim2-server), N=${n}`);
-      peer = await benchPeer(n);
-    }
-    report.sizes[n] = { worker, peer };
+  if (PARTS.has("floor") || PARTS.has("worker")) {
+    log("floor worker");
+    report.floor = await benchFloor();
   }
-  const floor = report.floor.direct;
-
+  if (PARTS.has("worker")) {
+    for (const n of SIZES) {
+      log(`worker, N=${n}`);
+      const worker = await benchWorker(n);
+      let peer = null;
+      if (WITH_PEER && PARTS.has("peer")) {
+        log(`peer (scim2-server), N=${n}`);
+        peer = await benchPeer(n);
+      }
+      report.sizes[n] = { worker, peer };
+    }
+  }
+  const nAB = Math.min(...SIZES);
+  if (BASELINE && PARTS.has("ab")) {
+    log(`A/B against ${BASELINE}, N=${nAB}`);
+    report.ab = { n: nAB, baseline: BASELINE, rounds: AB_ROUNDS, results: await benchAB(nAB) };
+  }
+  if (PARTS.has("delivery")) {
+    log(`webhook delivery, N=${nAB}`);
+    report.delivery = { n: nAB, ...(await benchDelivery(nAB)) };
+  }
   say(`\nscim-worker benchmark — ${new Date().toISOString()}`);
   say(`serving path: ${PATH_NAME}`);
+  if (PARTS.has("worker")) reportWorker(report);
+  reportAB(report);
+  reportDelivery(report);
+  reportTail(report, started);
+}
+
+const targets = [];
+const target = (name, ok, detail) => targets.push([name, ok == null ? "n/a" : ok ? "met" : "MISSED", detail]);
+
+function reportAB(report) {
+  if (!report.ab) return;
+  const { n, baseline, rounds, results } = report.ab;
+  say(`\nA/B at N=${n}: ${baseline} (before) vs ${BUILD} (after), ${rounds} runs each, interleaved, ` +
+    `each on a fresh workerd and database copy; cost = before req/s / after req/s; requestLog at its default`);
+  const rows = Object.entries(results).map(([k, r]) => {
+    const cost = r.before.rps / r.after.rps;
+    const ok = AB_WRITES.has(k) ? cost <= 1.1 : r.after.rps / r.before.rps >= 0.95;
+    return [r.name, f0(r.before.rps), f0(r.after.rps), `${cost.toFixed(2)}x`, f2(r.before.cpu_ms), f2(r.after.cpu_ms),
+      ratio(r.after.cpu_ms, r.before.cpu_ms), r.before.non2xx + r.after.non2xx,
+      AB_WRITES.has(k) ? (ok ? "<=1.1x: met" : "<=1.1x: MISSED") : (ok ? ">=0.95x: met" : ">=0.95x: MISSED")];
+  });
+  const writes = rows.filter((r, i) => AB_WRITES.has(Object.keys(results)[i]));
+  const reads = rows.filter((r, i) => !AB_WRITES.has(Object.keys(results)[i]));
+  target(`every write within 1.1x of ${baseline.split("/").slice(-2).join("/")}`, writes.every((r) => r[8].endsWith("met")),
+    writes.map((r) => `${r[0]} ${r[3]}`).join("; "));
+  target("every lookup >= 0.95x of before", reads.every((r) => r[8].endsWith("met")),
+    reads.map((r) => `${r[0]} ${ratio(Number(r[2]), Number(r[1]))}`).join("; "));
+  say(table(rows, ["workload", "before req/s", "after req/s", "cost", "before CPU ms", "after CPU ms", "CPU ratio",
+    "non-2xx", "target"]));
+}
+
+function reportDelivery(report) {
+  const d = report.delivery;
+  if (!d) return;
+  say(`\nWebhook delivery at N=${d.n} (queue consumer batch 10, max_batch_timeout 1 s, as wrangler.toml; receiver: node:http on 127.0.0.1 answering 204):`);
+  say(`- lag from commit (occurredAt) to arrival, POST /Users at a steady ${f0(d.writeRps)} writes/s (DELIVERY_RATE) for ${DURATION} s (` +
+    `${d.events} events): p50 ${f0(d.lagP50)} ms, p99 ${f0(d.lagP99)} ms, max ${f0(d.lagMax)} ms; ` +
+    `${d.delivered} deliveries of ${d.unique} distinct events${d.lagOk ? "" : " (NOT ALL ARRIVED within 120 s)"}`);
+  say(`- throughput: a backlog of ${d.backlog} committed events to a new webhook: ${d.burstDelivered} delivered in ` +
+    `${f2(d.burstS)} s = ${f0(d.throughput)} events/s${d.burstOk ? "" : " (NOT ALL ARRIVED within 120 s)"}`);
+}
+
+function reportWorker(report) {
+  const floor = report.floor.direct;
+
   say(`load: wrk -t1 -c${CONNS} (member PATCH: -c1), ${DURATION} s per workload after ${WARMUP} s warm-up, ` +
     `each workload on a fresh workerd and a fresh copy of the loaded D1; 2 cores shared by wrk and the server. ` +
     `"other" = the share of the machine's CPU that other processes used during the run (measures taken while it is high are low and noisy).`);
@@ -583,8 +830,6 @@ async function main() {
     if (peerErrors.length) say(`peer non-2xx: ${peerErrors.map(([k, r]) => `${k} ${r.non2xx}`).join(", ")}`);
   }
 
-  const targets = [];
-  const target = (name, ok, detail) => targets.push([name, ok == null ? "n/a" : ok ? "met" : "MISSED", detail]);
   const nBig = Math.max(...SIZES);
   const W = report.sizes[nBig].worker.results;
   const P = report.sizes[nBig].peer?.results;
@@ -628,13 +873,16 @@ async function main() {
     const s = W.cursorFirst.rps / W.cursorLast.rps;
     target("last page within 1.2x of first, cursor", s <= 1.2, `${s.toFixed(2)}x`);
   }
+}
+
+function reportTail(report, started) {
   const sz = report.size;
   const gzTotal = sz.wasmGzip + sz.jsGzip;
   say(`\nBundle: index_bg.wasm ${sz.wasmBytes} B (${sz.wasmGzip} B gzip -9), index.js ${sz.jsBytes} B ` +
     `(${sz.jsGzip} B gzip); total ${(gzTotal / 1024).toFixed(0)} KiB gzip. ` +
     `Node ${process.version} WebAssembly.compile ${f2(sz.compileMs)} ms, instantiate ${f2(sz.instantiateMs)} ms (median of 7).`);
   target("bundle < 1 MiB gzip", gzTotal < 1 << 20, `${(gzTotal / 1024).toFixed(0)} KiB`);
-  const cpuRows = SIZES.flatMap((n) => Object.values(report.sizes[n].worker.results)
+  const cpuRows = Object.keys(report.sizes).flatMap((n) => Object.values(report.sizes[n].worker.results)
     .filter((r) => r.cpu_ms != null).map((r) => ({ n, ...r })));
   const worst = cpuRows.sort((a, b) => b.cpu_ms - a.cpu_ms)[0];
   if (worst) {
@@ -645,7 +893,7 @@ async function main() {
   }
   say("\nTargets");
   for (const [name, result, detail] of targets) say(`- ${result.padEnd(6)} ${name}: ${detail}`);
-  for (const n of SIZES) {
+  for (const n of Object.keys(report.sizes)) {
     say(`\nEXPLAIN QUERY PLAN, N=${n} (bench/explain.py on the run's D1 file; [best in-process SQLite time])`);
     say(report.sizes[n].worker.explain.trimEnd());
   }
