@@ -8,7 +8,8 @@
 //   scripts/admin issue-token <tenant> [label] [--days N] [--download]
 //   scripts/admin tokens <tenant>                  list token metadata
 //   scripts/admin revoke-token <tenant> <token id>
-//   scripts/admin rotate-token <tenant> <token id>
+//   scripts/admin rotate-token <tenant> <token id> [--grace-hours N]   the old one works N more hours
+//   scripts/admin basic-credential <tenant> [label]  a Basic username and password (shown once)
 //   scripts/admin define-attribute <tenant> <name> <type> [value ...] [--multi] [--required] [--unique]
 //   scripts/admin schema <tenant>                  the tenant's extension
 //   scripts/admin set-urn <tenant> <urn|default>   name the tenant's extension (values move)
@@ -35,7 +36,7 @@ const flagValue = (name) => {
   const i = rest.indexOf(name);
   return i >= 0 ? rest[i + 1] : undefined;
 };
-const VALUED = ["--days", "--hours", "--types", "--resource", "--after", "--interval", "--status", "--method", "--limit"];
+const VALUED = ["--days", "--hours", "--grace-hours", "--types", "--resource", "--after", "--interval", "--status", "--method", "--limit"];
 const args = rest.filter((a, i) => !a.startsWith("--") && !(i > 0 && VALUED.includes(rest[i - 1])));
 
 function fail(msg) {
@@ -192,9 +193,15 @@ switch (cmd) {
     need(2, "revoke-token <tenant> <token id>");
     await call("DELETE", `/tenants/${args[0]}/tokens/${args[1]}`);
     break;
-  case "rotate-token":
-    need(2, "rotate-token <tenant> <token id>");
-    await call("POST", `/tenants/${args[0]}/tokens/${args[1]}/rotate`);
+  case "rotate-token": {
+    need(2, "rotate-token <tenant> <token id> [--grace-hours N]");
+    const grace = flagValue("--grace-hours");
+    await call("POST", `/tenants/${args[0]}/tokens/${args[1]}/rotate`, grace ? { graceHours: Number(grace) } : undefined);
+    break;
+  }
+  case "basic-credential":
+    need(1, "basic-credential <tenant> [label]");
+    await call("POST", `/tenants/${args[0]}/basic-credentials`, { label: args[1] ?? "" });
     break;
   case "define-attribute": {
     need(3, "define-attribute <tenant> <name> <type> [value ...] [--multi] [--required] [--unique]");
@@ -251,5 +258,5 @@ switch (cmd) {
     break;
   }
   default:
-    fail(readFileSync(new URL(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).slice(0, 30).map((l) => l.slice(3)).join("\n"));
+    fail(readFileSync(new URL(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).slice(0, 32).map((l) => l.slice(3)).join("\n"));
 }

@@ -834,6 +834,14 @@ fn tenant_settings_are_validated_and_shown_by_the_admin_api() {
         let setting = &documented[name];
         let allowed = match setting["enum"].as_array() {
             Some(choices) => choices.contains(value),
+            None if setting["type"] == "array" => {
+                let choices = setting["items"]["enum"].as_array().unwrap();
+                value
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|v| choices.contains(v))
+            }
             None => {
                 let range =
                     setting["minimum"].as_i64().unwrap()..=setting["maximum"].as_i64().unwrap();
@@ -851,6 +859,7 @@ fn tenant_settings_are_validated_and_shown_by_the_admin_api() {
     assert_eq!(
         r.body["settings"],
         json!({"deletePolicy": "retain", "unknownAttributes": "ignore", "unknownMembers": "reject",
-               "eventRetentionDays": 30, "requestLog": "writes-and-errors", "requestLogRetentionDays": 7})
+               "eventRetentionDays": 30, "requestLog": "writes-and-errors", "requestLogRetentionDays": 7,
+               "authentication": ["token"]})
     );
 }

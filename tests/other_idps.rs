@@ -823,7 +823,9 @@ mod jumpcloud {
         for bad in [
             None,
             Some(format!("Bearer {}x", c.token)),
-            Some(c.token.clone()),
+            // (The token alone is Okta's "HTTP Header" mode, accepted since
+            // issue 15; another scheme is not.)
+            Some(format!("Token {}", c.token)),
         ] {
             let r = with_auth(&app, &c, "/Users", bad.as_deref());
             assert_eq!(r.status, 401, "{bad:?}");

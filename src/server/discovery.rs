@@ -7,6 +7,7 @@ use crate::proto::error::{ScimError, ScimResult};
 use crate::proto::messages::list_response;
 use crate::proto::schema::{group_resource_type, user_resource_type, ResourceType, SPC_SCHEMA};
 use crate::server::config::Limits;
+use crate::store::tenants::{AuthMode, AuthModes};
 
 /// What the server implements; ServiceProviderConfig is built from this, so
 /// it cannot claim more than the code does.
@@ -31,7 +32,7 @@ pub(crate) fn core_types() -> Vec<ResourceType> {
 
 /// `GET /ServiceProviderConfig` (RFC 7643 §5).
 /// The limits are the deployment's (`SCIM_MAX_*` variables).
-pub(crate) fn service_provider_config(base_url: &str, limits: &Limits) -> Value {
+pub(crate) fn service_provider_config(base_url: &str, limits: &Limits, modes: &AuthModes) -> Value {
     let (bulk_supported, max_ops, max_payload) = match FEATURES.bulk {
         true => (true, limits.max_bulk_operations, limits.max_request_bytes),
         false => (false, 0, 0),
@@ -56,17 +57,42 @@ pub(crate) fn service_provider_config(base_url: &str, limits: &Limits) -> Value 
             "defaultPageSize": limits.max_results,
             "maxPageSize": limits.max_results,
         },
-        "authenticationSchemes": [{
-            "type": "oauthbearertoken",
-            "name": "OAuth Bearer Token",
-            "description": "A SCIM token issued for this tenant, sent as Authorization: Bearer <token>.",
-            "primary": true,
-        }],
+        "authenticationSchemes": authentication_schemes(modes),
         "meta": {
             "resourceType": "ServiceProviderConfig",
             "location": format!("{base_url}/ServiceProviderConfig"),
         },
     })
+}
+
+/// RFC 7643 §5 `authenticationSchemes`: the modes the tenant allows, the
+/// first one primary.
+fn authentication_schemes(modes: &AuthModes) -> Vec<Value> {
+    modes
+        .modes()
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let mut v = match m {
+                AuthMode::Token => json!({
+                    "type": "oauthbearertoken",
+                    "name": "OAuth Bearer Token",
+                    "description": "A SCIM token issued for this tenant, sent as Authorization: Bearer <token>, or as the token alone.",
+                    "specUri": "https://www.rfc-editor.org/rfc/rfc6750",
+                }),
+                AuthMode::Basic => json!({
+                    "type": "httpbasic",
+                    "name": "HTTP Basic",
+                    "description": "A username and password issued for this tenant, sent as Authorization: Basic.",
+                    "specUri": "https://www.rfc-editor.org/rfc/rfc7617",
+                }),
+            };
+            if let Some(o) = v.as_object_mut() {
+                o.insert("primary".into(), Value::Bool(i == 0));
+            }
+            v
+        })
+        .collect()
 }
 
 fn all_schemas(types: &[ResourceType], base_url: &str) -> Vec<Value> {
@@ -134,7 +160,7 @@ mod tests {
             max_bulk_operations: 7,
             ..Limits::default()
         };
-        let spc = service_provider_config("https://x/scim/v2/t", &limits);
+        let spc = service_provider_config("https://x/scim/v2/t", &limits, &AuthModes::default());
         assert!(no_nulls(&spc));
         assert_eq!(spc["patch"]["supported"], FEATURES.patch);
         // The advertised limits are the configured ones.

@@ -91,7 +91,8 @@ pub(crate) fn document(origin: &str) -> Value {
                     "unknownMembers": {"enum": ["skip", "reject"], "description": "Group members to add that are no users or groups of the tenant: skipped and logged, the others added (skip), or 400 invalidValue with nothing stored (reject)."},
                     "eventRetentionDays": {"type": "integer", "minimum": 1, "maximum": 365, "description": "How many days provisioning events are kept (default 30)."},
                     "requestLog": {"enum": ["writes-and-errors", "all"], "description": "Which SCIM requests the request log keeps (GET /tenants/{tenant}/requests): every request but a GET and every request answered 400 or more (writes-and-errors), or every request (all)."},
-                    "requestLogRetentionDays": {"type": "integer", "minimum": 1, "maximum": 365, "description": "How many days the request log keeps an entry."}}},
+                    "requestLogRetentionDays": {"type": "integer", "minimum": 1, "maximum": 365, "description": "How many days the request log keeps an entry."},
+                    "authentication": {"type": "array", "minItems": 1, "uniqueItems": true, "items": {"enum": ["token", "basic"]}, "description": "How the tenant's IdP may authenticate: token (a SCIM token, as Authorization: Bearer <token> or the token alone) and basic (a Basic credential). The first is the primary scheme of the tenant's ServiceProviderConfig. Removing a mode revokes its credentials."}}},
                 "NewTenant": {"type": "object", "required": ["id"], "additionalProperties": false, "properties": {
                     "id": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"}, "name": string, "settings": schema_ref("Settings")}},
                 "TenantUpdate": {"type": "object", "additionalProperties": false, "properties": {"name": string, "settings": schema_ref("Settings")}},
@@ -103,7 +104,13 @@ pub(crate) fn document(origin: &str) -> Value {
                     "id": string, "label": string, "created": string, "expires": string, "lastUsed": string, "fingerprint": string,
                     "hash": false}},
                 "IssuedToken": {"description": "The token itself is in this answer only", "type": "object", "required": ["token", "baseUrl"], "properties": {
-                    "id": string, "label": string, "created": string, "expires": string, "fingerprint": string, "token": string, "baseUrl": string}},
+                    "id": string, "label": string, "created": string, "expires": string, "fingerprint": string, "token": string, "baseUrl": string,
+                    "previous": {"description": "After a rotation with graceHours: the old token, working until expires", "type": "object", "properties": {"id": string, "expires": string}}}},
+                "BasicCredential": {"type": "object", "required": ["id", "username", "created", "fingerprint"], "properties": {
+                    "id": string, "label": string, "username": string, "created": string, "lastUsed": {"type": ["string", "null"]}, "fingerprint": string, "password": false}},
+                "BasicCredentialList": {"type": "object", "required": ["basicCredentials"], "properties": {"basicCredentials": {"type": "array", "items": schema_ref("BasicCredential")}}},
+                "IssuedBasicCredential": {"description": "The password is in this answer only", "type": "object", "required": ["id", "username", "password", "baseUrl"], "properties": {
+                    "id": string, "label": string, "username": string, "password": string, "created": string, "lastUsed": {"type": ["string", "null"]}, "fingerprint": string, "baseUrl": string}},
                 "Tokens": {"type": "object", "required": ["tokens"], "properties": {"tokens": {"type": "array", "items": schema_ref("Token")}}},
                 "AttributeDef": {"type": "object", "required": ["type"], "additionalProperties": false, "properties": {
                     "name": string,
@@ -154,9 +161,24 @@ pub(crate) fn document(origin: &str) -> Value {
                 "patch": {"operationId": "setTokenExpiry", "summary": "Set or clear a token's expiry ('now' expires it)", "requestBody": body(json!({"type": "object", "additionalProperties": false, "properties": {"expires": {"type": ["string", "null"]}}})), "responses": with_errors(json!({"200": ok("The token", "Token")}), true)},
                 "delete": {"operationId": "revokeToken", "summary": "Revoke a token", "responses": with_errors(json!({"204": no_content}), false)}
             },
+            "/tenants/{tenant}/basic-credentials": {
+                "parameters": [tenant],
+                "get": {"operationId": "listBasicCredentials", "summary": "The tenant's Basic credentials (never their passwords)",
+                        "responses": with_errors(json!({"200": ok("Basic credentials", "BasicCredentialList")}), false)},
+                "post": {"operationId": "issueBasicCredential", "summary": "A username and generated password, the password shown once (409 unless settings.authentication has basic)",
+                         "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"label": {"type": "string"}}}}}},
+                         "responses": with_errors(json!({"201": ok("The credential with its password, shown once", "IssuedBasicCredential")}), true)}
+            },
+            "/tenants/{tenant}/basic-credentials/{id}": {
+                "parameters": [tenant, id("id")],
+                "delete": {"operationId": "revokeBasicCredential", "summary": "Revoke: the next request with it fails",
+                           "responses": with_errors(json!({"204": no_content}), false)}
+            },
             "/tenants/{tenant}/tokens/{id}/rotate": {
                 "parameters": [tenant, id("id")],
-                "post": {"operationId": "rotateToken", "summary": "Replace a token with a new one", "responses": with_errors(json!({"201": ok("The new token", "IssuedToken")}), false)}
+                "post": {"operationId": "rotateToken", "summary": "Replace a token with a new one; with graceHours the old one keeps working that long (its id and new expiry in previous)",
+                         "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"graceHours": {"type": "integer", "minimum": 0, "maximum": 168}}}}}},
+                         "responses": with_errors(json!({"201": ok("The new token", "IssuedToken")}), true)}
             },
             "/tenants/{tenant}/schema": {
                 "parameters": [tenant],

@@ -81,7 +81,11 @@ pub(crate) async fn route<D: SqlExecutor, K: KeyValue, L: RateLimit, O>(
             root_search(&ctx, &query).await?
         }
         ([".search"], _) => return Err(not_allowed("POST")),
-        (["ServiceProviderConfig"], Get) => discovery::service_provider_config(base, &ctx.limits),
+        (["ServiceProviderConfig"], Get) => discovery::service_provider_config(
+            base,
+            &ctx.limits,
+            &ctx.settings().await?.authentication,
+        ),
         (["Schemas"], Get) => discovery::schemas(&tenant_types(&ctx).await?, base, None)?,
         (["Schemas", id], Get) => discovery::schemas(&tenant_types(&ctx).await?, base, Some(id))?,
         (["ResourceTypes"], Get) => {

@@ -8,9 +8,9 @@
 
 use serde::Serialize;
 
-use crate::server::auth::token_hash;
+use crate::server::auth::{basic_hash, token_hash};
 use crate::server::error::{Error, Result};
-use crate::store::tokens::{self, TokenRecord};
+use crate::store::tokens::{self, CredentialKind, TokenRecord};
 use crate::store::KeyValue;
 
 /// A new random token: `swt_` and 64 hex digits (256 bits of CSPRNG output).
@@ -71,19 +71,66 @@ pub(crate) async fn issue<K: KeyValue>(
         created: now.to_owned(),
         expires,
         last_used: None,
+        kind: None,
+        username: None,
     };
     tokens::save(kv, &record).await?;
     Ok((token, record))
 }
 
-/// The tenant's tokens (metadata only), oldest first.
-pub(crate) async fn list<K: KeyValue>(kv: &K, tenant: &str) -> Result<Vec<TokenRecord>> {
-    Ok(tokens::list(kv, tenant).await?)
+/// A new Basic credential for a tenant: a generated username (`scim-` and
+/// 16 hex digits) and password (`swb_` and 64 hex digits, 256 bits), the
+/// password shown once. Returns it and its record.
+pub(crate) async fn issue_basic<K: KeyValue>(
+    kv: &K,
+    tenant: &str,
+    label: &str,
+    now: &str,
+) -> Result<(String, TokenRecord)> {
+    let mut name = [0u8; 8];
+    getrandom::fill(&mut name)
+        .map_err(|e| Error::internal(format!("No randomness available: {e}")))?;
+    let username = format!("scim-{}", base16ct::lower::encode_string(&name));
+    let password = format!("swb_{}", &random_token()?[4..]);
+    let record = TokenRecord {
+        tenant: tenant.to_owned(),
+        id: random_id(),
+        label: label.to_owned(),
+        hash: basic_hash(&username, &password),
+        created: now.to_owned(),
+        expires: None,
+        last_used: None,
+        kind: Some(CredentialKind::Basic),
+        username: Some(username),
+    };
+    tokens::save(kv, &record).await?;
+    Ok((password, record))
 }
 
-/// Revokes a token: both keys go. Returns false when there is no such token.
-pub(crate) async fn revoke<K: KeyValue>(kv: &K, tenant: &str, id: &str) -> Result<bool> {
-    let Some(r) = tokens::get(kv, tenant, id).await? else {
+/// The tenant's credentials of `kind` (`None`: SCIM tokens), metadata
+/// only, oldest first.
+pub(crate) async fn list<K: KeyValue>(
+    kv: &K,
+    tenant: &str,
+    kind: Option<CredentialKind>,
+) -> Result<Vec<TokenRecord>> {
+    let mut all = tokens::list(kv, tenant).await?;
+    all.retain(|r| r.kind == kind);
+    Ok(all)
+}
+
+/// Revokes a credential of `kind`: both keys go. Returns false when there
+/// is no such credential of that kind.
+pub(crate) async fn revoke<K: KeyValue>(
+    kv: &K,
+    tenant: &str,
+    id: &str,
+    kind: Option<CredentialKind>,
+) -> Result<bool> {
+    let Some(r) = tokens::get(kv, tenant, id)
+        .await?
+        .filter(|r| r.kind == kind)
+    else {
         return Ok(false);
     };
     tokens::delete(kv, &r).await?;
@@ -97,7 +144,10 @@ pub(crate) async fn set_expiry<K: KeyValue>(
     id: &str,
     expires: Option<String>,
 ) -> Result<Option<TokenRecord>> {
-    let Some(mut r) = tokens::get(kv, tenant, id).await? else {
+    let Some(mut r) = tokens::get(kv, tenant, id)
+        .await?
+        .filter(|r| r.kind.is_none())
+    else {
         return Ok(None);
     };
     r.expires = expires;
@@ -105,20 +155,37 @@ pub(crate) async fn set_expiry<K: KeyValue>(
     Ok(Some(r))
 }
 
-/// Rotates a token: a new one with the same label replaces it, and the old
-/// one is revoked.
+/// Rotates a token: a new one with the same label and expiry replaces it.
+/// The old one is revoked now, or, with `grace_until` (a stored timestamp),
+/// stays valid until then (or its own earlier expiry), so an IT admin can
+/// paste the new token into the IdP without a gap. Answers the new token,
+/// its record and the old one's record as it now is (`None`: revoked).
 pub(crate) async fn rotate<K: KeyValue>(
     kv: &K,
     tenant: &str,
     id: &str,
     now: &str,
-) -> Result<Option<(String, TokenRecord)>> {
-    let Some(old) = tokens::get(kv, tenant, id).await? else {
+    grace_until: Option<String>,
+) -> Result<Option<(String, TokenRecord, Option<TokenRecord>)>> {
+    let Some(mut old) = tokens::get(kv, tenant, id)
+        .await?
+        .filter(|r| r.kind.is_none())
+    else {
         return Ok(None);
     };
-    let issued = issue(kv, tenant, &old.label, old.expires.clone(), now).await?;
-    revoke(kv, tenant, id).await?;
-    Ok(Some(issued))
+    let (token, record) = issue(kv, tenant, &old.label, old.expires.clone(), now).await?;
+    let Some(until) = grace_until else {
+        tokens::delete(kv, &old).await?;
+        return Ok(Some((token, record, None)));
+    };
+    // Stored timestamps compare as text.
+    let sooner = match old.expires.take() {
+        Some(e) if e < until => e,
+        _ => until,
+    };
+    old.expires = Some(sooner);
+    tokens::save(kv, &old).await?;
+    Ok(Some((token, record, Some(old))))
 }
 
 /// Revokes every token of a tenant (when the tenant is deleted).
@@ -171,24 +238,26 @@ mod tests {
                 let v = kv.get(&key).await.unwrap().unwrap();
                 assert!(!v.contains(&token) && !key.contains(&token));
             }
-            let listed = list(&kv, "acme").await.unwrap();
+            let listed = list(&kv, "acme", None).await.unwrap();
             assert_eq!(listed, vec![rec.clone()]);
-            assert!(list(&kv, "other").await.unwrap().is_empty());
+            assert!(list(&kv, "other", None).await.unwrap().is_empty());
             let exp = set_expiry(&kv, "acme", &rec.id, Some("2030-01-01T00:00:00Z".into()))
                 .await
                 .unwrap()
                 .unwrap();
             assert_eq!(exp.expires.as_deref(), Some("2030-01-01T00:00:00Z"));
-            let (new_token, new_rec) = rotate(&kv, "acme", &rec.id, "2026-01-02T00:00:00.000Z")
-                .await
-                .unwrap()
-                .unwrap();
+            let (new_token, new_rec, old) =
+                rotate(&kv, "acme", &rec.id, "2026-01-02T00:00:00.000Z", None)
+                    .await
+                    .unwrap()
+                    .unwrap();
+            assert!(old.is_none());
             assert_ne!(new_token, token);
             assert!(kv.get(&token_key(&rec.hash)).await.unwrap().is_none());
             assert!(kv.get(&token_key(&new_rec.hash)).await.unwrap().is_some());
-            assert!(revoke(&kv, "acme", &new_rec.id).await.unwrap());
+            assert!(revoke(&kv, "acme", &new_rec.id, None).await.unwrap());
             assert!(kv.keys().is_empty());
-            assert!(!revoke(&kv, "acme", &new_rec.id).await.unwrap());
+            assert!(!revoke(&kv, "acme", &new_rec.id, None).await.unwrap());
         });
     }
 }

@@ -90,6 +90,60 @@ impl From<RetentionDays> for i64 {
     }
 }
 
+/// A way a tenant's identity provider may authenticate its SCIM requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum AuthMode {
+    /// A SCIM token: `Authorization: Bearer <token>`, or the token alone.
+    Token,
+    /// A Basic username and password.
+    Basic,
+}
+
+/// The modes a tenant allows: at least one, each once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Vec<AuthMode>", into = "Vec<AuthMode>")]
+pub(crate) struct AuthModes(Vec<AuthMode>);
+
+impl AuthModes {
+    pub(crate) fn allows(&self, mode: AuthMode) -> bool {
+        self.0.contains(&mode)
+    }
+
+    pub(crate) fn modes(&self) -> &[AuthMode] {
+        &self.0
+    }
+}
+
+impl Default for AuthModes {
+    fn default() -> Self {
+        AuthModes(vec![AuthMode::Token])
+    }
+}
+
+impl TryFrom<Vec<AuthMode>> for AuthModes {
+    type Error = String;
+
+    fn try_from(mut modes: Vec<AuthMode>) -> Result<Self, Self::Error> {
+        if modes.is_empty() {
+            return Err("authentication needs at least one mode (token, basic)".into());
+        }
+        let mut seen = Vec::new();
+        modes.retain(|m| {
+            let first = !seen.contains(m);
+            seen.push(*m);
+            first
+        });
+        Ok(AuthModes(modes))
+    }
+}
+
+impl From<AuthModes> for Vec<AuthMode> {
+    fn from(m: AuthModes) -> Self {
+        m.0
+    }
+}
+
 /// A tenant's settings. Stored as JSON and read leniently: a field this
 /// version does not know is ignored, a missing one takes its default (so
 /// that an older or newer version reads the same row).
@@ -103,6 +157,8 @@ pub(crate) struct Settings {
     pub event_retention_days: RetentionDays,
     pub request_log: RequestLog,
     pub request_log_retention_days: RetentionDays,
+    /// How the tenant's IdP may authenticate (default: SCIM tokens only).
+    pub authentication: AuthModes,
 }
 
 impl Default for Settings {
@@ -114,6 +170,7 @@ impl Default for Settings {
             event_retention_days: RetentionDays(RetentionDays::EVENTS),
             request_log: RequestLog::default(),
             request_log_retention_days: RetentionDays(RetentionDays::REQUEST_LOG),
+            authentication: AuthModes::default(),
         }
     }
 }
@@ -129,6 +186,7 @@ pub(crate) struct SettingsChange {
     pub event_retention_days: Option<RetentionDays>,
     pub request_log: Option<RequestLog>,
     pub request_log_retention_days: Option<RetentionDays>,
+    pub authentication: Option<AuthModes>,
 }
 
 impl Settings {
@@ -145,6 +203,7 @@ impl Settings {
             request_log_retention_days: change
                 .request_log_retention_days
                 .unwrap_or(self.request_log_retention_days),
+            authentication: change.authentication.unwrap_or(self.authentication),
         }
     }
 }

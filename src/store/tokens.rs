@@ -1,6 +1,8 @@
-//! SCIM token records in KV. A token itself is never stored: under
-//! `scim-token:<sha256 hex>` KV holds the record the authenticator reads,
-//! and under `tenant-token:<tenant>:<token id>` the same record for listing.
+//! SCIM credential records in KV: tokens, and Basic usernames and
+//! passwords. A secret itself is never stored: under `scim-token:<sha256
+//! hex>` KV holds the record the authenticator reads (for a Basic
+//! credential, the hash of `basic:<username>:<password>`), and under
+//! `tenant-token:<tenant>:<id>` the same record for listing.
 
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +26,20 @@ pub struct TokenRecord {
     pub expires: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_used: Option<String>,
+    /// What kind of credential it is; `None`: a SCIM token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<CredentialKind>,
+    /// The username of a Basic credential (not secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+}
+
+/// The kinds of credential besides a SCIM token, each presented its own way.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CredentialKind {
+    /// A username and password (`Authorization: Basic`).
+    Basic,
 }
 
 /// The key the authenticator reads for a token's hash.

@@ -274,6 +274,8 @@ impl App {
             created: stamp.into(),
             expires: None,
             last_used: None,
+            kind: None,
+            username: None,
         };
         pollster::block_on(self.kv.put(
             &token_key(&record.hash),

@@ -12,7 +12,8 @@ use crate::server::extension;
 use crate::server::http::Response;
 use crate::server::tokens;
 use crate::server::webhooks::Outbound;
-use crate::store::tenants::{self, Settings, SettingsChange};
+use crate::store::tenants::{self, AuthMode, Settings, SettingsChange};
+use crate::store::tokens::CredentialKind;
 use crate::store::{KeyValue, SqlExecutor, StoreError, UniqueKey};
 
 #[derive(Deserialize)]
@@ -94,8 +95,24 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
         let current = self.tenant(id).await?;
         let body: TenantUpdate = parse_body(self.req)?;
         let name = body.name.unwrap_or(current.name);
-        let settings = current.settings.with(body.settings.unwrap_or_default());
+        let settings = current
+            .settings
+            .clone()
+            .with(body.settings.unwrap_or_default());
         tenants::update(self.db, id, &name, &settings, &self.stamp).await?;
+        // A mode turned off takes its credentials with it: none of them
+        // can authenticate again, whatever is turned on later.
+        for (mode, kind) in [
+            (AuthMode::Token, None),
+            (AuthMode::Basic, Some(CredentialKind::Basic)),
+        ] {
+            if current.settings.authentication.allows(mode) && !settings.authentication.allows(mode)
+            {
+                for r in tokens::list(self.kv, id, kind).await? {
+                    tokens::revoke(self.kv, id, &r.id, kind).await?;
+                }
+            }
+        }
         let t = self.tenant(id).await?;
         Ok(Response::json(200, &self.tenant_json(&t)))
     }

@@ -1,5 +1,7 @@
 //! SCIM tokens of a tenant: list, issue (shown once, or as the
-//! `{"baseUrl", "token"}` download), expire, revoke, rotate.
+//! `{"baseUrl", "token"}` download), expire, revoke, rotate (with a grace
+//! period during which both work); and its Basic credentials: issue (the
+//! password shown once), list, revoke.
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -11,7 +13,8 @@ use crate::server::error::Result;
 use crate::server::http::Response;
 use crate::server::tokens::{self, TokenInfo};
 use crate::server::webhooks::Outbound;
-use crate::store::tokens::TokenRecord;
+use crate::store::tenants::AuthMode;
+use crate::store::tokens::{CredentialKind, TokenRecord};
 use crate::store::{timestamp, KeyValue, SqlExecutor};
 
 #[derive(Deserialize, Default)]
@@ -25,6 +28,25 @@ struct NewToken {
     /// Or a lifetime in days.
     #[serde(default)]
     expires_in_days: Option<u32>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Rotation {
+    /// How long the old token keeps working, 0 to [`MAX_GRACE_HOURS`];
+    /// 0 (the default) revokes it at once.
+    #[serde(default)]
+    grace_hours: Option<u32>,
+}
+
+/// The longest a rotated token keeps working: a week.
+const MAX_GRACE_HOURS: u32 = 168;
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewBasic {
+    #[serde(default)]
+    label: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -45,7 +67,7 @@ fn check_expiry(expires: &str) -> ScimResult<String> {
 impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
     pub(super) async fn list_tokens(&self, tenant: &str) -> Result<Response> {
         self.tenant(tenant).await?;
-        let list = tokens::list(self.kv, tenant).await?;
+        let list = tokens::list(self.kv, tenant, None).await?;
         let items: Vec<TokenInfo> = list.iter().map(TokenInfo::from).collect();
         Ok(Response::json(200, &json!({"tokens": items})))
     }
@@ -70,10 +92,18 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
         };
         let label = body.label.unwrap_or_default();
         let (token, record) = tokens::issue(self.kv, tenant, &label, expires, &self.stamp).await?;
-        Ok(self.token_created(tenant, &token, &record))
+        Ok(self.token_created(tenant, &token, &record, None))
     }
 
-    fn token_created(&self, tenant: &str, token: &str, record: &TokenRecord) -> Response {
+    /// The answer to a new token; after a rotation with a grace period,
+    /// `previous` is the old token, still working until its `expires`.
+    fn token_created(
+        &self,
+        tenant: &str,
+        token: &str,
+        record: &TokenRecord,
+        previous: Option<&TokenRecord>,
+    ) -> Response {
         let base_url = self.base_url(tenant);
         let download = self
             .req
@@ -90,6 +120,9 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
         if let Some(o) = v.as_object_mut() {
             o.insert("token".into(), Value::String(token.to_owned()));
             o.insert("baseUrl".into(), Value::String(base_url));
+            if let Some(p) = previous {
+                o.insert("previous".into(), json!({"id": p.id, "expires": p.expires}));
+            }
         }
         Response::json(201, &v)
     }
@@ -110,7 +143,7 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
 
     pub(super) async fn revoke_token(&self, tenant: &str, id: &str) -> Result<Response> {
         self.tenant(tenant).await?;
-        if tokens::revoke(self.kv, tenant, id).await? {
+        if tokens::revoke(self.kv, tenant, id, None).await? {
             Ok(Response::empty(204))
         } else {
             Err(missing(&format!("Token {id}")))
@@ -119,9 +152,70 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
 
     pub(super) async fn rotate_token(&self, tenant: &str, id: &str) -> Result<Response> {
         self.tenant(tenant).await?;
-        let (token, record) = tokens::rotate(self.kv, tenant, id, &self.stamp)
+        let body: Rotation = parse_body_or_default(self.req)?;
+        let grace = body.grace_hours.unwrap_or(0);
+        if grace > MAX_GRACE_HOURS {
+            return Err(ScimError::invalid_value(format!(
+                "graceHours is 0 to {MAX_GRACE_HOURS} (a week), not {grace}."
+            ))
+            .into());
+        }
+        let until =
+            (grace > 0).then(|| timestamp(self.now + chrono::Duration::hours(i64::from(grace))));
+        let (token, record, old) = tokens::rotate(self.kv, tenant, id, &self.stamp, until)
             .await?
             .ok_or_else(|| missing(&format!("Token {id}")))?;
-        Ok(self.token_created(tenant, &token, &record))
+        Ok(self.token_created(tenant, &token, &record, old.as_ref()))
     }
+
+    /// Issues a Basic credential (the tenant must allow `basic`): its
+    /// generated username and password, the password shown once.
+    pub(super) async fn issue_basic(&self, tenant: &str) -> Result<Response> {
+        let t = self.tenant(tenant).await?;
+        if !t.settings.authentication.allows(AuthMode::Basic) {
+            return Err(ScimError::new(
+                409,
+                None,
+                "Basic authentication is off for this tenant: add \"basic\" to settings.authentication first.",
+            )
+            .into());
+        }
+        let body: NewBasic = parse_body_or_default(self.req)?;
+        let label = body.label.unwrap_or_default();
+        let (password, record) = tokens::issue_basic(self.kv, tenant, &label, &self.stamp).await?;
+        let mut v = basic_json(&record);
+        if let Some(o) = v.as_object_mut() {
+            o.insert("password".into(), Value::String(password));
+            o.insert("baseUrl".into(), Value::String(self.base_url(tenant)));
+        }
+        Ok(Response::json(201, &v))
+    }
+
+    pub(super) async fn list_basic(&self, tenant: &str) -> Result<Response> {
+        self.tenant(tenant).await?;
+        let list = tokens::list(self.kv, tenant, Some(CredentialKind::Basic)).await?;
+        let items: Vec<Value> = list.iter().map(basic_json).collect();
+        Ok(Response::json(200, &json!({"basicCredentials": items})))
+    }
+
+    pub(super) async fn revoke_basic(&self, tenant: &str, id: &str) -> Result<Response> {
+        self.tenant(tenant).await?;
+        if tokens::revoke(self.kv, tenant, id, Some(CredentialKind::Basic)).await? {
+            Ok(Response::empty(204))
+        } else {
+            Err(missing(&format!("Basic credential {id}")))
+        }
+    }
+}
+
+/// What the admin API shows of a Basic credential: never its password.
+fn basic_json(r: &TokenRecord) -> Value {
+    json!({
+        "id": r.id,
+        "label": r.label,
+        "username": r.username,
+        "created": r.created,
+        "lastUsed": r.last_used,
+        "fingerprint": r.hash.chars().take(8).collect::<String>(),
+    })
 }
