@@ -10,6 +10,7 @@
 //   scripts/admin revoke-token <tenant> <token id>
 //   scripts/admin rotate-token <tenant> <token id> [--grace-hours N]   the old one works N more hours
 //   scripts/admin basic-credential <tenant> [label]  a Basic username and password (shown once)
+//   scripts/admin oauth-client <tenant> [label] [--days N]  an OAuth client id and secret (shown once)
 //   scripts/admin define-attribute <tenant> <name> <type> [value ...] [--multi] [--required] [--unique]
 //   scripts/admin schema <tenant>                  the tenant's extension
 //   scripts/admin set-urn <tenant> <urn|default>   name the tenant's extension (values move)
@@ -199,6 +200,13 @@ switch (cmd) {
     await call("POST", `/tenants/${args[0]}/tokens/${args[1]}/rotate`, grace ? { graceHours: Number(grace) } : undefined);
     break;
   }
+  case "oauth-client": {
+    need(1, "oauth-client <tenant> [label] [--days N]");
+    const body = { label: args[1] ?? "" };
+    if (flagValue("--days")) body.secretExpiresInDays = Number(flagValue("--days"));
+    await call("POST", `/tenants/${args[0]}/oauth-clients`, body);
+    break;
+  }
   case "basic-credential":
     need(1, "basic-credential <tenant> [label]");
     await call("POST", `/tenants/${args[0]}/basic-credentials`, { label: args[1] ?? "" });
@@ -258,5 +266,5 @@ switch (cmd) {
     break;
   }
   default:
-    fail(readFileSync(new URL(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).slice(0, 32).map((l) => l.slice(3)).join("\n"));
+    fail(readFileSync(new URL(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).slice(0, 33).map((l) => l.slice(3)).join("\n"));
 }

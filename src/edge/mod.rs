@@ -223,6 +223,7 @@ fn read_config(env: &Env) -> Config {
         limits: Limits::from_vars(var),
         secrets_key: env.secret("SECRETS_KEY").ok().map(|s| s.to_string()),
         webhooks: WebhookConfig::from_vars(var),
+        oauth_token_seconds: Config::oauth_token_seconds_from(var("OAUTH_ACCESS_TOKEN_SECONDS")),
     }
 }
 

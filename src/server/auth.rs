@@ -87,20 +87,21 @@ pub(crate) async fn authenticate<K: KeyValue>(
     tenant: &str,
     now: DateTime<Utc>,
 ) -> Result<TokenRecord> {
-    let (hash, kind) = match presented(req).ok_or_else(ScimError::unauthorized)? {
-        Presented::Token(t) => (token_hash(t), None),
-        Presented::Basic { username, password } => (
-            basic_hash(&username, &password),
-            Some(CredentialKind::Basic),
-        ),
-    };
+    let (hash, kinds): (String, &[Option<CredentialKind>]) =
+        match presented(req).ok_or_else(ScimError::unauthorized)? {
+            Presented::Token(t) => (token_hash(t), &[None, Some(CredentialKind::OAuth)]),
+            Presented::Basic { username, password } => (
+                basic_hash(&username, &password),
+                &[Some(CredentialKind::Basic)],
+            ),
+        };
     // A lookup that could not be made is a fault (500, logged); a
     // credential that is not there is 401.
     let record = tokens::by_hash(kv, &hash)
         .await?
         .ok_or_else(ScimError::unauthorized)?;
     let hash_ok: bool = record.hash.as_bytes().ct_eq(hash.as_bytes()).into();
-    let kind_ok = record.kind == kind;
+    let kind_ok = kinds.contains(&record.kind);
     let tenant_ok = record.tenant == tenant;
     let live = match &record.expires {
         None => true,

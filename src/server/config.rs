@@ -19,6 +19,24 @@ pub struct Config {
     pub secrets_key: Option<String>,
     /// How webhooks are delivered.
     pub webhooks: WebhookConfig,
+    /// `OAUTH_ACCESS_TOKEN_SECONDS`: how long an OAuth access token lives,
+    /// 3600 to 21600 (1 to 6 hours, the range Microsoft Entra requires).
+    pub oauth_token_seconds: u32,
+}
+
+/// The default and the bounds of [`Config::oauth_token_seconds`].
+pub const OAUTH_TOKEN_SECONDS: (u32, u32, u32) = (3600, 3600, 21_600);
+
+impl Config {
+    /// `OAUTH_ACCESS_TOKEN_SECONDS` as given, if within its bounds; else the
+    /// default.
+    pub fn oauth_token_seconds_from(value: Option<String>) -> u32 {
+        let (default, min, max) = OAUTH_TOKEN_SECONDS;
+        value
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .filter(|s| (min..=max).contains(s))
+            .unwrap_or(default)
+    }
 }
 
 impl Default for Config {
@@ -29,6 +47,7 @@ impl Default for Config {
             limits: Limits::default(),
             secrets_key: None,
             webhooks: WebhookConfig::default(),
+            oauth_token_seconds: OAUTH_TOKEN_SECONDS.0,
         }
     }
 }

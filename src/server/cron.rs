@@ -67,6 +67,7 @@ async fn recover<D: SqlExecutor, O: Outbound>(
 pub(crate) fn retention_stmts(now: &str) -> Vec<Stmt> {
     let mut stmts = events::purge(now);
     stmts.push(requests::purge(now));
+    stmts.push(crate::store::oauth::purge(now));
     stmts
 }
 

@@ -80,6 +80,12 @@ fn authentication_schemes(modes: &AuthModes) -> Vec<Value> {
                     "description": "A SCIM token issued for this tenant, sent as Authorization: Bearer <token>, or as the token alone.",
                     "specUri": "https://www.rfc-editor.org/rfc/rfc6750",
                 }),
+                AuthMode::OAuth => json!({
+                    "type": "oauth2",
+                    "name": "OAuth 2.0",
+                    "description": "An access token from this deployment's token endpoint (POST /oauth/token, client credentials grant), sent as Authorization: Bearer <token>.",
+                    "specUri": "https://www.rfc-editor.org/rfc/rfc6749",
+                }),
                 AuthMode::Basic => json!({
                     "type": "httpbasic",
                     "name": "HTTP Basic",

@@ -24,6 +24,7 @@ pub(crate) mod http;
 pub(crate) mod limits;
 pub(crate) mod list;
 pub(crate) mod log;
+pub(crate) mod oauth;
 pub(crate) mod op;
 pub(crate) mod openapi;
 pub(crate) mod request_log;
@@ -238,6 +239,9 @@ impl<D: SqlExecutor, K: KeyValue, L: RateLimit, O: Outbound> Service<'_, D, K, L
                     admin::handle(&platform, req, now, rest).await,
                     Flavour::Admin,
                 ),
+                None if oauth::is_oauth_path(path) => {
+                    (oauth::handle(&platform, req, now).await, Flavour::Admin)
+                }
                 None => (router::route(&platform, req, now).await, Flavour::Scim),
             }
         };

@@ -92,7 +92,7 @@ pub(crate) fn document(origin: &str) -> Value {
                     "eventRetentionDays": {"type": "integer", "minimum": 1, "maximum": 365, "description": "How many days provisioning events are kept (default 30)."},
                     "requestLog": {"enum": ["writes-and-errors", "all"], "description": "Which SCIM requests the request log keeps (GET /tenants/{tenant}/requests): every request but a GET and every request answered 400 or more (writes-and-errors), or every request (all)."},
                     "requestLogRetentionDays": {"type": "integer", "minimum": 1, "maximum": 365, "description": "How many days the request log keeps an entry."},
-                    "authentication": {"type": "array", "minItems": 1, "uniqueItems": true, "items": {"enum": ["token", "basic"]}, "description": "How the tenant's IdP may authenticate: token (a SCIM token, as Authorization: Bearer <token> or the token alone) and basic (a Basic credential). The first is the primary scheme of the tenant's ServiceProviderConfig. Removing a mode revokes its credentials."}}},
+                    "authentication": {"type": "array", "minItems": 1, "uniqueItems": true, "items": {"enum": ["token", "basic", "oauth"]}, "description": "How the tenant's IdP may authenticate: token (a SCIM token, as Authorization: Bearer <token> or the token alone), basic (a Basic credential) and oauth (access tokens of its OAuth clients, client credentials grant at /oauth/token). The first is the primary scheme of the tenant's ServiceProviderConfig. Removing a mode revokes its credentials."}}},
                 "NewTenant": {"type": "object", "required": ["id"], "additionalProperties": false, "properties": {
                     "id": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"}, "name": string, "settings": schema_ref("Settings")}},
                 "TenantUpdate": {"type": "object", "additionalProperties": false, "properties": {"name": string, "settings": schema_ref("Settings")}},
@@ -108,10 +108,6 @@ pub(crate) fn document(origin: &str) -> Value {
                     "previous": {"description": "After a rotation with graceHours: the old token, working until expires", "type": "object", "properties": {"id": string, "expires": string}}}},
                 "BasicCredential": {"type": "object", "required": ["id", "username", "created", "fingerprint"], "properties": {
                     "id": string, "label": string, "username": string, "created": string, "lastUsed": {"type": ["string", "null"]}, "fingerprint": string, "password": false}},
-                "BasicCredentialList": {"type": "object", "required": ["basicCredentials"], "properties": {"basicCredentials": {"type": "array", "items": schema_ref("BasicCredential")}}},
-                "IssuedBasicCredential": {"description": "The password is in this answer only", "type": "object", "required": ["id", "username", "password", "baseUrl"], "properties": {
-                    "id": string, "label": string, "username": string, "password": string, "created": string, "lastUsed": {"type": ["string", "null"]}, "fingerprint": string, "baseUrl": string}},
-                "Tokens": {"type": "object", "required": ["tokens"], "properties": {"tokens": {"type": "array", "items": schema_ref("Token")}}},
                 "AttributeDef": {"type": "object", "required": ["type"], "additionalProperties": false, "properties": {
                     "name": string,
                     "type": {"enum": ["string", "integer", "number", "boolean", "date", "dateTime", "dropdown", "currency", "uniqueNumber", "userReference"]},
@@ -160,19 +156,6 @@ pub(crate) fn document(origin: &str) -> Value {
                 "parameters": [tenant, id("id")],
                 "patch": {"operationId": "setTokenExpiry", "summary": "Set or clear a token's expiry ('now' expires it)", "requestBody": body(json!({"type": "object", "additionalProperties": false, "properties": {"expires": {"type": ["string", "null"]}}})), "responses": with_errors(json!({"200": ok("The token", "Token")}), true)},
                 "delete": {"operationId": "revokeToken", "summary": "Revoke a token", "responses": with_errors(json!({"204": no_content}), false)}
-            },
-            "/tenants/{tenant}/basic-credentials": {
-                "parameters": [tenant],
-                "get": {"operationId": "listBasicCredentials", "summary": "The tenant's Basic credentials (never their passwords)",
-                        "responses": with_errors(json!({"200": ok("Basic credentials", "BasicCredentialList")}), false)},
-                "post": {"operationId": "issueBasicCredential", "summary": "A username and generated password, the password shown once (409 unless settings.authentication has basic)",
-                         "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"label": {"type": "string"}}}}}},
-                         "responses": with_errors(json!({"201": ok("The credential with its password, shown once", "IssuedBasicCredential")}), true)}
-            },
-            "/tenants/{tenant}/basic-credentials/{id}": {
-                "parameters": [tenant, id("id")],
-                "delete": {"operationId": "revokeBasicCredential", "summary": "Revoke: the next request with it fails",
-                           "responses": with_errors(json!({"204": no_content}), false)}
             },
             "/tenants/{tenant}/tokens/{id}/rotate": {
                 "parameters": [tenant, id("id")],
@@ -271,6 +254,35 @@ pub(crate) fn document(origin: &str) -> Value {
         ("Delivery", delivery),
         ("Deliveries", deliveries),
         ("WebhookTest", tested),
+        (
+            "OAuthClient",
+            json!({"type": "object", "required": ["clientId", "label", "created"], "properties": {
+                    "clientId": string, "label": string, "created": string, "secretExpires": {"type": ["string", "null"]}, "rotated": {"type": ["string", "null"]},
+                    "previousSecretExpires": {"type": ["string", "null"]}, "lastUsed": {"type": ["string", "null"]}, "clientSecret": false}}),
+        ),
+        (
+            "OAuthClientList",
+            json!({"type": "object", "required": ["oauthClients"], "properties": {"oauthClients": {"type": "array", "items": schema_ref("OAuthClient")}}}),
+        ),
+        (
+            "IssuedOAuthClient",
+            json!({"description": "The secret is in this answer only", "type": "object", "required": ["clientId", "clientSecret", "tokenEndpoint", "baseUrl"], "properties": {
+                    "clientId": string, "clientSecret": string, "tokenEndpoint": string, "baseUrl": string, "label": string, "created": string,
+                    "secretExpires": {"type": ["string", "null"]}, "rotated": {"type": ["string", "null"]}, "previousSecretExpires": {"type": ["string", "null"]}, "lastUsed": {"type": ["string", "null"]}}}),
+        ),
+        (
+            "BasicCredentialList",
+            json!({"type": "object", "required": ["basicCredentials"], "properties": {"basicCredentials": {"type": "array", "items": schema_ref("BasicCredential")}}}),
+        ),
+        (
+            "IssuedBasicCredential",
+            json!({"description": "The password is in this answer only", "type": "object", "required": ["id", "username", "password", "baseUrl"], "properties": {
+                    "id": string, "label": string, "username": string, "password": string, "created": string, "lastUsed": {"type": ["string", "null"]}, "fingerprint": string, "baseUrl": string}}),
+        ),
+        (
+            "Tokens",
+            json!({"type": "object", "required": ["tokens"], "properties": {"tokens": {"type": "array", "items": schema_ref("Token")}}}),
+        ),
     ];
     let query = |name: &str, schema: Value, d: &str| json!({"name": name, "in": "query", "schema": schema, "description": d});
     let limit = query(
@@ -329,6 +341,53 @@ pub(crate) fn document(origin: &str) -> Value {
             json!({"parameters": [tenant, id("id"), id("delivery")],
             "post": {"operationId": "retryDelivery", "summary": "Attempt a delivery again from its first attempt, now",
                      "responses": with_errors(json!({"202": ok("The delivery", "Delivery")}), false)}}),
+        ),
+        (
+            "/tenants/{tenant}/basic-credentials",
+            json!({
+                "parameters": [tenant],
+                "get": {"operationId": "listBasicCredentials", "summary": "The tenant's Basic credentials (never their passwords)",
+                        "responses": with_errors(json!({"200": ok("Basic credentials", "BasicCredentialList")}), false)},
+                "post": {"operationId": "issueBasicCredential", "summary": "A username and generated password, the password shown once (409 unless settings.authentication has basic)",
+                         "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"label": {"type": "string"}}}}}},
+                         "responses": with_errors(json!({"201": ok("The credential with its password, shown once", "IssuedBasicCredential"), "409": ok("Basic is off for this tenant (settings.authentication)", "Error")}), true)}
+            }),
+        ),
+        (
+            "/tenants/{tenant}/basic-credentials/{id}",
+            json!({
+                "parameters": [tenant, id("id")],
+                "delete": {"operationId": "revokeBasicCredential", "summary": "Revoke: the next request with it fails",
+                           "responses": with_errors(json!({"204": no_content}), false)}
+            }),
+        ),
+        (
+            "/tenants/{tenant}/oauth-clients",
+            json!({
+                "parameters": [tenant],
+                "get": {"operationId": "listOAuthClients", "summary": "The tenant's OAuth clients (client credentials grant; never their secrets)",
+                        "responses": with_errors(json!({"200": ok("OAuth clients", "OAuthClientList")}), false)},
+                "post": {"operationId": "createOAuthClient", "summary": "A client id and secret for the tenant's IdP (Entra), the secret shown once (409 unless settings.authentication has oauth)",
+                         "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"label": string, "secretExpiresInDays": {"type": "integer", "minimum": 1, "maximum": 1095}}}}}},
+                         "responses": with_errors(json!({"201": ok("The client with its secret, shown once", "IssuedOAuthClient"), "409": ok("OAuth is off for this tenant (settings.authentication)", "Error")}), true)}
+            }),
+        ),
+        (
+            "/tenants/{tenant}/oauth-clients/{id}",
+            json!({
+                "parameters": [tenant, id("id")],
+                "get": {"operationId": "getOAuthClient", "summary": "Read a client", "responses": with_errors(json!({"200": ok("The client", "OAuthClient")}), false)},
+                "delete": {"operationId": "deleteOAuthClient", "summary": "Delete a client; its access tokens stop at once", "responses": with_errors(json!({"204": no_content}), false)}
+            }),
+        ),
+        (
+            "/tenants/{tenant}/oauth-clients/{id}/rotate-secret",
+            json!({
+                "parameters": [tenant, id("id")],
+                "post": {"operationId": "rotateOAuthClientSecret", "summary": "A new secret, shown once; the old one works for graceHours more (default 24, at most 168)",
+                         "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"graceHours": {"type": "integer", "minimum": 0, "maximum": 168}, "secretExpiresInDays": {"type": "integer", "minimum": 1, "maximum": 1095}}}}}},
+                         "responses": with_errors(json!({"200": ok("The client with its new secret, shown once", "IssuedOAuthClient")}), true)}
+            }),
         ),
     ];
     for (name, schema) in schemas {
@@ -674,6 +733,43 @@ mod tests {
             components["AttributeDef"]["properties"]["unique"]["type"],
             "boolean"
         );
+    }
+
+    #[test]
+    fn the_admin_document_describes_the_credential_endpoints() {
+        let doc = document("https://x");
+        let paths = &doc["paths"];
+        for (path, ops) in [
+            ("/tenants/{tenant}/basic-credentials", &["get", "post"][..]),
+            ("/tenants/{tenant}/basic-credentials/{id}", &["delete"][..]),
+            ("/tenants/{tenant}/oauth-clients", &["get", "post"][..]),
+            (
+                "/tenants/{tenant}/oauth-clients/{id}",
+                &["get", "delete"][..],
+            ),
+            (
+                "/tenants/{tenant}/oauth-clients/{id}/rotate-secret",
+                &["post"][..],
+            ),
+            ("/tenants/{tenant}/tokens/{id}/rotate", &["post"][..]),
+        ] {
+            for op in ops {
+                assert!(paths[path][op]["operationId"].is_string(), "{path} {op}");
+            }
+        }
+        let settings = &doc["components"]["schemas"]["Settings"]["properties"];
+        assert_eq!(
+            settings["authentication"]["items"]["enum"],
+            json!(["token", "basic", "oauth"])
+        );
+        // No listing shows a secret.
+        for listed in ["OAuthClient", "BasicCredential"] {
+            let props = &doc["components"]["schemas"][listed]["properties"];
+            assert_eq!(
+                props.get("clientSecret").or(props.get("password")),
+                Some(&json!(false))
+            );
+        }
     }
 
     #[test]

@@ -199,6 +199,11 @@ pub(crate) async fn revoke_all<K: KeyValue>(kv: &K, tenant: &str) -> Result<()> 
 /// Records that a token was used, at most once an hour per token (KV allows
 /// about one write per second per key, and a write per request would cost).
 pub(crate) async fn touch<K: KeyValue>(kv: &K, r: &TokenRecord, now: &str) -> Result<()> {
+    // An OAuth access token is short-lived; its client records its use
+    // when it is granted one (`server::oauth`).
+    if r.kind == Some(CredentialKind::OAuth) {
+        return Ok(());
+    }
     let stale = r
         .last_used
         .as_deref()

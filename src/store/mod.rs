@@ -14,6 +14,7 @@ mod error;
 pub(crate) mod events;
 pub(crate) mod filter;
 pub(crate) mod groups;
+pub(crate) mod oauth;
 pub(crate) mod page;
 pub(crate) mod requests;
 pub(crate) mod resources;

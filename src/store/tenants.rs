@@ -98,6 +98,9 @@ pub(crate) enum AuthMode {
     Token,
     /// A Basic username and password.
     Basic,
+    /// OAuth 2.0 access tokens from the client credentials grant.
+    #[serde(rename = "oauth")]
+    OAuth,
 }
 
 /// The modes a tenant allows: at least one, each once.
@@ -126,7 +129,7 @@ impl TryFrom<Vec<AuthMode>> for AuthModes {
 
     fn try_from(mut modes: Vec<AuthMode>) -> Result<Self, Self::Error> {
         if modes.is_empty() {
-            return Err("authentication needs at least one mode (token, basic)".into());
+            return Err("authentication needs at least one mode (token, basic, oauth)".into());
         }
         let mut seen = Vec::new();
         modes.retain(|m| {

@@ -40,6 +40,11 @@ pub struct TokenRecord {
 pub enum CredentialKind {
     /// A username and password (`Authorization: Basic`).
     Basic,
+    /// An OAuth access token (`Authorization: Bearer`), issued by the token
+    /// endpoint to a client (whose id the record's `id` is); only its
+    /// authenticator key is written, expiring with it.
+    #[serde(rename = "oauth")]
+    OAuth,
 }
 
 /// The key the authenticator reads for a token's hash.

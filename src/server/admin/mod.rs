@@ -24,6 +24,7 @@ use crate::store::{timestamp, KeyValue, SqlExecutor};
 mod directory;
 mod events_api;
 pub(crate) mod jwt;
+mod oauth_api;
 mod request;
 mod requests_api;
 mod schema;
@@ -98,6 +99,13 @@ pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L, O: Outbound>(
         (["tenants", t, "basic-credentials"], Get) => a.list_basic(t).await,
         (["tenants", t, "basic-credentials"], Post) => a.issue_basic(t).await,
         (["tenants", t, "basic-credentials", id], Delete) => a.revoke_basic(t, id).await,
+        (["tenants", t, "oauth-clients"], Get) => a.list_oauth_clients(t).await,
+        (["tenants", t, "oauth-clients"], Post) => a.create_oauth_client(t).await,
+        (["tenants", t, "oauth-clients", id], Get) => a.get_oauth_client(t, id).await,
+        (["tenants", t, "oauth-clients", id], Delete) => a.delete_oauth_client(t, id).await,
+        (["tenants", t, "oauth-clients", id, "rotate-secret"], Post) => {
+            a.rotate_oauth_secret(t, id).await
+        }
         (["tenants", t, "schema"], Get) => a.get_schema(t).await,
         (["tenants", t, "schema"], Put) => a.put_schema(t).await,
         (["tenants", t, "schema", "attributes", name], Put) => a.put_attribute(t, name).await,

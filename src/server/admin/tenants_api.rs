@@ -10,8 +10,10 @@ use crate::server::ctx::valid_tenant_id;
 use crate::server::error::Result;
 use crate::server::extension;
 use crate::server::http::Response;
+use crate::server::oauth;
 use crate::server::tokens;
 use crate::server::webhooks::Outbound;
+use crate::store::oauth as oauth_store;
 use crate::store::tenants::{self, AuthMode, Settings, SettingsChange};
 use crate::store::tokens::CredentialKind;
 use crate::store::{KeyValue, SqlExecutor, StoreError, UniqueKey};
@@ -102,26 +104,39 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
         tenants::update(self.db, id, &name, &settings, &self.stamp).await?;
         // A mode turned off takes its credentials with it: none of them
         // can authenticate again, whatever is turned on later.
+        let turned_off =
+            |m| current.settings.authentication.allows(m) && !settings.authentication.allows(m);
         for (mode, kind) in [
             (AuthMode::Token, None),
             (AuthMode::Basic, Some(CredentialKind::Basic)),
         ] {
-            if current.settings.authentication.allows(mode) && !settings.authentication.allows(mode)
-            {
+            if turned_off(mode) {
                 for r in tokens::list(self.kv, id, kind).await? {
                     tokens::revoke(self.kv, id, &r.id, kind).await?;
                 }
             }
         }
+        if turned_off(AuthMode::OAuth) {
+            self.drop_oauth(id).await?;
+        }
         let t = self.tenant(id).await?;
         Ok(Response::json(200, &self.tenant_json(&t)))
+    }
+
+    /// Deletes the tenant's OAuth clients and revokes their access tokens.
+    async fn drop_oauth(&self, id: &str) -> Result<()> {
+        let hashes = oauth_store::tenant_tokens(self.db, id).await?;
+        oauth::revoke_tokens(self.kv, &hashes).await?;
+        self.db.batch(oauth_store::delete_all(id)).await?;
+        Ok(())
     }
 
     pub(super) async fn delete_tenant(&self, id: &str) -> Result<Response> {
         self.scope.require_platform()?;
         self.tenant(id).await?;
-        // Tokens first: once they are gone nothing can write to the tenant.
+        // Credentials first: once they are gone nothing can write to the tenant.
         tokens::revoke_all(self.kv, id).await?;
+        self.drop_oauth(id).await?;
         tenants::delete(self.db, id).await?;
         Ok(Response::empty(204))
     }
