@@ -11,6 +11,7 @@
 //   scripts/admin rotate-token <tenant> <token id> [--grace-hours N]   the old one works N more hours
 //   scripts/admin basic-credential <tenant> [label]  a Basic username and password (shown once)
 //   scripts/admin oauth-client <tenant> [label] [--days N]  an OAuth client id and secret (shown once)
+//   scripts/admin connect-code <tenant>          a one-time code for Okta's OAuth consent page
 //   scripts/admin define-attribute <tenant> <name> <type> [value ...] [--multi] [--required] [--unique]
 //   scripts/admin schema <tenant>                  the tenant's extension
 //   scripts/admin set-urn <tenant> <urn|default>   name the tenant's extension (values move)
@@ -207,6 +208,10 @@ switch (cmd) {
     await call("POST", `/tenants/${args[0]}/oauth-clients`, body);
     break;
   }
+  case "connect-code":
+    need(1, "connect-code <tenant>");
+    await call("POST", `/tenants/${args[0]}/oauth/connect-codes`);
+    break;
   case "basic-credential":
     need(1, "basic-credential <tenant> [label]");
     await call("POST", `/tenants/${args[0]}/basic-credentials`, { label: args[1] ?? "" });
@@ -266,5 +271,5 @@ switch (cmd) {
     break;
   }
   default:
-    fail(readFileSync(new URL(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).slice(0, 33).map((l) => l.slice(3)).join("\n"));
+    fail(readFileSync(new URL(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).slice(0, 34).map((l) => l.slice(3)).join("\n"));
 }

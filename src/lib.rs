@@ -25,7 +25,7 @@ mod edge;
 #[cfg(all(any(test, feature = "test-utils"), not(target_arch = "wasm32")))]
 pub mod testing;
 
-pub use server::config::{Config, Limits};
+pub use server::config::{Config, Limits, OktaClient};
 pub use server::http::{Method, Query, Request, Response};
 pub use server::limits::{RateLimit, Unlimited};
 pub use server::log::{Discard, Log};

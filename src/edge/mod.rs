@@ -9,7 +9,7 @@ use worker::{
     QueueRetryOptionsBuilder, ScheduleContext, ScheduledEvent,
 };
 
-use crate::server::config::{Config, Limits, WebhookConfig, DEFAULT_VENDOR};
+use crate::server::config::{Config, Limits, OktaClient, WebhookConfig, DEFAULT_VENDOR};
 use crate::server::http::{Method, Request, Response};
 use crate::server::limits::RateLimit;
 use crate::server::log::Log;
@@ -217,6 +217,12 @@ fn read_config(env: &Env) -> Config {
         .filter(|v| Config::valid_vendor(v))
         .unwrap_or_else(|| DEFAULT_VENDOR.to_owned());
     let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
+    let secret_or_var = |name: &str| {
+        env.secret(name)
+            .ok()
+            .map(|s| s.to_string())
+            .or_else(|| var(name))
+    };
     Config {
         admin_jwt_secret,
         vendor,
@@ -224,6 +230,13 @@ fn read_config(env: &Env) -> Config {
         secrets_key: env.secret("SECRETS_KEY").ok().map(|s| s.to_string()),
         webhooks: WebhookConfig::from_vars(var),
         oauth_token_seconds: Config::oauth_token_seconds_from(var("OAUTH_ACCESS_TOKEN_SECONDS")),
+        okta: OktaClient::from(
+            secret_or_var("OKTA_OAUTH_CLIENT_ID"),
+            secret_or_var("OKTA_OAUTH_CLIENT_SECRET"),
+            var("OKTA_APP_NAME"),
+        ),
+        login_url: var("OAUTH_LOGIN_URL")
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://127.0.0.1")),
     }
 }
 

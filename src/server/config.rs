@@ -22,6 +22,39 @@ pub struct Config {
     /// `OAUTH_ACCESS_TOKEN_SECONDS`: how long an OAuth access token lives,
     /// 3600 to 21600 (1 to 6 hours, the range Microsoft Entra requires).
     pub oauth_token_seconds: u32,
+    /// The deployment's Okta OAuth client (the authorization code grant),
+    /// when `OKTA_OAUTH_CLIENT_ID`, `OKTA_OAUTH_CLIENT_SECRET` and
+    /// `OKTA_APP_NAME` are all set.
+    pub okta: Option<OktaClient>,
+    /// `OAUTH_LOGIN_URL`: the host product's sign-in page, which the consent
+    /// page offers; it comes back with a tenant-scoped admin JWT.
+    pub login_url: Option<String>,
+}
+
+/// The one OAuth client of the deployment's Okta integration (OIN: the same
+/// id and secret for every customer tenant).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OktaClient {
+    pub client_id: String,
+    pub client_secret: String,
+    /// The `<app>` of Okta's redirect URIs (`/admin/app/cpc/<app>/oauth/callback`).
+    pub app_name: String,
+}
+
+impl OktaClient {
+    /// From the three settings; `None` unless each is given and non-empty.
+    pub fn from(
+        client_id: Option<String>,
+        client_secret: Option<String>,
+        app_name: Option<String>,
+    ) -> Option<OktaClient> {
+        let given = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        Some(OktaClient {
+            client_id: given(client_id)?,
+            client_secret: given(client_secret)?,
+            app_name: given(app_name)?,
+        })
+    }
 }
 
 /// The default and the bounds of [`Config::oauth_token_seconds`].
@@ -48,6 +81,8 @@ impl Default for Config {
             secrets_key: None,
             webhooks: WebhookConfig::default(),
             oauth_token_seconds: OAUTH_TOKEN_SECONDS.0,
+            okta: None,
+            login_url: None,
         }
     }
 }

@@ -68,6 +68,7 @@ pub(crate) fn retention_stmts(now: &str) -> Vec<Stmt> {
     let mut stmts = events::purge(now);
     stmts.push(requests::purge(now));
     stmts.push(crate::store::oauth::purge(now));
+    stmts.extend(crate::store::oauth::purge_grants(now));
     stmts
 }
 

@@ -83,7 +83,7 @@ fn authentication_schemes(modes: &AuthModes) -> Vec<Value> {
                 AuthMode::OAuth => json!({
                     "type": "oauth2",
                     "name": "OAuth 2.0",
-                    "description": "An access token from this deployment's token endpoint (POST /oauth/token, client credentials grant), sent as Authorization: Bearer <token>.",
+                    "description": "An access token from this deployment's token endpoint (POST /oauth/token: a tenant's own client with the client credentials grant, or Okta with the authorization code grant), sent as Authorization: Bearer <token>.",
                     "specUri": "https://www.rfc-editor.org/rfc/rfc6749",
                 }),
                 AuthMode::Basic => json!({

@@ -12,6 +12,7 @@ use crate::store::{KeyValue, SqlExecutor};
 
 pub(crate) mod admin;
 pub(crate) mod auth;
+pub(crate) mod authorize;
 pub(crate) mod bulk;
 pub(crate) mod config;
 pub(crate) mod cron;

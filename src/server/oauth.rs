@@ -18,6 +18,7 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use crate::server::auth::{sha256_hex, token_hash};
+use crate::server::authorize::{self, AUTHORIZE_PATH, CONSENT_PATH};
 use crate::server::ctx::Platform;
 use crate::server::error::{Error, Result};
 use crate::server::http::{Method, Request, Response};
@@ -45,7 +46,15 @@ pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L, O: Outbound>(
 ) -> Result<Response> {
     let path = req.path.trim_end_matches('/');
     match (path, req.method) {
-        (METADATA_PATH, Method::Get) => Ok(Response::json(200, &metadata(&req.origin))),
+        (AUTHORIZE_PATH, Method::Get | Method::Post) | (CONSENT_PATH, Method::Post) => {
+            authorize::handle(p, req, now, path).await
+        }
+        (AUTHORIZE_PATH, _) => Ok(not_allowed("GET, POST")),
+        (CONSENT_PATH, _) => Ok(not_allowed("POST")),
+        (METADATA_PATH, Method::Get) => Ok(Response::json(
+            200,
+            &metadata(&req.origin, p.config.okta.is_some()),
+        )),
         (METADATA_PATH, _) => Ok(not_allowed("GET")),
         (TOKEN_PATH, Method::Post) => token(p, req, now).await,
         (TOKEN_PATH, _) => Ok(not_allowed("POST")),
@@ -64,20 +73,28 @@ fn not_allowed(allow: &str) -> Response {
     .with_header("allow", allow)
 }
 
-/// RFC 8414 §2: what this server offers.
-fn metadata(origin: &str) -> serde_json::Value {
-    json!({
+/// RFC 8414 §2: what this server offers (the authorization code grant
+/// only when the deployment has an Okta client).
+fn metadata(origin: &str, okta: bool) -> serde_json::Value {
+    let mut m = json!({
         "issuer": origin,
         "token_endpoint": format!("{origin}{TOKEN_PATH}"),
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "grant_types_supported": ["client_credentials"],
         "response_types_supported": [],
-    })
+    });
+    if okta {
+        m["authorization_endpoint"] = json!(format!("{origin}{AUTHORIZE_PATH}"));
+        m["grant_types_supported"] =
+            json!(["client_credentials", "authorization_code", "refresh_token"]);
+        m["response_types_supported"] = json!(["code"]);
+    }
+    m
 }
 
 /// An error answer of the token endpoint (RFC 6749 §5.2): `invalid_client`
 /// is 401 with a Basic challenge, every other 400.
-fn oauth_error(code: &str, description: &str) -> Response {
+pub(crate) fn oauth_error(code: &str, description: &str) -> Response {
     let status = if code == "invalid_client" { 401 } else { 400 };
     let r = no_store(Response::json(
         status,
@@ -90,10 +107,10 @@ fn oauth_error(code: &str, description: &str) -> Response {
     }
 }
 
-/// RFC 6749 §5.1: token answers are never cached.
-fn no_store(r: Response) -> Response {
-    r.with_header("cache-control", "no-store")
-        .with_header("pragma", "no-cache")
+/// RFC 6749 §5.1: token answers are never cached (every answer has
+/// `Cache-Control: no-store` already).
+pub(crate) fn no_store(r: Response) -> Response {
+    r.with_header("pragma", "no-cache")
 }
 
 /// The client's credentials as the request presents them: HTTP Basic
@@ -197,10 +214,46 @@ async fn token<D: SqlExecutor, K: KeyValue, L, O: Outbound>(
         Ok(c) => c,
         Err(r) => return Ok(r),
     };
+    let Some(grant) = grant else {
+        return Ok(oauth_error("invalid_request", "grant_type is missing."));
+    };
+    // The deployment's Okta client: the authorization code grant.
+    if let Some(ok) = authorize::is_okta(p.config.okta.as_ref(), &client_id, &secret) {
+        if !ok {
+            return Ok(oauth_error(
+                "invalid_client",
+                "Unknown client, or a wrong or expired secret.",
+            ));
+        }
+        return match grant {
+            "authorization_code" => authorize::code_grant(p, &form, &client_id, now).await,
+            "refresh_token" => authorize::refresh_grant(p, &form, &client_id, now).await,
+            "client_credentials" => Ok(oauth_error(
+                "unauthorized_client",
+                "The Okta client uses the authorization code grant; client credentials are for a tenant's own clients.",
+            )),
+            other => Ok(oauth_error("unsupported_grant_type", &format!("grant_type {other} is not supported."))),
+        };
+    }
     match grant {
-        None => Ok(oauth_error("invalid_request", "grant_type is missing.")),
-        Some("client_credentials") => client_credentials_grant(p, &client_id, &secret, now).await,
-        Some(other) => Ok(oauth_error(
+        "client_credentials" => client_credentials_grant(p, &client_id, &secret, now).await,
+        "authorization_code" | "refresh_token" => {
+            // Only after the client authenticates may it learn why not.
+            let stamp = timestamp(now);
+            let known = oauth::get(p.db, &client_id).await?;
+            if known.is_some_and(|c| secret_matches(&c, &secret, &stamp)) {
+                Ok(oauth_error(
+                    "unauthorized_client",
+                    "A tenant's client uses the client credentials grant.",
+                ))
+            } else {
+                Ok(oauth_error(
+                    "invalid_client",
+                    "Unknown client, or a wrong or expired secret.",
+                ))
+            }
+        }
+        other => Ok(oauth_error(
             "unsupported_grant_type",
             &format!("grant_type {other} is not supported here; use client_credentials."),
         )),
@@ -222,14 +275,33 @@ async fn client_credentials_grant<D: SqlExecutor, K: KeyValue, L, O: Outbound>(
             "Unknown client, or a wrong or expired secret.",
         ));
     };
+    let (access, lifetime) =
+        issue_access(p, &client.tenant, &client.client_id, &client.label, now).await?;
+    Ok(no_store(Response::json(
+        200,
+        &json!({"access_token": access, "token_type": "Bearer", "expires_in": lifetime}),
+    )))
+}
+
+/// A new access token for `owner` (a client, or a grant) of `tenant`:
+/// listed in D1 first (so that revoking its owner revokes it), then its KV
+/// record, expiring with it. Answers the token and its lifetime in seconds.
+pub(crate) async fn issue_access<D: SqlExecutor, K: KeyValue, L, O: Outbound>(
+    p: &Platform<'_, D, K, L, O>,
+    tenant: &str,
+    owner: &str,
+    label: &str,
+    now: DateTime<Utc>,
+) -> Result<(String, u32)> {
+    let stamp = timestamp(now);
     let lifetime = p.config.oauth_token_seconds;
     let access = format!("sat_{}", &random_token()?[4..]);
     let hash = token_hash(&access);
     let expires = timestamp(now + Duration::seconds(i64::from(lifetime)));
     let record = TokenRecord {
-        tenant: client.tenant.clone(),
-        id: client.client_id.clone(),
-        label: client.label.clone(),
+        tenant: tenant.to_owned(),
+        id: owner.to_owned(),
+        label: label.to_owned(),
         hash: hash.clone(),
         created: stamp.clone(),
         expires: Some(expires.clone()),
@@ -237,23 +309,11 @@ async fn client_credentials_grant<D: SqlExecutor, K: KeyValue, L, O: Outbound>(
         kind: Some(CredentialKind::OAuth),
         username: None,
     };
-    // Listed first, so that a client deleted meanwhile revokes it.
-    oauth::issued(
-        p.db,
-        &client.tenant,
-        &client.client_id,
-        &hash,
-        &expires,
-        &stamp,
-    )
-    .await?;
+    oauth::issued(p.db, tenant, owner, &hash, &expires, &stamp).await?;
     let json = serde_json::to_string(&record).map_err(|e| Error::internal(e.to_string()))?;
     p.kv.put(&token_key(&hash), &json, Some(u64::from(lifetime) + 60))
         .await?;
-    Ok(no_store(Response::json(
-        200,
-        &json!({"access_token": access, "token_type": "Bearer", "expires_in": lifetime}),
-    )))
+    Ok((access, lifetime))
 }
 
 /// A new client secret: `swcs_` and 64 hex digits (256 bits).

@@ -283,6 +283,16 @@ pub(crate) fn document(origin: &str) -> Value {
             "Tokens",
             json!({"type": "object", "required": ["tokens"], "properties": {"tokens": {"type": "array", "items": schema_ref("Token")}}}),
         ),
+        (
+            "ConnectCode",
+            json!({"type": "object", "required": ["code", "expires"], "properties": {"code": {"type": "string", "pattern": "^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$"}, "expires": {"type": "string"}}}),
+        ),
+        (
+            "Grants",
+            json!({"type": "object", "required": ["grants"], "properties": {"grants": {"type": "array", "items": {"type": "object", "required": ["id", "client", "how", "created"], "properties": {
+            "id": {"type": "string"}, "client": {"type": "string"}, "how": {"enum": ["connect-code", "admin-token"]}, "created": {"type": "string"},
+            "lastUsed": {"type": ["string", "null"]}, "revoked": {"type": ["string", "null"]}, "revokedReason": {"type": ["string", "null"]}}}}}}),
+        ),
     ];
     let query = |name: &str, schema: Value, d: &str| json!({"name": name, "in": "query", "schema": schema, "description": d});
     let limit = query(
@@ -388,6 +398,24 @@ pub(crate) fn document(origin: &str) -> Value {
                          "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"graceHours": {"type": "integer", "minimum": 0, "maximum": 168}, "secretExpiresInDays": {"type": "integer", "minimum": 1, "maximum": 1095}}}}}},
                          "responses": with_errors(json!({"200": ok("The client with its new secret, shown once", "IssuedOAuthClient")}), true)}
             }),
+        ),
+        (
+            "/tenants/{tenant}/oauth/connect-codes",
+            json!({"parameters": [tenant],
+            "post": {"operationId": "createConnectCode", "summary": "A one-time code (60 minutes) the tenant's admin types into Okta's consent page (409 unless settings.authentication has oauth)",
+                     "responses": with_errors(json!({"201": ok("The code, shown once", "ConnectCode"), "409": ok("OAuth is off for this tenant (settings.authentication)", "Error")}), false)}}),
+        ),
+        (
+            "/tenants/{tenant}/oauth/grants",
+            json!({"parameters": [tenant],
+            "get": {"operationId": "listGrants", "summary": "The tenant's authorizations of the Okta client (authorization code grant), newest first",
+                    "responses": with_errors(json!({"200": ok("Grants", "Grants")}), false)}}),
+        ),
+        (
+            "/tenants/{tenant}/oauth/grants/{id}",
+            json!({"parameters": [tenant, id("id")],
+            "delete": {"operationId": "revokeGrant", "summary": "Revoke an authorization: its refresh and access tokens stop at once",
+                       "responses": with_errors(json!({"204": no_content}), false)}}),
         ),
     ];
     for (name, schema) in schemas {

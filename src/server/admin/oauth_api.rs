@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use super::request::{missing, parse_body_or_default, Admin};
 use crate::proto::error::ScimError;
 use crate::server::auth::sha256_hex;
+use crate::server::authorize;
 use crate::server::error::Result;
 use crate::server::http::Response;
 use crate::server::oauth::{self, TOKEN_PATH};
@@ -57,6 +58,20 @@ fn client_json(c: &Client) -> Value {
 }
 
 impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
+    /// The tenant, which must allow `oauth` (else 409).
+    async fn oauth_tenant(&self, tenant: &str) -> Result<()> {
+        let t = self.tenant(tenant).await?;
+        if !t.settings.authentication.allows(AuthMode::OAuth) {
+            return Err(ScimError::new(
+                409,
+                None,
+                "OAuth is off for this tenant: add \"oauth\" to settings.authentication first.",
+            )
+            .into());
+        }
+        Ok(())
+    }
+
     fn secret_expiry(&self, days: Option<u32>) -> Result<Option<String>> {
         match days {
             None => Ok(None),
@@ -86,15 +101,7 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
     }
 
     pub(super) async fn create_oauth_client(&self, tenant: &str) -> Result<Response> {
-        let t = self.tenant(tenant).await?;
-        if !t.settings.authentication.allows(AuthMode::OAuth) {
-            return Err(ScimError::new(
-                409,
-                None,
-                "OAuth is off for this tenant: add \"oauth\" to settings.authentication first.",
-            )
-            .into());
-        }
+        self.oauth_tenant(tenant).await?;
         let body: NewClient = parse_body_or_default(self.req)?;
         let secret = oauth::new_secret()?;
         let client = Client {
@@ -169,6 +176,62 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
         let hashes = store::delete(self.db, tenant, id)
             .await?
             .ok_or_else(|| missing(&format!("OAuth client {id}")))?;
+        oauth::revoke_tokens(self.kv, &hashes).await?;
+        Ok(Response::empty(204))
+    }
+}
+
+impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
+    /// A one-time connect code for Okta's authorize step (the tenant must
+    /// allow `oauth`): the tenant admin types it into the consent page.
+    pub(super) async fn create_connect_code(&self, tenant: &str) -> Result<Response> {
+        self.oauth_tenant(tenant).await?;
+        let code = authorize::new_connect_code()?;
+        let expires =
+            timestamp(self.now + chrono::Duration::minutes(authorize::CONNECT_CODE_MINUTES));
+        if !store::add_connect_code(
+            self.db,
+            tenant,
+            &authorize::connect_code_hash(&code),
+            &self.stamp,
+            &expires,
+        )
+        .await?
+        {
+            return Err(missing(&format!("Tenant {tenant}")));
+        }
+        Ok(Response::json(
+            201,
+            &json!({"code": code, "expires": expires}),
+        ))
+    }
+
+    /// The tenant's authorizations (Okta connections), newest first.
+    pub(super) async fn list_grants(&self, tenant: &str) -> Result<Response> {
+        self.tenant(tenant).await?;
+        let items: Vec<Value> = store::grants(self.db, tenant)
+            .await?
+            .into_iter()
+            .map(|g| {
+                json!({"id": g.id, "client": g.client, "how": g.how, "created": g.created,
+                       "lastUsed": g.last_used, "revoked": g.revoked, "revokedReason": g.revoked_reason})
+            })
+            .collect();
+        Ok(Response::json(200, &json!({"grants": items})))
+    }
+
+    /// Revokes an authorization: its refresh and access tokens stop at once.
+    pub(super) async fn revoke_grant(&self, tenant: &str, id: &str) -> Result<Response> {
+        self.tenant(tenant).await?;
+        let hashes = store::revoke_grant(
+            self.db,
+            tenant,
+            id,
+            "revoked through the admin API",
+            &self.stamp,
+        )
+        .await?
+        .ok_or_else(|| missing(&format!("Grant {id}")))?;
         oauth::revoke_tokens(self.kv, &hashes).await?;
         Ok(Response::empty(204))
     }

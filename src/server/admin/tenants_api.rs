@@ -127,7 +127,9 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
     async fn drop_oauth(&self, id: &str) -> Result<()> {
         let hashes = oauth_store::tenant_tokens(self.db, id).await?;
         oauth::revoke_tokens(self.kv, &hashes).await?;
-        self.db.batch(oauth_store::delete_all(id)).await?;
+        let mut stmts = oauth_store::delete_all(id);
+        stmts.extend(oauth_store::delete_all_grants(id));
+        self.db.batch(stmts).await?;
         Ok(())
     }
 
