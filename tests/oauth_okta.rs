@@ -414,3 +414,48 @@ fn revoking_the_grant_or_turning_oauth_off_stops_okta() {
         json!(["client_credentials", "authorization_code", "refresh_token"])
     );
 }
+
+/// Codes, connect codes and refresh tokens are kept as hashes only, and the
+/// daily cron deletes the expired ones (with expired access token rows).
+#[test]
+fn only_hashes_are_kept_and_the_cron_purges_what_expired() {
+    let mut app = app();
+    let code = authorize(&app, "acme");
+    let (access, refresh_token) = tokens(&exchange(&app, &code));
+    let unused = connect_code(&app, "acme");
+    let count = |app: &App, t: &str| {
+        app.rows(&format!("SELECT count(*) AS n FROM {t}"), vec![])[0]["n"]
+            .as_i64()
+            .unwrap()
+    };
+    for secret in [&code, &access, &refresh_token, &unused] {
+        for t in [
+            "oauth_codes",
+            "oauth_refresh_tokens",
+            "oauth_connect_codes",
+            "oauth_tokens",
+            "oauth_grants",
+        ] {
+            let dump = format!("{:?}", app.rows(&format!("SELECT * FROM {t}"), vec![]));
+            assert!(!dump.contains(secret.as_str()), "{t} holds a secret");
+        }
+    }
+    assert_eq!(count(&app, "oauth_codes"), 1);
+    assert_eq!(count(&app, "oauth_connect_codes"), 2);
+    app.cron("17 3 * * *");
+    assert_eq!(count(&app, "oauth_codes"), 1, "nothing expired yet");
+    app.now += chrono::Duration::days(REFRESH_DAYS + 1);
+    app.cron("17 3 * * *");
+    for t in [
+        "oauth_codes",
+        "oauth_refresh_tokens",
+        "oauth_connect_codes",
+        "oauth_tokens",
+    ] {
+        assert_eq!(count(&app, t), 0, "{t}");
+    }
+    // The grant itself stays listed (revocable, with its history).
+    assert_eq!(count(&app, "oauth_grants"), 1);
+}
+
+const REFRESH_DAYS: i64 = 90;
