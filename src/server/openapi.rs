@@ -293,6 +293,15 @@ pub(crate) fn document(origin: &str) -> Value {
             "id": {"type": "string"}, "client": {"type": "string"}, "how": {"enum": ["connect-code", "admin-token"]}, "created": {"type": "string"},
             "lastUsed": {"type": ["string", "null"]}, "revoked": {"type": ["string", "null"]}, "revokedReason": {"type": ["string", "null"]}}}}}}),
         ),
+        (
+            "SetupLink",
+            json!({"type": "object", "required": ["id", "url", "expires"], "properties": {"id": {"type": "string"}, "url": {"type": "string", "description": "Holds the credential in its fragment: hand it to the customer's IT admin"}, "expires": {"type": "string"}}}),
+        ),
+        (
+            "SetupLinks",
+            json!({"type": "object", "required": ["setupLinks"], "properties": {"setupLinks": {"type": "array", "items": {"type": "object", "required": ["id", "created", "expires"], "properties": {
+            "id": {"type": "string"}, "created": {"type": "string"}, "expires": {"type": "string"}, "revoked": {"type": ["string", "null"]}, "lastUsed": {"type": ["string", "null"]}, "url": false}}}}}),
+        ),
     ];
     let query = |name: &str, schema: Value, d: &str| json!({"name": name, "in": "query", "schema": schema, "description": d});
     let limit = query(
@@ -415,6 +424,21 @@ pub(crate) fn document(origin: &str) -> Value {
             "/tenants/{tenant}/oauth/grants/{id}",
             json!({"parameters": [tenant, id("id")],
             "delete": {"operationId": "revokeGrant", "summary": "Revoke an authorization: its refresh and access tokens stop at once",
+                       "responses": with_errors(json!({"204": no_content}), false)}}),
+        ),
+        (
+            "/tenants/{tenant}/setup-links",
+            json!({"parameters": [tenant],
+            "get": {"operationId": "listSetupLinks", "summary": "The tenant's setup links (never their credentials); not with a setup link's credential",
+                    "responses": with_errors(json!({"200": ok("Setup links", "SetupLinks")}), false)},
+            "post": {"operationId": "createSetupLink", "summary": "A link for the customer's IT admin: /setup/#token=<credential>, the tenant's scope until it expires (default 72 h, at most 720) or is revoked",
+                     "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"expiresInHours": {"type": "integer", "minimum": 1, "maximum": 720}}}}}},
+                     "responses": with_errors(json!({"201": ok("The link, shown once", "SetupLink")}), true)}}),
+        ),
+        (
+            "/tenants/{tenant}/setup-links/{id}",
+            json!({"parameters": [tenant, id("id")],
+            "delete": {"operationId": "revokeSetupLink", "summary": "Revoke a setup link: its credential stops at once",
                        "responses": with_errors(json!({"204": no_content}), false)}}),
         ),
     ];

@@ -19,7 +19,7 @@ use crate::server::error::Result;
 use crate::server::http::{path_segments, Method, Request, Response};
 use crate::server::webhooks::Outbound;
 use crate::server::{auth, openapi};
-use crate::store::{timestamp, KeyValue, SqlExecutor};
+use crate::store::{setup_links, timestamp, KeyValue, SqlExecutor};
 
 mod directory;
 mod events_api;
@@ -28,11 +28,12 @@ mod oauth_api;
 mod request;
 mod requests_api;
 mod schema;
+mod setup;
 mod tenants_api;
 mod tokens_api;
 mod webhooks_api;
 
-use jwt::verify_with_subject;
+use jwt::{verify_with_subject, Scope};
 pub(crate) use request::TENANTS_PREFIX;
 use request::{Admin, ADMIN_PREFIX};
 
@@ -70,7 +71,24 @@ pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L, O: Outbound>(
             )
         })?;
     let token = auth::bearer_token(req).ok_or_else(ScimError::unauthorized)?;
-    let (scope, subject) = verify_with_subject(token, secret, now)?;
+    // A setup link's credential is its one tenant's scope while it lives.
+    let (scope, subject, via_link) = if token.starts_with(setup::LINK_PREFIX) {
+        let link = setup_links::authenticate(
+            service.db,
+            &auth::sha256_hex(token.as_bytes()),
+            &timestamp(now),
+        )
+        .await?
+        .ok_or_else(ScimError::unauthorized)?;
+        (
+            Scope::Tenant(link.tenant),
+            Some(format!("setup-link:{}", link.id)),
+            true,
+        )
+    } else {
+        let (scope, subject) = verify_with_subject(token, secret, now)?;
+        (scope, subject, false)
+    };
     let a = Admin {
         db: service.db,
         kv: service.kv,
@@ -83,6 +101,7 @@ pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L, O: Outbound>(
         subject,
         notes: service.notes,
         request_id: service.request_id,
+        via_link,
     };
     use Method::{Delete, Get, Patch, Post, Put};
     match (segments.as_slice(), req.method) {
@@ -99,6 +118,9 @@ pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L, O: Outbound>(
         (["tenants", t, "basic-credentials"], Get) => a.list_basic(t).await,
         (["tenants", t, "basic-credentials"], Post) => a.issue_basic(t).await,
         (["tenants", t, "basic-credentials", id], Delete) => a.revoke_basic(t, id).await,
+        (["tenants", t, "setup-links"], Get) => a.list_setup_links(t).await,
+        (["tenants", t, "setup-links"], Post) => a.create_setup_link(t).await,
+        (["tenants", t, "setup-links", id], Delete) => a.revoke_setup_link(t, id).await,
         (["tenants", t, "oauth", "connect-codes"], Post) => a.create_connect_code(t).await,
         (["tenants", t, "oauth", "grants"], Get) => a.list_grants(t).await,
         (["tenants", t, "oauth", "grants", id], Delete) => a.revoke_grant(t, id).await,

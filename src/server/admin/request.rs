@@ -38,6 +38,8 @@ pub(super) struct Admin<'a, D, K, O> {
     pub subject: Option<String>,
     pub notes: &'a Notes,
     pub request_id: &'a str,
+    /// Whether a setup link's credential authenticated the request.
+    pub via_link: bool,
 }
 
 pub(super) fn parse_body<T: for<'de> Deserialize<'de>>(req: &Request) -> ScimResult<T> {

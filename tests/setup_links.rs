@@ -1,0 +1,205 @@
+//! Setup links (issue 16): a URL the SaaS hands its customer's IT admin,
+//! carrying in its fragment a credential the admin API takes as that one
+//! tenant's scope: expiry, revocation, isolation, and no way to outlive its
+//! revocation by making more links.
+
+use scim_worker::testing::{urn::USER, App, Reply};
+use serde_json::{json, Value};
+
+fn admin(app: &App, token: &str, method: &str, path: &str, body: Option<Value>) -> Reply {
+    app.admin(token, method, path, body)
+}
+
+/// A link of `tenant`: (id, credential, url).
+fn link(app: &App, tenant: &str, body: Option<Value>) -> (String, String, String) {
+    let r = admin(
+        app,
+        &app.admin_token(None),
+        "POST",
+        &format!("/tenants/{tenant}/setup-links"),
+        body,
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let url = r.body["url"].as_str().unwrap().to_owned();
+    let credential = url.split("#token=").nth(1).unwrap().to_owned();
+    (r.body["id"].as_str().unwrap().to_owned(), credential, url)
+}
+
+#[test]
+fn a_setup_link_is_its_tenants_scope_in_the_url_fragment() {
+    let app = App::new();
+    let c = app.provision("acme");
+    app.provision("globex");
+    let (id, credential, url) = link(&app, "acme", None);
+    // The credential is in the fragment, which browsers never send.
+    assert!(
+        url.starts_with("http://localhost/setup/#token=ssl_"),
+        "{url}"
+    );
+    assert!(!url.contains('?'));
+    let listed = admin(
+        &app,
+        &app.admin_token(None),
+        "GET",
+        "/tenants/acme/setup-links",
+        None,
+    );
+    let item = &listed.body["setupLinks"][0];
+    assert_eq!(item["id"], id.as_str());
+    let hours = (chrono::DateTime::parse_from_rfc3339(item["expires"].as_str().unwrap()).unwrap()
+        - app.now.fixed_offset())
+    .num_minutes();
+    assert!((72 * 60 - 1..=72 * 60).contains(&hours), "{hours}");
+    assert!(!listed.body.to_string().contains(&credential));
+
+    // What the IT admin can do: its tenant, connecting the IdP.
+    assert_eq!(
+        admin(&app, &credential, "GET", "/tenants/acme", None).status,
+        200
+    );
+    let issued = admin(
+        &app,
+        &credential,
+        "POST",
+        "/tenants/acme/tokens",
+        Some(json!({"label": "okta"})),
+    );
+    assert_eq!(issued.status, 201, "{}", issued.body);
+    // An action through the link names it as the actor of its events.
+    let u = app.call(
+        &c,
+        "POST",
+        "/Users",
+        Some(json!({"schemas": [USER], "userName": "bob"})),
+    );
+    let uid = u.body["id"].as_str().unwrap();
+    let r = admin(
+        &app,
+        &credential,
+        "POST",
+        &format!("/tenants/acme/users/{uid}/deactivate"),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let events = admin(
+        &app,
+        &app.admin_token(None),
+        "GET",
+        "/tenants/acme/events?types=user.deactivated",
+        None,
+    );
+    assert_eq!(
+        events.body["events"][0]["actor"]["id"],
+        format!("setup-link:{id}")
+    );
+    // What it cannot: another tenant, the platform, more links.
+    for (method, path) in [
+        ("GET", "/tenants/globex"),
+        ("GET", "/tenants"),
+        ("DELETE", "/tenants/acme"),
+        ("POST", "/tenants/acme/setup-links"),
+        ("GET", "/tenants/acme/setup-links"),
+    ] {
+        let r = admin(&app, &credential, method, path, None);
+        assert_eq!(r.status, 403, "{method} {path}: {}", r.body);
+    }
+    // It records when it was last used.
+    let listed = admin(
+        &app,
+        &app.admin_token(None),
+        "GET",
+        "/tenants/acme/setup-links",
+        None,
+    );
+    assert!(listed.body["setupLinks"][0]["lastUsed"].is_string());
+}
+
+#[test]
+fn a_setup_link_ends_when_revoked_or_expired() {
+    let mut app = App::new();
+    app.provision("acme");
+    app.provision("globex");
+    let (id, credential, _) = link(&app, "acme", Some(json!({"expiresInHours": 2})));
+    assert_eq!(
+        admin(&app, &credential, "GET", "/tenants/acme", None).status,
+        200
+    );
+    // Another tenant's path does not reach it.
+    let r = admin(
+        &app,
+        &app.admin_token(None),
+        "DELETE",
+        &format!("/tenants/globex/setup-links/{id}"),
+        None,
+    );
+    assert_eq!(r.status, 404);
+    assert_eq!(
+        admin(&app, &credential, "GET", "/tenants/acme", None).status,
+        200
+    );
+    let r = admin(
+        &app,
+        &app.admin_token(Some("acme")),
+        "DELETE",
+        &format!("/tenants/acme/setup-links/{id}"),
+        None,
+    );
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(
+        admin(&app, &credential, "GET", "/tenants/acme", None).status,
+        401
+    );
+    let r = admin(
+        &app,
+        &app.admin_token(None),
+        "DELETE",
+        &format!("/tenants/acme/setup-links/{id}"),
+        None,
+    );
+    assert_eq!(r.status, 404);
+    let listed = admin(
+        &app,
+        &app.admin_token(None),
+        "GET",
+        "/tenants/acme/setup-links",
+        None,
+    );
+    assert!(listed.body["setupLinks"][0]["revoked"].is_string());
+    for bad in [
+        json!({"expiresInHours": 0}),
+        json!({"expiresInHours": 721}),
+        json!({"hours": 1}),
+    ] {
+        let r = admin(
+            &app,
+            &app.admin_token(None),
+            "POST",
+            "/tenants/acme/setup-links",
+            Some(bad.clone()),
+        );
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+    }
+    // Expiry.
+    let (_, credential, _) = link(&app, "acme", Some(json!({"expiresInHours": 1})));
+    assert_eq!(
+        admin(&app, &credential, "GET", "/tenants/acme", None).status,
+        200
+    );
+    app.now += chrono::Duration::minutes(61);
+    assert_eq!(
+        admin(&app, &credential, "GET", "/tenants/acme", None).status,
+        401
+    );
+    // A made-up credential of the right shape.
+    assert_eq!(
+        admin(
+            &app,
+            &format!("ssl_{}", "0".repeat(64)),
+            "GET",
+            "/tenants/acme",
+            None
+        )
+        .status,
+        401
+    );
+}
