@@ -8,6 +8,16 @@ import { join, dirname } from "node:path";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
+/**
+ * wrangler.toml's [assets], as Miniflare takes it (wrangler maps
+ * run_worker_first to routerConfig.static_routing.user_worker).
+ */
+export const ASSETS = {
+  directory: join(root, "public"),
+  routerConfig: { has_user_worker: true, static_routing: { user_worker: ["/", "/scim/*", "/admin/v1/*", "/oauth/*", "/.well-known/*"] } },
+  assetConfig: { not_found_handling: "single-page-application" },
+};
+
 /** The admin secret of test workers (HS256 needs at least 32 bytes). */
 export const ADMIN_JWT_SECRET = "e2e-admin-secret-0123456789abcdef0123";
 
@@ -66,13 +76,13 @@ function captureOptions(lines) {
  * (migrations are applied only to a fresh database). With `logs` (an array),
  * every line Miniflare logs and everything workerd writes to stdout/stderr
  * (the worker's console output) is appended to it. `vars` adds worker
- * variables (e.g. SCIM_MAX_RESULTS). `migrations` names the migration files
+ * variables (e.g. SCIM_MAX_RESULTS). `assets` serves public/ as wrangler.toml does. `migrations` names the migration files
  * to apply (default: all of them); `migrate(files)` applies more later, as
  * an upgrade does. `consumeQueues: false` leaves the events queues without
  * consumers: what the worker sends is never handled and is gone when it is
  * disposed (as if it had stopped between a commit and its queue send).
  */
-export async function startWorker({ port, rateLimit = 100000, persist, logs, vars = {}, migrations, outbound, consumeQueues = true } = {}) {
+export async function startWorker({ port, rateLimit = 100000, persist, logs, vars = {}, migrations, outbound, consumeQueues = true, assets = false } = {}) {
   const listen = port === undefined ? {} : { host: "127.0.0.1", port };
   const storage = persist === undefined ? {} : { d1Persist: join(persist, "d1"), kvPersist: join(persist, "kv") };
   const mf = new Miniflare({
@@ -101,6 +111,8 @@ export async function startWorker({ port, rateLimit = 100000, persist, logs, var
     // Crons fire only when asked (/cdn-cgi/handler/scheduled).
     unsafeTriggerHandlers: true,
     ...(outbound === undefined ? {} : { outboundService: outbound }),
+    // The console as wrangler.toml serves it (Workers Static Assets).
+    ...(assets ? { assets: ASSETS } : {}),
     bindings: {
       SCIM_VENDOR: "scimworker",
       ADMIN_JWT_SECRET,

@@ -57,6 +57,7 @@ console.error(`
   Credentials:   ${credsPath}
 
   Try: curl -H "Authorization: Bearer $(node -p 'require(${JSON.stringify(credsRequire)}).token')" "${creds.baseUrl}/Users"
+  Console:       ${origin}/console/  (sign in with the adminToken in ${credsPath})
   Watch the provisioning events: ${adminPrefix}scripts/admin events ${tenant} --follow
   The SCIM request log:          ${adminPrefix}scripts/admin requests ${tenant}
   A local webhook receiver:      ${adminPrefix}scripts/admin add-webhook ${tenant} http://127.0.0.1:<port>/<path>

@@ -52,6 +52,17 @@ fn a_setup_link_is_its_tenants_scope_in_the_url_fragment() {
     assert!((72 * 60 - 1..=72 * 60).contains(&hours), "{hours}");
     assert!(!listed.body.to_string().contains(&credential));
 
+    // The console learns the link's tenant from whoami.
+    let who = admin(&app, &credential, "GET", "/whoami", None);
+    assert_eq!(
+        who.body,
+        json!({"scope": "tenant", "tenant": "acme", "setupLink": true, "subject": format!("setup-link:{id}")})
+    );
+    let who = admin(&app, &app.admin_token(None), "GET", "/whoami", None);
+    assert_eq!(
+        (who.body["scope"].as_str(), who.body["setupLink"].as_bool()),
+        (Some("platform"), Some(false))
+    );
     // What the IT admin can do: its tenant, connecting the IdP.
     assert_eq!(
         admin(&app, &credential, "GET", "/tenants/acme", None).status,

@@ -302,6 +302,10 @@ pub(crate) fn document(origin: &str) -> Value {
             json!({"type": "object", "required": ["setupLinks"], "properties": {"setupLinks": {"type": "array", "items": {"type": "object", "required": ["id", "created", "expires"], "properties": {
             "id": {"type": "string"}, "created": {"type": "string"}, "expires": {"type": "string"}, "revoked": {"type": ["string", "null"]}, "lastUsed": {"type": ["string", "null"]}, "url": false}}}}}),
         ),
+        (
+            "WhoAmI",
+            json!({"type": "object", "required": ["scope", "tenant", "setupLink"], "properties": {"scope": {"enum": ["platform", "tenant"]}, "tenant": {"type": ["string", "null"]}, "setupLink": {"type": "boolean"}, "subject": {"type": ["string", "null"]}}}),
+        ),
     ];
     let query = |name: &str, schema: Value, d: &str| json!({"name": name, "in": "query", "schema": schema, "description": d});
     let limit = query(
@@ -425,6 +429,11 @@ pub(crate) fn document(origin: &str) -> Value {
             json!({"parameters": [tenant, id("id")],
             "delete": {"operationId": "revokeGrant", "summary": "Revoke an authorization: its refresh and access tokens stop at once",
                        "responses": with_errors(json!({"204": no_content}), false)}}),
+        ),
+        (
+            "/whoami",
+            json!({"get": {"operationId": "whoami", "summary": "The credential's scope (platform, or tenant and its id), whether it is a setup link, its subject",
+                   "responses": with_errors(json!({"200": ok("The scope", "WhoAmI")}), false)}}),
         ),
         (
             "/tenants/{tenant}/setup-links",

@@ -105,6 +105,7 @@ pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L, O: Outbound>(
     };
     use Method::{Delete, Get, Patch, Post, Put};
     match (segments.as_slice(), req.method) {
+        (["whoami"], Get) => Ok(a.whoami()),
         (["tenants"], Get) => a.list_tenants().await,
         (["tenants"], Post) => a.create_tenant().await,
         (["tenants", t], Get) => a.get_tenant(t).await,

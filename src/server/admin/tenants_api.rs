@@ -4,6 +4,7 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::jwt::Scope;
 use super::request::{parse_body, Admin, ADMIN_PREFIX};
 use crate::proto::error::ScimError;
 use crate::server::ctx::valid_tenant_id;
@@ -53,6 +54,20 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
             );
         }
         v
+    }
+
+    /// What the credential is: its scope (`platform`, or `tenant` with the
+    /// tenant), whether it is a setup link, and its subject (the console
+    /// starts here).
+    pub(super) fn whoami(&self) -> Response {
+        let (scope, tenant) = match &self.scope {
+            Scope::Platform => ("platform", None),
+            Scope::Tenant(t) => ("tenant", Some(t.clone())),
+        };
+        Response::json(
+            200,
+            &json!({"scope": scope, "tenant": tenant, "setupLink": self.via_link, "subject": self.subject}),
+        )
     }
 
     pub(super) async fn list_tenants(&self) -> Result<Response> {
