@@ -80,7 +80,7 @@ async function tenantsScreen() {
   };
   search.addEventListener("input", fill);
   fill();
-  const id = el("input", { id: "new-id", required: true, pattern: "[a-z0-9-]{1,63}" });
+  const id = el("input", { id: "new-id", required: true, pattern: "[a-z0-9\\-]{1,63}" });
   const name = el("input", { id: "new-name" });
   show(
     el("h1", {}, "Tenants"),
@@ -117,20 +117,27 @@ async function connectScreen(tenantId) {
       el("output", { id: "new-token" }, t.token), " ", copyButton(t.token, "token"), " ",
       el("button", { type: "button", onclick: () => downloadJson({ baseUrl: t.baseUrl, token: t.token }, `scim-${tenantId}.json`) }, "Download JSON")));
   };
-  const rows = tokens.map((t) => el("tr", {},
+  const tbody = el("tbody");
+  const refresh = async () => {
+    const { tokens: now } = await api("GET", `/tenants/${tenantId}/tokens`);
+    tbody.replaceChildren(...now.map(row));
+  };
+  const row = (t) => el("tr", {},
     el("td", {}, t.label), el("td", {}, t.created), el("td", {}, t.lastUsed ?? "never"), el("td", {}, t.expires ?? "never"), el("td", {}, el("code", {}, t.fingerprint)),
     el("td", {},
       el("button", { type: "button", onclick: async () => {
         const r = await api("POST", `/tenants/${tenantId}/tokens/${t.id}/rotate`, { graceHours: 24 });
         issued(r);
+        await refresh();
         say("Rotated: the old token works 24 more hours.");
       } }, "Rotate"), " ",
       el("button", { type: "button", onclick: async () => {
         if (!confirm(`Revoke the token ${t.label || t.fingerprint}? The IdP using it stops at once.`)) return;
         await api("DELETE", `/tenants/${tenantId}/tokens/${t.id}`);
         say("Revoked.");
-        route();
-      } }, "Revoke"))));
+        await refresh();
+      } }, "Revoke")));
+  tbody.replaceChildren(...tokens.map(row));
   show(
     el("h1", {}, `Connect your identity provider: ${tenant.name}`),
     el("h2", {}, "SCIM base URL"),
@@ -142,13 +149,14 @@ async function connectScreen(tenantId) {
       if (days.value) body.expiresInDays = Number(days.value);
       try {
         issued(await api("POST", `/tenants/${tenantId}/tokens`, body));
+        await refresh();
         say("Token issued.");
       } catch (err) {
         say(`Could not issue it: ${err.message}`);
       }
     } }, el("label", { for: "token-label" }, "Label", label), el("label", { for: "token-days" }, "Expires in days", days), el("button", { class: "primary" }, "Generate token")),
     once,
-    el("table", {}, el("thead", {}, el("tr", {}, ...["Label", "Created", "Last used", "Expires", "Fingerprint", ""].map((h) => el("th", {}, h)))), el("tbody", {}, rows)),
+    el("table", {}, el("thead", {}, el("tr", {}, ...["Label", "Created", "Last used", "Expires", "Fingerprint", ""].map((h) => el("th", {}, h)))), tbody),
     el("h2", {}, "Okta"),
     el("ol", {},
       el("li", {}, "Applications → Browse App Catalog → SCIM 2.0 Test App (OAuth Bearer Token) → Add integration."),
