@@ -52,6 +52,21 @@ ensure_npm_packages() {
   export PATH="$ROOT/node_modules/.bin:$PATH"
 }
 
+# ensure_chromium: Debian's chromium for the browser tests (apt, once);
+# CHROMIUM_PATH overrides where it is. Fails when it cannot be installed.
+ensure_chromium() {
+  CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/bin/chromium}
+  if [ ! -x "$CHROMIUM_PATH" ]; then
+    log "installing chromium (Debian package) for the browser tests"
+    local sudo=
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y chromium >&2 ||
+      { $sudo apt-get update >&2 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y chromium >&2; }
+  fi
+  export CHROMIUM_PATH
+  [ -x "$CHROMIUM_PATH" ]
+}
+
 ensure_tools() {
   ensure_rust_target
   ensure_npm_packages
