@@ -312,45 +312,34 @@ pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L, O: Outbound>(
     if param(&ps, "response_type") != Some("code") {
         return Ok(back(&checked, &[("error", "unsupported_response_type")]));
     }
+    let connect = |error| connect_page(req, &ps, p.config.login_url.as_deref(), error);
     if req.method == Method::Get {
-        return Ok(connect_page(req, &ps, p.config.login_url.as_deref(), None));
+        return Ok(connect(None));
     }
     // The connect form, or the host product's sign-in posting an admin JWT.
     let stamp = timestamp(now);
-    let (tenant, how) =
-        if let Some(code) = param(&ps, "connect_code") {
-            match store::use_connect_code(p.db, &connect_code_hash(code), &stamp).await? {
-                Some(t) => (t, "connect-code"),
-                None => return Ok(connect_page(
-                    req,
-                    &ps,
-                    p.config.login_url.as_deref(),
-                    Some(
-                        "That connect code is unknown, expired or already used. Ask for a new one.",
-                    ),
-                )),
+    let (tenant, how) = if let Some(code) = param(&ps, "connect_code") {
+        match store::use_connect_code(p.db, &connect_code_hash(code), &stamp).await? {
+            Some(t) => (t, "connect-code"),
+            None => {
+                return Ok(connect(Some(
+                    "That connect code is unknown, expired or already used. Ask for a new one.",
+                )))
             }
-        } else if let Some(token) = param(&ps, "admin_token") {
-            let secret = p.config.admin_jwt_secret.as_deref().unwrap_or("");
-            match jwt::verify_with_subject(token, secret, now) {
-                Ok((Scope::Tenant(t), _)) if !secret.is_empty() => (t, "admin-token"),
-                _ => {
-                    return Ok(connect_page(
-                        req,
-                        &ps,
-                        p.config.login_url.as_deref(),
-                        Some("The sign-in did not name one account; try again."),
-                    ))
-                }
+        }
+    } else if let Some(token) = param(&ps, "admin_token") {
+        let secret = p.config.admin_jwt_secret.as_deref().unwrap_or("");
+        match jwt::verify_with_subject(token, secret, now) {
+            Ok((Scope::Tenant(t), _)) if !secret.is_empty() => (t, "admin-token"),
+            _ => {
+                return Ok(connect(Some(
+                    "The sign-in did not name one account; try again.",
+                )))
             }
-        } else {
-            return Ok(connect_page(
-                req,
-                &ps,
-                p.config.login_url.as_deref(),
-                Some("Enter a connect code."),
-            ));
-        };
+        }
+    } else {
+        return Ok(connect(Some("Enter a connect code.")));
+    };
     let Some(t) = tenants::get(p.db, &tenant).await? else {
         return Ok(refused("That account no longer exists."));
     };

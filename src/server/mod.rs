@@ -120,8 +120,7 @@ impl After {
         }
         let mut stmts = Vec::with_capacity(2);
         if !entries.is_empty() {
-            let rows: Vec<requests::Pending> = entries.iter().map(|e| e.pending.clone()).collect();
-            stmts.push(requests::record_all(&rows));
+            stmts.push(requests::record_all(entries.iter().map(|e| &e.pending)));
         }
         if !tenants.is_empty() {
             stmts.push(events::undispatched_of(&tenants));

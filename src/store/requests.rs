@@ -46,20 +46,22 @@ pub(crate) struct Pending {
 /// The statement that records `e` for `tenant` (see [`record_all`]).
 #[cfg(test)]
 pub(crate) fn record(tenant: &str, e: &Entry, always: bool) -> Stmt {
-    record_all(&[Pending {
-        tenant: tenant.to_owned(),
-        entry: e.clone(),
-        always,
-    }])
+    record_all(
+        &[Pending {
+            tenant: tenant.to_owned(),
+            entry: e.clone(),
+            always,
+        }][..],
+    )
 }
 
 /// The one statement that records every entry of `rows`, in order (the
 /// entries of many requests cost one statement). Each is inserted only
 /// when its tenant exists, and, unless `always`, when the tenant's
 /// settings say `requestLog: "all"`.
-pub(crate) fn record_all(rows: &[Pending]) -> Stmt {
+pub(crate) fn record_all<'a>(rows: impl IntoIterator<Item = &'a Pending>) -> Stmt {
     let list: Vec<serde_json::Value> = rows
-        .iter()
+        .into_iter()
         .map(|p| {
             let e = &p.entry;
             serde_json::json!([
