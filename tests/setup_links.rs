@@ -214,3 +214,34 @@ fn a_setup_link_ends_when_revoked_or_expired() {
         401
     );
 }
+
+/// Another tenant's admin token gets 403 on every setup-link endpoint and
+/// changes nothing.
+#[test]
+fn another_tenants_admin_gets_403_on_setup_links() {
+    let app = App::new();
+    app.provision("acme");
+    app.provision("globex");
+    let (id, credential, _) = link(&app, "acme", None);
+    let globex = app.admin_token(Some("globex"));
+    for (method, path) in [
+        ("GET", "/tenants/acme/setup-links".to_owned()),
+        ("POST", "/tenants/acme/setup-links".to_owned()),
+        ("DELETE", format!("/tenants/acme/setup-links/{id}")),
+    ] {
+        let r = admin(&app, &globex, method, &path, None);
+        assert_eq!(r.status, 403, "{method} {path}: {}", r.body);
+    }
+    assert_eq!(
+        admin(&app, &credential, "GET", "/tenants/acme", None).status,
+        200
+    );
+    let listed = admin(
+        &app,
+        &app.admin_token(None),
+        "GET",
+        "/tenants/acme/setup-links",
+        None,
+    );
+    assert_eq!(listed.body["setupLinks"].as_array().unwrap().len(), 1);
+}
