@@ -12,6 +12,7 @@
 //!
 //! Types: `user.created`, `user.updated`, `user.deactivated`,
 //! `user.reactivated`, `user.deleted` (with `retained`), `user.restored`,
+//! `user.roles_changed` (computed by the database: see `store::roles`),
 //! `group.created`, `group.updated`, `group.deleted`,
 //! `group.member_added`, `group.member_removed`. A write that turns
 //! `active` off is `user.deactivated` (on: `user.reactivated`) whatever
@@ -24,16 +25,18 @@ use serde_json::{json, Map, Value};
 use crate::server::log::Notes;
 use crate::store::events::{self, Joining, Leaving, Stamp};
 use crate::store::groups::{member_kind, Membership};
+use crate::store::roles::{self, Candidates};
 use crate::store::Stmt;
 
 /// Every event type, as the feed and webhooks name them.
-pub(crate) const EVENT_TYPES: [&str; 11] = [
+pub(crate) const EVENT_TYPES: [&str; 12] = [
     "user.created",
     "user.updated",
     "user.deactivated",
     "user.reactivated",
     "user.deleted",
     "user.restored",
+    "user.roles_changed",
     "group.created",
     "group.updated",
     "group.deleted",
@@ -157,6 +160,20 @@ impl<'a> Recorder<'a> {
         }
         let id = summary.get("id").and_then(Value::as_str).unwrap_or("");
         events::record(&self.stamp(), kind, id, &Value::Object(body))
+    }
+
+    /// The statements that recompute the roles of `candidates` and record
+    /// `user.roles_changed` for each user whose roles change (see
+    /// `store::roles`). Run them after the write's own statements.
+    pub(crate) fn roles(&self, candidates: &Candidates<'_>) -> Vec<Stmt> {
+        let (stamp, body) = self.batch_head();
+        roles::recompute(&stamp, candidates, &body)
+    }
+
+    /// What events the database writes itself share: the stamp, and the
+    /// body with the actor and request id.
+    pub(crate) fn batch_head(&self) -> (Stamp<'_>, Value) {
+        (self.stamp(), Value::Object(self.head(&Value::Null)))
     }
 
     /// The `group.member_removed` events of a member about to be deleted

@@ -47,8 +47,14 @@ pub(crate) fn document(origin: &str) -> Value {
     let body = |schema: Value| json!({"required": true, "content": {"application/json": {"schema": schema}}});
     let paging = json!([
         {"name": "startIndex", "in": "query", "schema": {"type": "integer"}},
-        {"name": "count", "in": "query", "schema": {"type": "integer"}}
+        {"name": "count", "in": "query", "schema": {"type": "integer"}},
+        {"name": "cursor", "in": "query", "schema": {"type": "string"}, "description": "The `next` of the page before (instead of startIndex)"},
+        {"name": "filter", "in": "query", "schema": {"type": "string"}, "description": "A SCIM filter (RFC 7644 §3.4.2.2), as the SCIM endpoint takes it"}
     ]);
+    let mut user_paging = paging.clone();
+    if let Some(list) = user_paging.as_array_mut() {
+        list.push(json!({"name": "role", "in": "query", "schema": {"type": "string"}, "description": "Only users with this computed role"}));
+    }
     let string = json!({"type": "string"});
     // The request log (see server::request_log), apart: one json! of the
     // whole document would pass the macro's recursion limit.
@@ -119,10 +125,10 @@ pub(crate) fn document(origin: &str) -> Value {
                     "attributes": {"type": "array", "items": schema_ref("AttributeDef")}}},
                 "ExtensionUrn": {"type": "object", "required": ["urn"], "additionalProperties": false, "properties": {
                     "urn": {"type": ["string", "null"], "maxLength": 255, "description": "An RFC 8141 URN, case kept, that neither equals nor ':'-prefixes (either way) a schema of RFC 7643/7644; null returns to the default"}}},
-                "User": {"type": "object", "required": ["schemas", "id", "userName"], "properties": {"id": string, "userName": string, "active": {"type": "boolean"}, "deleted": string, "password": false}},
-                "Users": {"type": "object", "required": ["totalResults", "startIndex", "users"], "properties": {"totalResults": {"type": "integer"}, "startIndex": {"type": "integer"}, "users": {"type": "array", "items": schema_ref("User")}}},
+                "User": {"type": "object", "required": ["schemas", "id", "userName"], "properties": {"id": string, "userName": string, "active": {"type": "boolean"}, "deleted": string, "roles": {"type": "array", "items": string, "description": "Computed from the role mappings"}, "password": false}},
+                "Users": {"type": "object", "required": ["totalResults", "startIndex", "users", "next"], "properties": {"totalResults": {"type": "integer"}, "startIndex": {"type": "integer"}, "users": {"type": "array", "items": schema_ref("User")}, "next": {"type": ["string", "null"]}}},
                 "Group": {"type": "object", "required": ["schemas", "id", "displayName"], "properties": {"id": string, "displayName": string, "members": {"type": "array", "items": {"type": "object", "required": ["value"], "properties": {"value": string, "type": string, "display": string}}}}},
-                "Groups": {"type": "object", "required": ["totalResults", "startIndex", "groups"], "properties": {"totalResults": {"type": "integer"}, "startIndex": {"type": "integer"}, "groups": {"type": "array", "items": schema_ref("Group")}}},
+                "Groups": {"type": "object", "required": ["totalResults", "startIndex", "groups", "next"], "properties": {"totalResults": {"type": "integer"}, "startIndex": {"type": "integer"}, "groups": {"type": "array", "items": schema_ref("Group")}, "next": {"type": ["string", "null"]}}},
                 "LoggedRequest": logged_request,
                 "RequestLog": request_log
             }
@@ -177,7 +183,7 @@ pub(crate) fn document(origin: &str) -> Value {
             },
             "/tenants/{tenant}/users": {
                 "parameters": [tenant],
-                "get": {"operationId": "listUsers", "summary": "Users, deleted tombstones included", "parameters": paging, "responses": with_errors(json!({"200": ok("Users", "Users")}), true)}
+                "get": {"operationId": "listUsers", "summary": "Users, deleted tombstones included", "parameters": user_paging, "responses": with_errors(json!({"200": ok("Users", "Users")}), true)}
             },
             "/tenants/{tenant}/users/{id}": {
                 "parameters": [tenant, id("id")],
@@ -244,7 +250,7 @@ pub(crate) fn document(origin: &str) -> Value {
     let tested = json!({"type": "object", "required": ["delivered", "event"], "properties": {
         "delivered": {"type": "boolean"}, "status": {"type": ["integer", "null"]}, "error": string, "event": {"type": "object"}}});
     let webhooks = json!({"type": "object", "required": ["webhooks"], "properties": {"webhooks": {"type": "array", "items": schema_ref("Webhook")}}});
-    let schemas = [
+    let mut schemas = vec![
         ("Event", event),
         ("Events", events_page),
         ("Webhook", webhook),
@@ -313,7 +319,7 @@ pub(crate) fn document(origin: &str) -> Value {
         json!({"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}),
         "Entries per page",
     );
-    let paths = [
+    let mut paths = vec![
         (
             "/tenants/{tenant}/events",
             json!({"parameters": [tenant],
@@ -451,6 +457,49 @@ pub(crate) fn document(origin: &str) -> Value {
                        "responses": with_errors(json!({"204": no_content}), false)}}),
         ),
     ];
+    let selector = |k: &str| json!({"type": "object", "additionalProperties": false, "required": [k], "properties": {k: {"type": "string", "minLength": 1}}});
+    let group_selector =
+        json!({"oneOf": [selector("id"), selector("externalId"), selector("displayName")]});
+    let mapping = json!({"type": "object", "additionalProperties": false, "required": ["group", "role"],
+                         "properties": {"group": group_selector, "role": {"type": "string"}}});
+    schemas.extend([
+        ("Role", json!({"type": "object", "properties": {"name": {"type": "string"}, "description": {"type": ["string", "null"]}, "created": {"type": "string"}, "updated": {"type": "string"}, "users": {"type": "integer", "description": "Live users with the role"}}})),
+        ("Roles", json!({"type": "object", "properties": {"roles": {"type": "array", "items": schema_ref("Role")}}})),
+        ("RoleMappingsInput", json!({"type": "object", "additionalProperties": false, "required": ["mappings"],
+            "properties": {"mappings": {"type": "array", "maxItems": 100, "items": mapping}, "defaultRole": {"type": ["string", "null"]}}})),
+        ("RoleMappings", json!({"type": "object", "properties": {
+            "mappings": {"type": "array", "items": {"type": "object", "properties": {"group": {"type": "object"}, "role": {"type": "string"},
+                "groups": {"type": "array", "description": "The groups the rule matches now", "items": {"type": "object", "properties": {"id": {"type": "string"}, "displayName": {"type": "string"}}}}}}},
+            "defaultRole": {"type": ["string", "null"]},
+            "usersChanged": {"type": "integer", "description": "After a PUT: the users whose roles changed"}}})),
+    ]);
+    let role_name = json!({"name": "role", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"}});
+    paths.extend([
+        (
+            "/tenants/{tenant}/roles",
+            json!({"parameters": [tenant],
+            "get": {"operationId": "listRoles", "summary": "The application's roles, with how many users have each",
+                    "responses": with_errors(json!({"200": ok("Roles", "Roles")}), false)}}),
+        ),
+        (
+            "/tenants/{tenant}/roles/{role}",
+            json!({"parameters": [tenant, role_name],
+            "put": {"operationId": "putRole", "summary": "Define a role (201) or set its description (200)",
+                    "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"description": {"type": "string", "maxLength": 500}}}}}},
+                    "responses": with_errors(json!({"200": ok("The role", "Role"), "201": ok("The new role", "Role")}), true)},
+            "delete": {"operationId": "deleteRole", "summary": "Delete a role no mapping or default names",
+                       "responses": with_errors(json!({"204": no_content, "409": ok("A mapping or the default role names it", "Error")}), false)}}),
+        ),
+        (
+            "/tenants/{tenant}/role-mappings",
+            json!({"parameters": [tenant],
+            "get": {"operationId": "getRoleMappings", "summary": "The ordered group-to-role rules, each with the groups it matches now, and the default role",
+                    "responses": with_errors(json!({"200": ok("The rules", "RoleMappings")}), false)},
+            "put": {"operationId": "putRoleMappings", "summary": "Replace the rules and the default role; every user's roles are recomputed in the same batch, with user.roles_changed events",
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": schema_ref("RoleMappingsInput")}}},
+                    "responses": with_errors(json!({"200": ok("The rules, and usersChanged", "RoleMappings"), "409": ok("A role was deleted meanwhile", "Error")}), true)}}),
+        ),
+    ]);
     for (name, schema) in schemas {
         doc["components"]["schemas"][name] = schema;
     }
@@ -794,6 +843,31 @@ mod tests {
             components["AttributeDef"]["properties"]["unique"]["type"],
             "boolean"
         );
+    }
+
+    #[test]
+    fn the_admin_document_describes_roles_and_role_mappings() {
+        let doc = document("https://x");
+        let paths = &doc["paths"];
+        for (path, ops) in [
+            ("/tenants/{tenant}/roles", &["get"][..]),
+            ("/tenants/{tenant}/roles/{role}", &["put", "delete"][..]),
+            ("/tenants/{tenant}/role-mappings", &["get", "put"][..]),
+        ] {
+            for op in ops {
+                assert!(paths[path][op]["operationId"].is_string(), "{path} {op}");
+            }
+        }
+        let users = &paths["/tenants/{tenant}/users"]["get"]["parameters"];
+        let names: Vec<&str> = users
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        assert_eq!(names, ["startIndex", "count", "cursor", "filter", "role"]);
+        let user = &doc["components"]["schemas"]["User"]["properties"];
+        assert_eq!(user["roles"]["type"], "array");
     }
 
     #[test]

@@ -20,11 +20,11 @@ use super::{col_i64, col_str, col_text, Row, SqlExecutor, SqlValue, Stmt, StoreE
 
 /// The `dispatched` value of a new event: already done when the tenant has
 /// no enabled webhook (nothing to deliver), else left for the dispatcher.
-const DISPATCHED: &str =
+pub(super) const DISPATCHED: &str =
     "NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.tenant_id = ?1 AND w.enabled = 1)";
 
 /// An event's id from the request's prefix and its sequence (SQL).
-const EVENT_ID: &str = "?2 || printf('%010x', {seq})";
+pub(super) const EVENT_ID: &str = "?2 || printf('%010x', {seq})";
 
 /// What every event of a request shares.
 #[derive(Debug, Clone)]
@@ -38,7 +38,7 @@ pub(crate) struct Stamp<'a> {
 /// The highest sequence tenant `?1` has given (SQL over `tenants t`): its
 /// newest event's, or what the purge kept in `event_seq` when that is
 /// higher. An `INSERT INTO events ... SELECT` reads it before it inserts.
-const LAST_SEQ: &str =
+pub(super) const LAST_SEQ: &str =
     "max(t.event_seq, coalesce((SELECT max(e.sequence) FROM events e WHERE e.tenant_id = ?1), 0))";
 
 /// The statements that record one event of type `kind` about resource

@@ -18,6 +18,7 @@ pub(crate) mod oauth;
 pub(crate) mod page;
 pub(crate) mod requests;
 pub(crate) mod resources;
+pub(crate) mod roles;
 pub(crate) mod setup_links;
 #[cfg(all(any(test, feature = "test-utils"), not(target_arch = "wasm32")))]
 pub(crate) mod sqlite;

@@ -76,6 +76,16 @@ impl Resource {
         }
     }
 
+    /// [`Self::columns`] for the host application: a user's roles too.
+    fn admin_columns(self) -> &'static str {
+        match self {
+            Resource::User => {
+                "r.seq, r.id, r.deleted_at, r.created_at, r.last_modified, r.version, r.doc, r.roles"
+            }
+            Resource::Group => self.columns(),
+        }
+    }
+
     fn select(self, computed: bool) -> String {
         if computed {
             format!("{}, {} AS computed", self.columns(), self.computed())
@@ -138,6 +148,9 @@ pub(crate) struct Stored<C> {
     pub deleted: Option<String>,
     /// Present when it was asked for.
     pub computed: Option<C>,
+    /// A user's computed roles, when the host application's read asked
+    /// for them (see `store::roles`).
+    pub roles: Option<Vec<String>>,
 }
 
 fn from_row<C: DeserializeOwned>(r: Resource, row: &Row) -> Result<Stored<C>, StoreError> {
@@ -160,6 +173,10 @@ fn from_row<C: DeserializeOwned>(r: Resource, row: &Row) -> Result<Stored<C>, St
         doc,
         deleted: col_str(row, "deleted_at").map(str::to_owned),
         computed,
+        roles: col_str(row, "roles")
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| StoreError::Other(format!("{table}.roles: {e}")))?,
     })
 }
 
@@ -170,10 +187,19 @@ pub(crate) fn get_stmt(r: Resource, tenant: &str, id: &str, computed: bool) -> S
 }
 
 fn get_any_stmt(r: Resource, tenant: &str, id: &str, computed: bool, tombstones: bool) -> Stmt {
-    let live = if tombstones { "" } else { r.live() };
+    // Only the host application reads tombstones, and roles with them.
+    let (live, columns) = if tombstones {
+        ("", r.admin_columns())
+    } else {
+        (r.live(), r.columns())
+    };
+    let select = if computed {
+        format!("{columns}, {} AS computed", r.computed())
+    } else {
+        columns.to_owned()
+    };
     let sql = format!(
-        "SELECT {} FROM {} r WHERE r.tenant_id = ? AND r.id = ?{live}",
-        r.select(computed),
+        "SELECT {select} FROM {} r WHERE r.tenant_id = ? AND r.id = ?{live}",
         r.table()
     );
     Stmt::new(sql, vec![tenant.into(), id.into()])
@@ -280,8 +306,10 @@ pub(crate) struct Update {
     pub at_version: Option<i64>,
 }
 
-/// How a write to a stored resource ended.
+/// How a write to a stored resource ended. One per write, moved once to
+/// its caller: not worth a box for the size of `Done`.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Applied<C> {
     /// Nothing was written: the resource is gone, or no longer at the
     /// version the change was made for.
@@ -371,6 +399,9 @@ pub(crate) enum Removal<'a> {
 /// leaving its groups (run before its memberships go), and the rest.
 #[derive(Debug, Default)]
 pub(crate) struct DeleteEvents {
+    /// Run before the row goes (what reads its own membership rows, which
+    /// cascade with it).
+    pub before: Vec<Stmt>,
     pub leaving: Vec<Stmt>,
     pub deleted: Vec<Stmt>,
 }
@@ -403,7 +434,8 @@ pub(crate) async fn delete<D: SqlExecutor>(
         vec![tenant.into(), id.into(), r.member_type().into()],
     );
     // The member's leaving events read the memberships before they go.
-    let mut stmts = vec![row, guard_previous_changed()];
+    let mut stmts = events.before;
+    stmts.extend([row, guard_previous_changed()]);
     stmts.extend(events.leaving);
     stmts.push(memberships);
     stmts.extend(events.deleted);
@@ -456,7 +488,7 @@ pub(crate) async fn list_any<C: DeserializeOwned, D: SqlExecutor>(
         &r.source(tombstones),
         tenant,
         spec,
-        r.columns(),
+        r.admin_columns(),
     )
     .await?;
     Listed::from(page).decode(|row| from_row(r, row))

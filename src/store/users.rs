@@ -80,10 +80,11 @@ pub(crate) fn email_rows(tenant: &str, id: &str, doc: &Value, rewrite: bool) -> 
     stmts
 }
 
-/// Turns live user `id` into a deactivated tombstone deleted at `now`.
+/// Turns live user `id` into a deactivated tombstone deleted at `now`,
+/// with no roles (it leaves its groups; a restore computes them again).
 pub(crate) fn tombstone(tenant: &str, id: &str, now: &str) -> Stmt {
     Stmt::new(
-        "UPDATE users SET deleted_at = ?, active = 0, doc = json_set(doc, '$.active', json('false')), \
+        "UPDATE users SET deleted_at = ?, active = 0, doc = json_set(doc, '$.active', json('false')), roles = '[]', \
          last_modified = ?, version = version + 1 \
          WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL",
         vec![now.into(), now.into(), tenant.into(), id.into()],

@@ -4,43 +4,122 @@
 
 use serde_json::{Map, Value};
 
-use super::request::{missing, page_response, Admin};
+use super::request::{known_params, missing, page_body, Admin};
 use crate::proto::error::ScimError;
+use crate::proto::schema::{core_group_type, ResourceType};
 use crate::server::ctx::Ctx;
 use crate::server::error::{changed_meanwhile, Result};
 use crate::server::extension;
 use crate::server::http::Response;
+use crate::server::list::Paging;
 use crate::server::op::WRITE_ATTEMPTS;
 use crate::server::resources::kind::{change_event, read_form};
+use crate::server::resources::list::filter_condition;
 use crate::server::resources::{Groups, Users};
 use crate::server::schema::TenantSchema;
 use crate::server::webhooks::Outbound;
+use crate::store::filter::SqlCondition;
 use crate::store::groups::Member;
+use crate::store::page::{Keyset, Listed, PageSpec};
 use crate::store::resources::{self, Resource, Stored};
+use crate::store::roles::Candidates;
 use crate::store::users::{self, GroupRef};
 use crate::store::{KeyValue, SqlExecutor, StoreError, UniqueKey};
 
-/// A user as the application sees it: tombstones carry `deleted`.
+/// A user as the application sees it: with its `roles`; tombstones carry
+/// `deleted`.
 fn user_json<D>(ctx: &Ctx<'_, D>, schema: &TenantSchema, u: Stored<Vec<GroupRef>>) -> Value {
     let deleted = u.deleted.clone();
+    let roles = u.roles.clone().unwrap_or_default();
     let mut v = crate::proto::project::project(&schema.rt, read_form::<Users, D>(ctx, u), &[], &[]);
-    if let (Some(o), Some(d)) = (v.as_object_mut(), deleted) {
-        o.insert("deleted".into(), Value::String(d));
+    if let Some(o) = v.as_object_mut() {
+        o.insert("roles".into(), roles.into());
+        if let Some(d) = deleted {
+            o.insert("deleted".into(), Value::String(d));
+        }
     }
     v
 }
 
+/// A directory page: `page_response`'s, with `next`, the cursor of the
+/// page after it (null on the last).
+fn directory_response<C>(
+    paging: &Paging,
+    key: &str,
+    listed: Listed<Stored<C>>,
+    item: impl FnMut(Stored<C>) -> Value,
+) -> Response {
+    let next = listed
+        .more
+        .then(|| listed.items.last().map(|r| r.seq.to_string()))
+        .flatten();
+    let mut body = page_body(paging, key, listed, item);
+    body.insert("next".into(), next.into());
+    Response::json(200, &Value::Object(body))
+}
+
 impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
+    /// Users, retained tombstones included, in insertion order: a page by
+    /// `startIndex` or after `cursor` (the `next` of the page before), of
+    /// `count`, narrowed by a SCIM `filter` and by `role`.
     pub(super) async fn list_users(&self, tenant: &str) -> Result<Response> {
         self.tenant(tenant).await?;
-        let (paging, spec) = self.page()?;
-        let listed = resources::list_any(self.db, Resource::User, tenant, &spec, true).await?;
         // One definition load for the page, not one per user.
         let ctx = self.ctx(tenant);
         let schema = TenantSchema::load::<Users, D>(&ctx).await?;
-        Ok(page_response(&paging, "users", listed, |u| {
+        let role = self.req.params().get("role").filter(|r| !r.is_empty());
+        let role = role.map(|r| SqlCondition {
+            sql: "EXISTS (SELECT 1 FROM json_each(r.roles) rj WHERE rj.value = ?)".into(),
+            params: vec![r.into()],
+        });
+        let (paging, spec, condition) =
+            self.directory_page(&schema.rt, Resource::User, tenant, role)?;
+        let spec = PageSpec {
+            clause: condition
+                .as_ref()
+                .map(|c| (c.sql.as_str(), c.params.as_slice())),
+            ..spec
+        };
+        let listed = resources::list_any(self.db, Resource::User, tenant, &spec, true).await?;
+        Ok(directory_response(&paging, "users", listed, |u| {
             user_json(&ctx, &schema, u)
         }))
+    }
+
+    /// The page a directory list asks for, and its condition: the SCIM
+    /// `filter` (over the tenant's schema, as SCIM takes it) and `extra`.
+    fn directory_page(
+        &self,
+        rt: &ResourceType,
+        resource: Resource,
+        tenant: &str,
+        extra: Option<SqlCondition>,
+    ) -> Result<(Paging, PageSpec<'static>, Option<SqlCondition>)> {
+        let params = self.req.params();
+        known_params(
+            &params,
+            &["startIndex", "count", "cursor", "filter", "role"],
+        )?;
+        if resource == Resource::Group && params.get("role").is_some() {
+            return Err(ScimError::invalid_value("Groups have no role filter.").into());
+        }
+        let (paging, mut spec) = self.page()?;
+        if let Some(c) = params.get("cursor").filter(|c| !c.is_empty()) {
+            let seq = c.parse::<i64>().map_err(|_| {
+                ScimError::invalid_value("`cursor` is the `next` value of a page before.")
+            })?;
+            spec.keyset = Some(Keyset::After(seq));
+            spec.offset = 0;
+        }
+        let filter = filter_condition(rt, resource, tenant, params.get("filter").as_deref())?;
+        let condition = match (filter, extra) {
+            (Some(f), Some(e)) => Some(SqlCondition {
+                sql: format!("({}) AND ({})", f.sql, e.sql),
+                params: f.params.into_iter().chain(e.params).collect(),
+            }),
+            (f, e) => f.or(e),
+        };
+        Ok((paging, spec, condition))
     }
 
     pub(super) async fn get_user(&self, tenant: &str, id: &str) -> Result<Response> {
@@ -119,6 +198,10 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
             extra.extend(change_event::<Users, D>(
                 &ctx, &schema.rt, &current, &doc, kind,
             ));
+            if target.is_none() {
+                // A restored user is in no group: the default role, if any.
+                extra.extend(ctx.events.roles(&Candidates::These(vec![id])));
+            }
             let done = match target {
                 Some(active) => {
                     users::set_active(self.db, tenant, id, active, &self.stamp, version, extra)
@@ -150,10 +233,17 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
 
     pub(super) async fn list_groups(&self, tenant: &str) -> Result<Response> {
         self.tenant(tenant).await?;
-        let (paging, spec) = self.page()?;
-        let listed = resources::list_any(self.db, Resource::Group, tenant, &spec, false).await?;
         let ctx = self.ctx(tenant);
-        Ok(page_response(&paging, "groups", listed, |g| {
+        let rt = core_group_type();
+        let (paging, spec, condition) = self.directory_page(rt, Resource::Group, tenant, None)?;
+        let spec = PageSpec {
+            clause: condition
+                .as_ref()
+                .map(|c| (c.sql.as_str(), c.params.as_slice())),
+            ..spec
+        };
+        let listed = resources::list_any(self.db, Resource::Group, tenant, &spec, false).await?;
+        Ok(directory_response(&paging, "groups", listed, |g| {
             read_form::<Groups, D>(&ctx, g)
         }))
     }

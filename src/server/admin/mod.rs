@@ -27,6 +27,7 @@ pub(crate) mod jwt;
 mod oauth_api;
 mod request;
 mod requests_api;
+mod roles_api;
 mod schema;
 mod setup;
 mod tenants_api;
@@ -141,6 +142,11 @@ pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L, O: Outbound>(
         (["tenants", t, "users", id, action], Post) => a.user_action(t, id, action).await,
         (["tenants", t, "groups"], Get) => a.list_groups(t).await,
         (["tenants", t, "groups", id], Get) => a.get_group(t, id).await,
+        (["tenants", t, "roles"], Get) => a.list_roles(t).await,
+        (["tenants", t, "roles", name], Put) => a.put_role(t, name).await,
+        (["tenants", t, "roles", name], Delete) => a.delete_role(t, name).await,
+        (["tenants", t, "role-mappings"], Get) => a.get_role_mappings(t).await,
+        (["tenants", t, "role-mappings"], Put) => a.put_role_mappings(t).await,
         (["tenants", t, "events"], Get) => a.list_events(t).await,
         (["tenants", t, "webhooks"], Get) => a.list_webhooks(t).await,
         (["tenants", t, "webhooks"], Post) => a.create_webhook(t).await,

@@ -11,7 +11,7 @@ use crate::server::config::Config;
 use crate::server::ctx::{Ctx, SCIM_PREFIX};
 use crate::server::error::{Error, Result};
 use crate::server::events::Actor;
-use crate::server::http::{Request, Response};
+use crate::server::http::Request;
 use crate::server::list::Paging;
 use crate::server::log::Notes;
 use crate::server::webhooks::Outbound;
@@ -106,18 +106,18 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
 
 /// A list answer of the admin API: `{totalResults, startIndex, <key>: [...]}`
 /// with each listed resource as `item` gives it.
-pub(super) fn page_response<T>(
+pub(super) fn page_body<T>(
     paging: &Paging,
     key: &str,
     listed: Listed<T>,
     item: impl FnMut(T) -> Value,
-) -> Response {
+) -> Map<String, Value> {
     let items: Vec<Value> = listed.items.into_iter().map(item).collect();
     let mut body = Map::new();
     body.insert("totalResults".into(), json!(listed.total));
     body.insert("startIndex".into(), json!(paging.start_index));
     body.insert(key.into(), Value::Array(items));
-    Response::json(200, &Value::Object(body))
+    body
 }
 
 /// 404 for a tenant's `what` (a token, an attribute...).

@@ -8,7 +8,8 @@ use crate::server::error::Result;
 use crate::server::op::{Outcome, Precondition};
 use crate::server::resources::kind::{event_data, Kind};
 use crate::server::schema::TenantSchema;
-use crate::store::resources::{self, DeleteEvents, Removal, Stored};
+use crate::store::resources::{self, DeleteEvents, Removal, Resource, Stored};
+use crate::store::roles::{self, Candidates};
 use crate::store::SqlExecutor;
 
 /// 204 when it deleted; 404 when there is no such resource; 412 when it
@@ -45,9 +46,21 @@ pub(crate) async fn delete<R: Kind, D: SqlExecutor>(
         let leaving = ctx
             .events
             .member_leaves_all(&summary, R::RESOURCE.member_type());
-        let event = ctx
+        let mut event = ctx
             .events
             .record(&format!("{}.deleted", R::EVENT), &summary, data, extra);
+        // A group's members may lose the roles it gave them.
+        let before = if R::RESOURCE == Resource::Group {
+            event.extend(ctx.events.roles(&Candidates::Group {
+                id,
+                also: Vec::new(),
+                current: false,
+                marked: true,
+            }));
+            vec![roles::mark_members(&ctx.tenant, id)]
+        } else {
+            Vec::new()
+        };
         let deleted = resources::delete(
             ctx.db,
             R::RESOURCE,
@@ -56,6 +69,7 @@ pub(crate) async fn delete<R: Kind, D: SqlExecutor>(
             removal,
             Some(version),
             DeleteEvents {
+                before,
                 leaving,
                 deleted: event,
             },

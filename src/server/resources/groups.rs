@@ -16,6 +16,7 @@ use crate::server::resources::kind::{Hidden, Kind};
 use crate::server::schema::{TenantSchema, Typed};
 use crate::store::groups::{membership_stmts, missing_members, Member, Membership, NewMember};
 use crate::store::resources::{self, Doc, Removal, Resource, Stored, Update};
+use crate::store::roles::{self, Candidates};
 use crate::store::tenants::UnknownMembers;
 use crate::store::{SqlExecutor, Stmt};
 
@@ -69,34 +70,68 @@ async fn checked_membership<D: SqlExecutor>(
     Ok(membership)
 }
 
-/// The statements of a membership change of group `id` (whose document is
-/// `doc` after the write): its events, computed in the batch before the
-/// change, then the change.
-fn member_writes<D>(ctx: &Ctx<'_, D>, id: &str, doc: &Value, m: &Membership) -> Vec<Stmt> {
+/// The statements of a write to group `id` (whose document is `doc` after
+/// it; `renamed`: its displayName or externalId changes, which changes
+/// what the role rules match): the membership events, computed in the
+/// batch before the membership change, the change, then the roles of the
+/// users it may concern (joining, leaving, and with a rename every member)
+/// with their events.
+fn member_writes<D>(
+    ctx: &Ctx<'_, D>,
+    id: &str,
+    doc: &Value,
+    m: &Membership,
+    renamed: bool,
+) -> Vec<Stmt> {
     let summary = events::group_summary(id, doc);
-    let mut stmts = ctx.events.membership(&summary, m);
+    let mut stmts = Vec::new();
+    if m.remove_all {
+        // The members it had are gone from the table after the change.
+        stmts.push(roles::mark_members(&ctx.tenant, id));
+    }
+    stmts.extend(ctx.events.membership(&summary, m));
     stmts.extend(membership_stmts(&ctx.tenant, id, m));
+    let also = m
+        .add
+        .iter()
+        .map(|a| a.id.as_str())
+        .chain(m.remove.iter().map(String::as_str))
+        .collect();
+    stmts.extend(ctx.events.roles(&Candidates::Group {
+        id,
+        also,
+        current: renamed,
+        marked: m.remove_all,
+    }));
     stmts
+}
+
+/// Whether a group write changes what role rules match it.
+fn renamed(old: &Value, new: &Value) -> bool {
+    ["displayName", "externalId"]
+        .iter()
+        .any(|k| old.get(k) != new.get(k))
 }
 
 impl Groups {
     /// The document of a POST or PUT without its members, and the
-    /// statements that give the group exactly those members (`replace`:
-    /// instead of the ones it has).
+    /// statements that give the group exactly those members (`replace`,
+    /// with the document it has: instead of the ones it has).
     async fn with_members<D: SqlExecutor>(
         ctx: &Ctx<'_, D>,
         id: &str,
         mut doc: Value,
-        replace: bool,
+        replace: Option<&Value>,
     ) -> Result<Doc> {
         limits::check_document(&doc, &ctx.limits)?;
         let membership = Membership {
-            remove_all: replace,
+            remove_all: replace.is_some(),
             add: take_members(&mut doc),
             ..Membership::default()
         };
         let membership = checked_membership(ctx, id, membership).await?;
-        let extra = member_writes(ctx, id, &doc, &membership);
+        let renamed = replace.is_some_and(|old| renamed(old, &doc));
+        let extra = member_writes(ctx, id, &doc, &membership, renamed);
         Ok(Doc { doc, extra })
     }
 }
@@ -149,7 +184,7 @@ impl Kind for Groups {
         id: &str,
         doc: Value,
     ) -> Result<Doc> {
-        Self::with_members(ctx, id, doc, false).await
+        Self::with_members(ctx, id, doc, None).await
     }
 
     /// PUT replaces the member list: all out, the given ones in.
@@ -160,7 +195,7 @@ impl Kind for Groups {
         doc: Value,
         _hidden: Hidden,
     ) -> Result<Update> {
-        let new = Self::with_members(ctx, &current.id, doc, true).await?;
+        let new = Self::with_members(ctx, &current.id, doc, Some(&current.doc)).await?;
         Ok(Update::rewrite(new, current.version))
     }
 
@@ -214,7 +249,8 @@ impl Kind for Groups {
             add,
         };
         let membership = checked_membership(ctx, id, membership).await?;
-        let extra = member_writes(ctx, id, &patched.doc, &membership);
+        let renamed = renamed(&current.doc, &patched.doc);
+        let extra = member_writes(ctx, id, &patched.doc, &membership, renamed);
         if patched.doc == current.doc && !conditional {
             return Ok((!membership.is_empty()).then_some(Update {
                 doc: None,

@@ -153,6 +153,7 @@ pub(crate) fn written<C, D>(id: &str, ctx: &Ctx<'_, D>, version: i64, doc: Value
         doc,
         deleted: None,
         computed: None,
+        roles: None,
     }
 }
 

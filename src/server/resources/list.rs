@@ -112,7 +112,7 @@ impl Plan for ListPlan<'_> {
 }
 
 /// The SQL condition for a filter expression, if one was given.
-fn filter_condition(
+pub(crate) fn filter_condition(
     rt: &ResourceType,
     resource: Resource,
     tenant: &str,

@@ -13,6 +13,7 @@ use crate::server::limits;
 use crate::server::resources::kind::{Hidden, Kind};
 use crate::server::schema::{TenantSchema, Typed};
 use crate::store::resources::{Doc, Removal, Resource, Stored, Update};
+use crate::store::roles::Candidates;
 use crate::store::tenants::{self, DeletePolicy};
 use crate::store::users::GroupRef;
 use crate::store::SqlExecutor;
@@ -114,7 +115,11 @@ impl Kind for Users {
         id: &str,
         doc: Value,
     ) -> Result<Doc> {
-        Self::checked(ctx, schema, id, doc, Hidden::new()).await
+        let mut new = Self::checked(ctx, schema, id, doc, Hidden::new()).await?;
+        // A new user is in no group: the tenant's default role, if any.
+        new.extra
+            .extend(ctx.events.roles(&Candidates::These(vec![id])));
+        Ok(new)
     }
 
     /// A rewrite of `current`'s document, guarded by its version.
