@@ -123,6 +123,7 @@ mod tests {
 
     fn record(tenant: &str, token: &str, expires: Option<&str>) -> TokenRecord {
         TokenRecord {
+            last_user_agent: None,
             tenant: tenant.into(),
             id: "t1".into(),
             label: "test".into(),

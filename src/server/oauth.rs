@@ -299,6 +299,7 @@ pub(crate) async fn issue_access<D: SqlExecutor, K: KeyValue, L, O: Outbound>(
     let hash = token_hash(&access);
     let expires = timestamp(now + Duration::seconds(i64::from(lifetime)));
     let record = TokenRecord {
+        last_user_agent: None,
         tenant: tenant.to_owned(),
         id: owner.to_owned(),
         label: label.to_owned(),

@@ -473,6 +473,20 @@ pub(crate) fn document(origin: &str) -> Value {
             "defaultRole": {"type": ["string", "null"]},
             "usersChanged": {"type": "integer", "description": "After a PUT: the users whose roles changed"}}})),
     ]);
+    schemas.push(("Connection", json!({"type": "object", "properties": {
+        "baseUrl": {"type": "string"},
+        "credentials": {"type": "array", "items": {"type": "object", "properties": {
+            "kind": {"enum": ["token", "basic", "oauth-client"]}, "id": {"type": "string"}, "label": {"type": "string"},
+            "lastSeen": {"type": ["string", "null"], "description": "Its last recorded use or request-log entry, whichever is later"},
+            "userAgent": {"type": ["string", "null"]}, "idp": {"type": ["string", "null"], "description": "The IdP its User-Agent names (Okta, Microsoft Entra ID, ...)"},
+            "lastRequest": {"type": ["object", "null"]}}}},
+        "lastRequest": {"type": ["object", "null"], "description": "The newest request in the request log, with its credential and IdP"}}})));
+    paths.push((
+        "/tenants/{tenant}/connection",
+        json!({"parameters": [tenant],
+        "get": {"operationId": "getConnection", "summary": "The live connection status: each credential's last use and the IdP that made it",
+                "responses": with_errors(json!({"200": ok("The status", "Connection")}), false)}}),
+    ));
     let role_name = json!({"name": "role", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"}});
     paths.extend([
         (

@@ -69,7 +69,7 @@ pub(crate) async fn route<D: SqlExecutor, K: KeyValue, L: RateLimit, O>(
         service.request_id,
     );
     ctx.events.set_actor(Actor::scim(&token.id, &token.label));
-    tokens::touch(service.kv, &token, &ctx.now).await?;
+    tokens::touch(service.kv, &token, &ctx.now, req.header("user-agent")).await?;
     let segments = op::segments(rest);
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let base = ctx.base_url.as_str();

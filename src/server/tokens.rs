@@ -37,6 +37,11 @@ pub(crate) struct TokenInfo {
     pub expires: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_used: Option<String>,
+    /// The `User-Agent` of its last recorded use, and the IdP it names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_user_agent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idp: Option<&'static str>,
     /// The first characters of the token's hash, to tell tokens apart.
     pub fingerprint: String,
 }
@@ -49,6 +54,8 @@ impl From<&TokenRecord> for TokenInfo {
             created: r.created.clone(),
             expires: r.expires.clone(),
             last_used: r.last_used.clone(),
+            last_user_agent: r.last_user_agent.clone(),
+            idp: r.last_user_agent.as_deref().and_then(idp_of),
             fingerprint: r.hash.chars().take(8).collect(),
         }
     }
@@ -64,6 +71,7 @@ pub(crate) async fn issue<K: KeyValue>(
 ) -> Result<(String, TokenRecord)> {
     let token = random_token()?;
     let record = TokenRecord {
+        last_user_agent: None,
         tenant: tenant.to_owned(),
         id: random_id(),
         label: label.to_owned(),
@@ -93,6 +101,7 @@ pub(crate) async fn issue_basic<K: KeyValue>(
     let username = format!("scim-{}", base16ct::lower::encode_string(&name));
     let password = format!("swb_{}", &random_token()?[4..]);
     let record = TokenRecord {
+        last_user_agent: None,
         tenant: tenant.to_owned(),
         id: random_id(),
         label: label.to_owned(),
@@ -196,9 +205,19 @@ pub(crate) async fn revoke_all<K: KeyValue>(kv: &K, tenant: &str) -> Result<()> 
     Ok(())
 }
 
+/// The longest `User-Agent` kept with a credential's last use.
+const MAX_AGENT: usize = 200;
+
 /// Records that a token was used, at most once an hour per token (KV allows
-/// about one write per second per key, and a write per request would cost).
-pub(crate) async fn touch<K: KeyValue>(kv: &K, r: &TokenRecord, now: &str) -> Result<()> {
+/// about one write per second per key, and a write per request would cost),
+/// with the request's `User-Agent` (so the console can tell which IdP
+/// uses it).
+pub(crate) async fn touch<K: KeyValue>(
+    kv: &K,
+    r: &TokenRecord,
+    now: &str,
+    user_agent: Option<&str>,
+) -> Result<()> {
     // An OAuth access token is short-lived; its client records its use
     // when it is granted one (`server::oauth`).
     if r.kind == Some(CredentialKind::OAuth) {
@@ -211,9 +230,38 @@ pub(crate) async fn touch<K: KeyValue>(kv: &K, r: &TokenRecord, now: &str) -> Re
     if stale {
         let mut updated = r.clone();
         updated.last_used = Some(now.to_owned());
+        updated.last_user_agent = user_agent
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(|a| a.chars().take(MAX_AGENT).collect());
         tokens::save(kv, &updated).await?;
     }
     Ok(())
+}
+
+/// The identity provider a `User-Agent` names, when it names a known one
+/// (by substring, in any case; unknown agents are shown as they are).
+pub(crate) fn idp_of(user_agent: &str) -> Option<&'static str> {
+    let ua = user_agent.to_ascii_lowercase();
+    [
+        ("okta", "Okta"),
+        ("azure", "Microsoft Entra ID"),
+        ("microsoft", "Microsoft Entra ID"),
+        ("entra", "Microsoft Entra ID"),
+        ("aad", "Microsoft Entra ID"),
+        ("onelogin", "OneLogin"),
+        ("jumpcloud", "JumpCloud"),
+        ("google", "Google Workspace"),
+        ("rippling", "Rippling"),
+        ("pingidentity", "PingOne"),
+        ("pingone", "PingOne"),
+        ("cyberark", "CyberArk"),
+        ("authentik", "authentik"),
+        ("keycloak", "Keycloak"),
+    ]
+    .into_iter()
+    .find(|(needle, _)| ua.contains(needle))
+    .map(|(_, name)| name)
 }
 
 #[cfg(test)]
@@ -221,6 +269,19 @@ mod tests {
     use super::*;
     use crate::store::tokens::token_key;
     use crate::testing::MemoryKv;
+
+    #[test]
+    fn the_idp_is_told_by_its_user_agent() {
+        // What Okta's SCIM client sends (seen in Okta's System Log and our
+        // request-log tests).
+        assert_eq!(idp_of("Okta SCIM Client 1.0.0"), Some("Okta"));
+        assert_eq!(
+            idp_of("Microsoft.AzureAD.Provisioning/1.0"),
+            Some("Microsoft Entra ID")
+        );
+        assert_eq!(idp_of("curl/8.5.0"), None);
+        assert_eq!(idp_of(""), None);
+    }
 
     #[test]
     fn tokens_are_256_bit_and_distinct() {

@@ -143,6 +143,25 @@ fn from_row(row: &Row) -> Result<(i64, Entry), StoreError> {
     Ok((int("seq")?, entry))
 }
 
+/// The newest entry of each credential of `tenant` the log holds (its
+/// retention), newest first.
+pub(crate) async fn latest_per_credential<D: SqlExecutor>(
+    db: &D,
+    tenant: &str,
+) -> Result<Vec<Entry>, StoreError> {
+    let rows = db
+        .query(Stmt::new(
+            format!(
+                "SELECT seq, {COLUMNS} FROM request_log WHERE seq IN ( \
+                   SELECT max(seq) FROM request_log WHERE tenant_id = ?1 AND token_id IS NOT NULL \
+                   GROUP BY token_id) ORDER BY seq DESC"
+            ),
+            vec![tenant.into()],
+        ))
+        .await?;
+    rows.iter().map(|r| from_row(r).map(|(_, e)| e)).collect()
+}
+
 /// The entries of `tenant` that `l` asks for, newest first.
 pub(crate) async fn list<D: SqlExecutor>(
     db: &D,

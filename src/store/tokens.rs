@@ -26,6 +26,9 @@ pub struct TokenRecord {
     pub expires: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_used: Option<String>,
+    /// The `User-Agent` of a request recorded as its last use (capped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_user_agent: Option<String>,
     /// What kind of credential it is; `None`: a SCIM token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<CredentialKind>,

@@ -267,6 +267,7 @@ impl App {
             ))
             .expect("tenant insert");
         let record = TokenRecord {
+            last_user_agent: None,
             tenant: id.into(),
             id: uuid::Uuid::new_v4().to_string(),
             label: "test".into(),

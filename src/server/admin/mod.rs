@@ -112,6 +112,7 @@ pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L, O: Outbound>(
         (["tenants", t], Get) => a.get_tenant(t).await,
         (["tenants", t], Patch) => a.update_tenant(t).await,
         (["tenants", t], Delete) => a.delete_tenant(t).await,
+        (["tenants", t, "connection"], Get) => a.connection(t).await,
         (["tenants", t, "tokens"], Get) => a.list_tokens(t).await,
         (["tenants", t, "tokens"], Post) => a.issue_token(t).await,
         (["tenants", t, "tokens", id], Patch) => a.expire_token(t, id).await,

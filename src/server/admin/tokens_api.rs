@@ -65,6 +65,76 @@ fn check_expiry(expires: &str) -> ScimResult<String> {
 }
 
 impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
+    /// The connection status of the tenant's IdP: for each credential
+    /// (SCIM token, Basic credential, OAuth client) when it was last seen
+    /// (its recorded use, or its newest request-log entry, whichever is
+    /// later), the `User-Agent` of that use and the IdP it names; and the
+    /// newest request of all.
+    pub(super) async fn connection(&self, tenant: &str) -> Result<Response> {
+        self.tenant(tenant).await?;
+        let mut records = tokens::list(self.kv, tenant, None).await?;
+        records.extend(tokens::list(self.kv, tenant, Some(CredentialKind::Basic)).await?);
+        let clients = crate::store::oauth::list(self.db, tenant).await?;
+        let logged = crate::store::requests::latest_per_credential(self.db, tenant).await?;
+        let request_json = |e: &crate::store::requests::Entry| {
+            json!({"at": e.at, "method": e.method, "path": e.path, "status": e.status,
+                   "userAgent": e.user_agent})
+        };
+        let credential =
+            |kind: &str, id: &str, label: &str, used: Option<&str>, agent: Option<&str>| {
+                let last = logged.iter().find(|e| e.token_id.as_deref() == Some(id));
+                // The later of the two; the log's agent when it is the later.
+                let (seen, agent) = match (used, last) {
+                    (Some(u), Some(e)) if u > e.at.as_str() => {
+                        (Some(u.to_owned()), agent.map(str::to_owned))
+                    }
+                    (_, Some(e)) => (Some(e.at.clone()), e.user_agent.clone()),
+                    (u, None) => (u.map(str::to_owned), agent.map(str::to_owned)),
+                };
+                let idp = agent.as_deref().and_then(tokens::idp_of);
+                json!({"kind": kind, "id": id, "label": label, "lastSeen": seen, "userAgent": agent,
+                   "idp": idp, "lastRequest": last.map(request_json)})
+            };
+        let mut items: Vec<Value> = records
+            .iter()
+            .map(|r| {
+                let kind = if r.kind == Some(CredentialKind::Basic) {
+                    "basic"
+                } else {
+                    "token"
+                };
+                credential(
+                    kind,
+                    &r.id,
+                    &r.label,
+                    r.last_used.as_deref(),
+                    r.last_user_agent.as_deref(),
+                )
+            })
+            .collect();
+        items.extend(clients.iter().map(|c| {
+            credential(
+                "oauth-client",
+                &c.client_id,
+                &c.label,
+                c.last_used.as_deref(),
+                None,
+            )
+        }));
+        // Most recently seen first; never seen last.
+        items.sort_by(|a, b| b["lastSeen"].as_str().cmp(&a["lastSeen"].as_str()));
+        let newest = logged.first().map(|e| {
+            let mut v = request_json(e);
+            v["credential"] = e.token_id.clone().into();
+            v["idp"] = e.user_agent.as_deref().and_then(tokens::idp_of).into();
+            v
+        });
+        Ok(Response::json(
+            200,
+            &json!({"baseUrl": self.base_url(tenant), "credentials": items, "lastRequest": newest}),
+        ))
+    }
+
     pub(super) async fn list_tokens(&self, tenant: &str) -> Result<Response> {
         self.tenant(tenant).await?;
         let list = tokens::list(self.kv, tenant, None).await?;
