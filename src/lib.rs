@@ -29,6 +29,7 @@ pub use server::config::{Config, Limits, OktaClient};
 pub use server::http::{Method, Query, Request, Response};
 pub use server::limits::{RateLimit, Unlimited};
 pub use server::log::{Discard, Log};
+pub use server::webhooks::{Fetch, Fetched};
 pub use server::{Service, REQUEST_ID_HEADER};
 pub use store::{
     KeyValue, KvError, Row, SqlExecutor, SqlValue, Stmt, StoreError, UniqueKey, Written,

@@ -13,7 +13,7 @@ use crate::server::config::{Config, Limits, OktaClient, WebhookConfig, DEFAULT_V
 use crate::server::http::{Method, Request, Response};
 use crate::server::limits::RateLimit;
 use crate::server::log::Log;
-use crate::server::webhooks::{self, Outbound, Post, Posted, Verdict};
+use crate::server::webhooks::{self, Fetch, Fetched, Outbound, Post, Posted, Verdict};
 use crate::server::{cron, After, Service};
 use crate::store::{KeyValue, KvError, Row, SqlExecutor, SqlValue, Stmt, StoreError, Written};
 
@@ -320,6 +320,48 @@ impl Outbound for Out {
             status: resp.status_code(),
             retry_after,
         })
+    }
+
+    async fn fetch(&self, f: Fetch) -> Result<Fetched, String> {
+        let headers = Headers::new();
+        for (k, v) in &f.headers {
+            headers.set(k, v).map_err(|e| e.to_string())?;
+        }
+        let method = match f.method {
+            "POST" => worker::Method::Post,
+            "PUT" => worker::Method::Put,
+            "DELETE" => worker::Method::Delete,
+            _ => worker::Method::Get,
+        };
+        let mut init = worker::RequestInit::new();
+        init.with_method(method)
+            .with_headers(headers)
+            .with_redirect(worker::RequestRedirect::Manual);
+        if let Some(body) = &f.body {
+            init.with_body(Some(JsValue::from_str(body)));
+        }
+        let req = worker::Request::new_with_init(&f.url, &init).map_err(|e| e.to_string())?;
+        let signal = web_sys::AbortSignal::timeout_with_u32(f.timeout_ms);
+        let signal = worker::AbortSignal::from(signal);
+        let mut resp = worker::Fetch::Request(req)
+            .send_with_signal(&signal)
+            .await
+            .map_err(|e| e.to_string())?;
+        let headers = resp
+            .headers()
+            .entries()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect();
+        let body = resp.text().await.map_err(|e| e.to_string())?;
+        Ok(Fetched {
+            status: resp.status_code(),
+            headers,
+            body,
+        })
+    }
+
+    async fn sleep(&self, ms: u64) {
+        worker::Delay::from(std::time::Duration::from_millis(ms)).await;
     }
 }
 

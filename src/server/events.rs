@@ -29,7 +29,7 @@ use crate::store::roles::{self, Candidates};
 use crate::store::Stmt;
 
 /// Every event type, as the feed and webhooks name them.
-pub(crate) const EVENT_TYPES: [&str; 12] = [
+pub(crate) const EVENT_TYPES: [&str; 14] = [
     "user.created",
     "user.updated",
     "user.deactivated",
@@ -42,6 +42,8 @@ pub(crate) const EVENT_TYPES: [&str; 12] = [
     "group.deleted",
     "group.member_added",
     "group.member_removed",
+    "connector.okta.user_deactivated",
+    "connector.okta.failed",
 ];
 
 /// Who made a change.

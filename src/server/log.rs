@@ -83,6 +83,9 @@ pub(crate) enum Note {
     /// Group members to add that are no users or groups of the tenant,
     /// skipped (tenant setting `unknownMembers: "skip"`).
     SkippedMembers(Vec<String>),
+    /// What failed after the request's change committed (a connector
+    /// rule's bookkeeping): the answer is the committed change's.
+    Unfinished(String),
 }
 
 /// The notes of one request, gathered while it is served and logged once at
@@ -165,6 +168,7 @@ pub(crate) fn leniencies(notes: &[Note]) -> Value {
         .map(|n| match n {
             Note::Lenient(l) => json!({"kind": l.kind(), "name": l.subject()}),
             Note::SkippedMembers(ids) => json!({"kind": "unknownMembers", "skipped": ids}),
+            Note::Unfinished(what) => json!({"kind": "unfinished", "error": what}),
         })
         .collect()
 }

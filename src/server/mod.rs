@@ -15,6 +15,7 @@ pub(crate) mod auth;
 pub(crate) mod authorize;
 pub(crate) mod bulk;
 pub(crate) mod config;
+pub(crate) mod connectors;
 pub(crate) mod cron;
 pub(crate) mod ctx;
 pub(crate) mod discovery;

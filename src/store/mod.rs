@@ -10,6 +10,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 
 pub(crate) mod attributes;
+pub(crate) mod connectors;
 mod error;
 pub(crate) mod events;
 pub(crate) mod filter;

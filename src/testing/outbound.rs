@@ -7,16 +7,29 @@ use std::sync::Mutex;
 
 use serde_json::Value;
 
-use crate::server::webhooks::{Outbound, Post, Posted};
+use crate::server::webhooks::{Fetch, Fetched, Outbound, Post, Posted};
 
-/// Messages queued (with their delay), POSTs made, answers to give.
-#[derive(Debug, Default)]
+/// What answers the API calls (`fetch`) of a test: a stand-in of the API.
+pub type FetchHandler = Box<dyn Fn(&Fetch) -> Result<Fetched, String> + Send>;
+
+/// Messages queued (with their delay), POSTs made, answers to give, API
+/// calls made and who answers them, pauses asked for.
+#[derive(Default)]
 pub struct MemoryOutbound {
     queue: Mutex<VecDeque<(Value, u32)>>,
     posts: Mutex<Vec<Post>>,
     replies: Mutex<VecDeque<Result<Posted, String>>>,
     /// When set, sending to the queue fails (a lost send).
     pub queue_down: Mutex<bool>,
+    fetches: Mutex<Vec<Fetch>>,
+    handler: Mutex<Option<FetchHandler>>,
+    sleeps: Mutex<Vec<u64>>,
+}
+
+impl std::fmt::Debug for MemoryOutbound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryOutbound").finish_non_exhaustive()
+    }
 }
 
 impl MemoryOutbound {
@@ -43,6 +56,24 @@ impl MemoryOutbound {
     #[allow(clippy::unwrap_used)]
     pub fn posts(&self) -> Vec<Post> {
         self.posts.lock().unwrap().clone()
+    }
+
+    /// API calls are answered by `handler` from now on.
+    #[allow(clippy::unwrap_used)]
+    pub fn serve_fetches(&self, handler: FetchHandler) {
+        *self.handler.lock().unwrap() = Some(handler);
+    }
+
+    /// Every API call made so far.
+    #[allow(clippy::unwrap_used)]
+    pub fn fetches(&self) -> Vec<Fetch> {
+        self.fetches.lock().unwrap().clone()
+    }
+
+    /// Every pause asked for, in milliseconds (none is waited).
+    #[allow(clippy::unwrap_used)]
+    pub fn sleeps(&self) -> Vec<u64> {
+        self.sleeps.lock().unwrap().clone()
     }
 
     /// Takes the queued messages, oldest first, with their delays.
@@ -80,5 +111,19 @@ impl Outbound for MemoryOutbound {
                 status: 200,
                 retry_after: None,
             }))
+    }
+
+    #[allow(clippy::unwrap_used)]
+    async fn fetch(&self, fetch: Fetch) -> Result<Fetched, String> {
+        self.fetches.lock().unwrap().push(fetch.clone());
+        match self.handler.lock().unwrap().as_ref() {
+            Some(h) => h(&fetch),
+            None => Err("no stand-in answers API calls in this test".into()),
+        }
+    }
+
+    #[allow(clippy::unwrap_used)]
+    async fn sleep(&self, ms: u64) {
+        self.sleeps.lock().unwrap().push(ms);
     }
 }

@@ -225,6 +225,9 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
                 other => other?,
             };
             if done {
+                if target == Some(false) {
+                    self.okta_rule(tenant, &current).await;
+                }
                 return self.get_user(tenant, id).await;
             }
         }

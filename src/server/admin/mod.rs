@@ -21,6 +21,7 @@ use crate::server::webhooks::Outbound;
 use crate::server::{auth, openapi};
 use crate::store::{setup_links, timestamp, KeyValue, SqlExecutor};
 
+mod connectors_api;
 mod directory;
 mod events_api;
 pub(crate) mod jwt;
@@ -148,6 +149,17 @@ pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L, O: Outbound>(
         (["tenants", t, "roles", name], Delete) => a.delete_role(t, name).await,
         (["tenants", t, "role-mappings"], Get) => a.get_role_mappings(t).await,
         (["tenants", t, "role-mappings"], Put) => a.put_role_mappings(t).await,
+        (["tenants", t, "connectors", "okta"], Get) => a.get_okta(t).await,
+        (["tenants", t, "connectors", "okta"], Put) => a.put_okta(t).await,
+        (["tenants", t, "connectors", "okta"], Delete) => a.delete_okta(t).await,
+        (["tenants", t, "connectors", "okta", "rules"], Put) => a.put_okta_rules(t).await,
+        (["tenants", t, "connectors", "okta", "test"], Post) => a.test_okta(t).await,
+        (["tenants", t, "connectors", "okta", "users"], Get) => a.search_okta_users(t).await,
+        (["tenants", t, "connectors", "okta", "users"], Post) => a.create_okta_user(t).await,
+        (["tenants", t, "connectors", "okta", "users", id], Get) => a.get_okta_user(t, id).await,
+        (["tenants", t, "connectors", "okta", "users", id, "deactivate"], Post) => {
+            a.deactivate_okta_user(t, id).await
+        }
         (["tenants", t, "events"], Get) => a.list_events(t).await,
         (["tenants", t, "webhooks"], Get) => a.list_webhooks(t).await,
         (["tenants", t, "webhooks"], Post) => a.create_webhook(t).await,

@@ -43,13 +43,45 @@ pub struct Posted {
     pub retry_after: Option<String>,
 }
 
-/// What the service sends out: messages to the events queue, and POSTs to
-/// receivers (no redirects followed; `Err` for a timeout or a network
-/// failure, with its description).
+/// An HTTP request to another service's API (the Okta connector's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetch {
+    pub method: &'static str,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    pub timeout_ms: u32,
+}
+
+/// What another service's API answered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fetched {
+    pub status: u16,
+    /// Names lowercased.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Fetched {
+    /// A header's value, by its lowercase name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What the service sends out: messages to the events queue, POSTs to
+/// receivers, and calls to other APIs (no redirects followed; `Err` for a
+/// timeout or a network failure, with its description); and a pause.
 #[allow(async_fn_in_trait)]
 pub trait Outbound {
     async fn enqueue(&self, messages: Vec<Value>, delay_seconds: u32) -> Result<(), String>;
     async fn post(&self, post: Post) -> Result<Posted, String>;
+    async fn fetch(&self, fetch: Fetch) -> Result<Fetched, String>;
+    /// Waits `ms` milliseconds (a rate limit's reset).
+    async fn sleep(&self, ms: u64);
 }
 
 /// What the consumer does with a message once handled.
