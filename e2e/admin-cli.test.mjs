@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { join, dirname } from "node:path";
 import { startWorker, ADMIN_JWT_SECRET } from "./worker.mjs";
 import { mintJwt } from "../scripts/admin-jwt.mjs";
+import { startOkta } from "./okta-standin.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const USER = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -24,6 +25,10 @@ after(async () => w?.dispose());
 
 const admin = async (...args) => {
   const { stdout } = await promisify(execFile)("node", [join(root, "scripts/admin.mjs"), ...args], { env });
+  return JSON.parse(stdout);
+};
+const adminWith = async (extra, ...args) => {
+  const { stdout } = await promisify(execFile)("node", [join(root, "scripts/admin.mjs"), ...args], { env: { ...env, ...extra } });
   return JSON.parse(stdout);
 };
 
@@ -83,4 +88,35 @@ test("events, requests, webhooks and deliveries print the admin API's JSON", asy
   assert.ok(!JSON.stringify(hooks).includes(hook.secret), "the secret is shown once");
   const deliveries = await admin("deliveries", "cli2", hook.id);
   assert.ok(Array.isArray(deliveries.deliveries));
+});
+
+test("roles and role mappings from the command line (issue 16)", async () => {
+  const t = await w.tenant("cliroles");
+  await w.scim(t, "POST", "/Groups", { schemas: ["urn:ietf:params:scim:schemas:core:2.0:Group"], displayName: "Sales" });
+  await admin("role", "cliroles", "sales", "Sells", "things");
+  await admin("role", "cliroles", "member");
+  const mapped = await admin("role-mappings", "cliroles", "displayName:Sales=sales", "--default", "member");
+  assert.deepEqual(mapped.mappings.map((m) => [m.group, m.role]), [[{ displayName: "Sales" }, "sales"]]);
+  assert.equal(mapped.defaultRole, "member");
+  const roles = await admin("roles", "cliroles");
+  assert.deepEqual(roles.roles.map((r) => [r.name, r.description]), [["member", null], ["sales", "Sells things"]]);
+  assert.deepEqual((await admin("role-mappings", "cliroles")).mappings.length, 1);
+});
+
+test("the Okta connector from the command line, the token from the environment (issue 17)", async () => {
+  const okta = await startOkta({ token: "00cli-connector-token-123" });
+  try {
+    await w.tenant("clokta");
+    const put = await adminWith({ OKTA_API_TOKEN: "00cli-connector-token-123" }, "okta-connect", "clokta", okta.url);
+    assert.equal(put.tokenLast4, "-123");
+    assert.equal((await admin("okta-test", "clokta")).user.login, "it-admin@acme.example");
+    const u = await admin("okta-add-user", "clokta", "Cli", "User", "cli.user@acme.example", "--staged");
+    assert.equal(u.status, "STAGED");
+    assert.equal((await admin("okta-user", "clokta", "cli.user@acme.example")).id, u.id);
+    assert.deepEqual((await admin("okta-find", "clokta", "Cli", "User")).users.map((x) => x.id), [u.id]);
+    assert.equal((await admin("okta-deactivate", "clokta", u.id)).status, "DEPROVISIONED");
+    assert.deepEqual((await admin("okta-rules", "clokta", "on")).rules, { deactivateUsers: true });
+  } finally {
+    okta.close();
+  }
 });

@@ -23,6 +23,16 @@
 //   scripts/admin add-webhook <tenant> <url> [type ...]   the secret is shown once
 //   scripts/admin deliveries <tenant> <webhook id> delivery attempts, newest first
 //   scripts/admin jwt [tenant] [--hours N]         mint an admin JWT from ADMIN_JWT_SECRET
+//   scripts/admin roles <tenant>                   roles, with how many users have each
+//   scripts/admin role <tenant> <name> [description]   define a role (or describe it)
+//   scripts/admin role-mappings <tenant> [displayName:Sales=sales | externalId:00g1=admin | id:<id>=admin ...] [--default member]
+//   scripts/admin okta-connect <tenant> <https://org.okta.com>   the API token from $OKTA_API_TOKEN
+//   scripts/admin okta-test <tenant>               who the token belongs to, or what is wrong
+//   scripts/admin okta-add-user <tenant> <first> <last> <email> [login] [--staged]
+//   scripts/admin okta-user <tenant> <id or login>
+//   scripts/admin okta-find <tenant> <name or email>
+//   scripts/admin okta-deactivate <tenant> <id or login>
+//   scripts/admin okta-rules <tenant> <on|off>     deactivate in Okta what the application deactivates
 //
 // Where: ADMIN_URL and ADMIN_TOKEN, else $CREDS or .dev/credentials.json
 // (written by scripts/dev). `jwt` reads ADMIN_JWT_SECRET, else .dev.vars.
@@ -38,7 +48,7 @@ const flagValue = (name) => {
   const i = rest.indexOf(name);
   return i >= 0 ? rest[i + 1] : undefined;
 };
-const VALUED = ["--days", "--hours", "--grace-hours", "--types", "--resource", "--after", "--interval", "--status", "--method", "--limit"];
+const VALUED = ["--default", "--days", "--hours", "--grace-hours", "--types", "--resource", "--after", "--interval", "--status", "--method", "--limit"];
 const args = rest.filter((a, i) => !a.startsWith("--") && !(i > 0 && VALUED.includes(rest[i - 1])));
 
 function fail(msg) {
@@ -264,6 +274,62 @@ switch (cmd) {
     need(2, "deliveries <tenant> <webhook id>");
     await call("GET", `/tenants/${args[0]}/webhooks/${args[1]}/deliveries`);
     break;
+  case "roles":
+    need(1, "roles <tenant>");
+    await call("GET", `/tenants/${args[0]}/roles`);
+    break;
+  case "role":
+    need(2, "role <tenant> <name> [description]");
+    await call("PUT", `/tenants/${args[0]}/roles/${encodeURIComponent(args[1])}`, args[2] ? { description: args.slice(2).join(" ") } : {});
+    break;
+  case "role-mappings": {
+    need(1, "role-mappings <tenant> [displayName:Sales=sales ...] [--default role]");
+    const [tenant, ...rules] = args.filter((a) => a !== flagValue("--default"));
+    if (!rules.length && !flagValue("--default")) {
+      await call("GET", `/tenants/${tenant}/role-mappings`);
+      break;
+    }
+    const mappings = rules.map((r) => {
+      const m = r.match(/^(id|externalId|displayName):(.+)=([^=]+)$/);
+      if (!m) fail(`A rule is <id|externalId|displayName>:<value>=<role>, not '${r}'.`);
+      return { group: { [m[1]]: m[2] }, role: m[3] };
+    });
+    await call("PUT", `/tenants/${tenant}/role-mappings`, { mappings, defaultRole: flagValue("--default") ?? null });
+    break;
+  }
+  case "okta-connect": {
+    need(2, "okta-connect <tenant> <https://org.okta.com>  (token in $OKTA_API_TOKEN)");
+    const apiToken = process.env.OKTA_API_TOKEN;
+    if (!apiToken) fail("Put the Okta API token in OKTA_API_TOKEN (not on the command line, where shell history keeps it).");
+    await call("PUT", `/tenants/${args[0]}/connectors/okta`, { orgUrl: args[1], apiToken });
+    break;
+  }
+  case "okta-test":
+    need(1, "okta-test <tenant>");
+    await call("POST", `/tenants/${args[0]}/connectors/okta/test`);
+    break;
+  case "okta-add-user": {
+    need(4, "okta-add-user <tenant> <first> <last> <email> [login] [--staged]");
+    const [tenant, firstName, lastName, email, login] = args;
+    await call("POST", `/tenants/${tenant}/connectors/okta/users`, { profile: { firstName, lastName, email, login: login ?? email }, activate: !flags.has("--staged") });
+    break;
+  }
+  case "okta-user":
+    need(2, "okta-user <tenant> <id or login>");
+    await call("GET", `/tenants/${args[0]}/connectors/okta/users/${encodeURIComponent(args[1])}`);
+    break;
+  case "okta-find":
+    need(2, "okta-find <tenant> <name or email>");
+    await call("GET", `/tenants/${args[0]}/connectors/okta/users?search=${encodeURIComponent(args.slice(1).join(" "))}`);
+    break;
+  case "okta-deactivate":
+    need(2, "okta-deactivate <tenant> <id or login>");
+    await call("POST", `/tenants/${args[0]}/connectors/okta/users/${encodeURIComponent(args[1])}/deactivate`);
+    break;
+  case "okta-rules":
+    need(2, "okta-rules <tenant> <on|off>");
+    await call("PUT", `/tenants/${args[0]}/connectors/okta/rules`, { deactivateUsers: args[1] === "on" });
+    break;
   case "jwt": {
     const secret = devVarsSecret();
     if (!secret) fail("No ADMIN_JWT_SECRET (environment or .dev.vars).");
@@ -271,5 +337,5 @@ switch (cmd) {
     break;
   }
   default:
-    fail(readFileSync(new URL(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).slice(0, 34).map((l) => l.slice(3)).join("\n"));
+    fail(readFileSync(new URL(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).slice(0, 44).map((l) => l.slice(3)).join("\n"));
 }

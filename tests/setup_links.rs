@@ -245,3 +245,40 @@ fn another_tenants_admin_gets_403_on_setup_links() {
     );
     assert_eq!(listed.body["setupLinks"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn a_setup_link_may_allow_auth_modes_but_not_change_how_data_is_kept() {
+    let app = App::new();
+    app.provision("acme");
+    let (_, credential, _) = link(&app, "acme", None);
+    // Connecting Entra with OAuth: the IT admin allows it.
+    let r = admin(
+        &app,
+        &credential,
+        "PATCH",
+        "/tenants/acme",
+        Some(json!({"settings": {"authentication": ["token", "oauth"]}})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body["settings"]["authentication"],
+        json!(["token", "oauth"])
+    );
+    for body in [
+        json!({"settings": {"deletePolicy": "remove"}}),
+        json!({"settings": {"eventRetentionDays": 1}}),
+        json!({"name": "Renamed"}),
+    ] {
+        let r = admin(
+            &app,
+            &credential,
+            "PATCH",
+            "/tenants/acme",
+            Some(body.clone()),
+        );
+        assert_eq!(r.status, 403, "{body}: {}", r.body);
+    }
+    let t = admin(&app, &app.admin_token(None), "GET", "/tenants/acme", None);
+    assert_eq!(t.body["settings"]["deletePolicy"], "retain");
+    assert_eq!(t.body["name"], "acme");
+}

@@ -487,6 +487,86 @@ pub(crate) fn document(origin: &str) -> Value {
         "get": {"operationId": "getConnection", "summary": "The live connection status: each credential's last use and the IdP that made it",
                 "responses": with_errors(json!({"200": ok("The status", "Connection")}), false)}}),
     ));
+    schemas.extend([
+        ("OktaConnector", json!({"type": "object", "properties": {
+            "kind": {"const": "okta"}, "orgUrl": {"type": "string"}, "tokenLast4": {"type": "string", "description": "The API token itself is never shown"},
+            "created": {"type": "string"}, "updated": {"type": "string"},
+            "rules": {"type": "object", "properties": {"deactivateUsers": {"type": "boolean"}}},
+            "lastTest": {"type": ["object", "null"], "description": "The last test: ok, at, and the token's user or the error"}}})),
+        ("OktaUser", json!({"type": "object", "properties": {
+            "id": {"type": "string"}, "status": {"type": "string", "description": "STAGED, PROVISIONED, ACTIVE, ..., DEPROVISIONED"},
+            "login": {"type": "string"}, "profile": {"type": "object"}, "created": {"type": ["string", "null"]},
+            "activated": {"type": ["string", "null"]}, "lastLogin": {"type": ["string", "null"]},
+            "okta": {"type": "object", "description": "Okta's user object as it answered"}}})),
+        ("OktaError", json!({"type": "object", "properties": {
+            "status": {"type": "string"}, "detail": {"type": "string", "description": "What happened and what to do"},
+            "okta": {"type": ["object", "null"], "description": "Okta's error: status, errorCode, errorSummary, errorId (for Okta support), errorCauses"}}})),
+    ]);
+    let okta_errors = |ok_: Value| {
+        let mut r = with_errors(ok_, true);
+        r["429"] = ok(
+            "Okta's rate limit: retry after Retry-After seconds",
+            "OktaError",
+        );
+        r["502"] = ok(
+            "Okta refused the token (401/403), failed (5xx) or could not be reached",
+            "OktaError",
+        );
+        r["504"] = ok("Okta did not answer in time", "OktaError");
+        r
+    };
+    let okta_user = json!({"name": "user", "in": "path", "required": true, "schema": {"type": "string"}, "description": "An Okta user id or login"});
+    paths.extend([
+        (
+            "/tenants/{tenant}/connectors/okta",
+            json!({"parameters": [tenant],
+            "get": {"operationId": "getOktaConnector", "summary": "The tenant's Okta connection (never its API token)",
+                    "responses": with_errors(json!({"200": ok("The connector", "OktaConnector")}), false)},
+            "put": {"operationId": "putOktaConnector", "summary": "Connect the customer's Okta org: its URL and an API token (stored AES-256-GCM sealed)",
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["orgUrl", "apiToken"],
+                        "properties": {"orgUrl": {"type": "string", "example": "https://acme.okta.com"}, "apiToken": {"type": "string", "writeOnly": true}}}}}},
+                    "responses": with_errors(json!({"200": ok("The connector", "OktaConnector"), "503": ok("SECRETS_KEY is not set", "Error")}), true)},
+            "delete": {"operationId": "deleteOktaConnector", "summary": "Forget the connection and its token",
+                       "responses": with_errors(json!({"204": no_content}), false)}}),
+        ),
+        (
+            "/tenants/{tenant}/connectors/okta/test",
+            json!({"parameters": [tenant],
+            "post": {"operationId": "testOktaConnector", "summary": "Call Okta with the token: who it belongs to, or what is wrong (kept as lastTest)",
+                     "responses": okta_errors(json!({"200": {"description": "ok, at, and the token's user (id, login, name)", "content": {"application/json": {"schema": {"type": "object"}}}}}))}}),
+        ),
+        (
+            "/tenants/{tenant}/connectors/okta/rules",
+            json!({"parameters": [tenant],
+            "put": {"operationId": "putOktaRules", "summary": "deactivateUsers: when the application deactivates a user (admin API), deactivate the matching Okta user",
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["deactivateUsers"], "properties": {"deactivateUsers": {"type": "boolean"}}}}}},
+                    "responses": with_errors(json!({"200": ok("The connector", "OktaConnector")}), true)}}),
+        ),
+        (
+            "/tenants/{tenant}/connectors/okta/users",
+            json!({"parameters": [tenant],
+            "get": {"operationId": "searchOktaUsers", "summary": "Find Okta users by name (\"Bob\", \"Bob Ross\") or email prefix",
+                    "parameters": [{"name": "search", "in": "query", "required": true, "schema": {"type": "string"}},
+                                   {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 20}}],
+                    "responses": okta_errors(json!({"200": {"description": "Users", "content": {"application/json": {"schema": {"type": "object", "properties": {"users": {"type": "array", "items": schema_ref("OktaUser")}}}}}}}))},
+            "post": {"operationId": "createOktaUser", "summary": "Add a user to the Okta org (activated unless activate is false: STAGED)",
+                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["profile"],
+                         "properties": {"profile": {"type": "object", "required": ["firstName", "lastName", "email", "login"]}, "activate": {"type": "boolean", "default": true}}}}}},
+                     "responses": okta_errors(json!({"201": ok("The new Okta user", "OktaUser")}))}}),
+        ),
+        (
+            "/tenants/{tenant}/connectors/okta/users/{user}",
+            json!({"parameters": [tenant, okta_user.clone()],
+            "get": {"operationId": "getOktaUser", "summary": "An Okta user by id or login",
+                    "responses": okta_errors(json!({"200": ok("The Okta user", "OktaUser")}))}}),
+        ),
+        (
+            "/tenants/{tenant}/connectors/okta/users/{user}/deactivate",
+            json!({"parameters": [tenant, okta_user],
+            "post": {"operationId": "deactivateOktaUser", "summary": "Deactivate an Okta user; 409 when it is deprovisioned already (deactivate is then not called)",
+                     "responses": okta_errors(json!({"200": ok("The deactivated user", "OktaUser"), "409": ok("Deprovisioned already", "Error")}))}}),
+        ),
+    ]);
     let role_name = json!({"name": "role", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"}});
     paths.extend([
         (

@@ -114,7 +114,7 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
         body: Option<&Value>,
     ) -> Result<std::result::Result<(u16, Value), okta::Failure>> {
         let token = connectors::open_token(self.config, tenant, c)?;
-        let client = connectors::client(self.out, c, &token, self.now.timestamp());
+        let client = connectors::client(self.config, self.out, c, &token, self.now.timestamp());
         Ok(client.call(method, path, body).await)
     }
 

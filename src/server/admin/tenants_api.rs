@@ -111,6 +111,27 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
     pub(super) async fn update_tenant(&self, id: &str) -> Result<Response> {
         let current = self.tenant(id).await?;
         let body: TenantUpdate = parse_body(self.req)?;
+        // The customer's IT admin connects their IdP (which may mean
+        // allowing Basic or OAuth); how the tenant keeps and treats its data
+        // stays the operator's.
+        if self.via_link {
+            let s = body.settings.clone().unwrap_or_default();
+            let other = body.name.is_some()
+                || s.delete_policy.is_some()
+                || s.unknown_attributes.is_some()
+                || s.unknown_members.is_some()
+                || s.event_retention_days.is_some()
+                || s.request_log.is_some()
+                || s.request_log_retention_days.is_some();
+            if other {
+                return Err(ScimError::new(
+                    403,
+                    None,
+                    "A setup link may change only settings.authentication; ask the operator for the rest.",
+                )
+                .into());
+            }
+        }
         let name = body.name.unwrap_or(current.name);
         let settings = current
             .settings

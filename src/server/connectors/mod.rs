@@ -67,6 +67,7 @@ pub(crate) fn open_token(
 
 /// The client of `c`'s org with its token.
 pub(crate) fn client<'a, O: Outbound>(
+    config: &Config,
     out: &'a O,
     c: &'a Connector,
     token: &'a str,
@@ -77,6 +78,7 @@ pub(crate) fn client<'a, O: Outbound>(
         org: &c.org_url,
         token,
         now,
+        timeout_ms: config.webhooks.timeout_ms,
     }
 }
 

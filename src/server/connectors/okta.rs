@@ -15,8 +15,6 @@ use serde_json::{json, Value};
 
 use crate::server::webhooks::{Fetch, Outbound};
 
-/// How long Okta may take to answer one call.
-pub(crate) const TIMEOUT_MS: u32 = 10_000;
 /// The longest a call waits for a rate limit to reset before it tries
 /// (again); a later reset is answered 429 with `Retry-After`.
 pub(crate) const MAX_WAIT_MS: u64 = 5_000;
@@ -34,8 +32,8 @@ pub(crate) enum Failure {
     /// Rate-limited, and the reset is too far to wait: retry after this
     /// many seconds.
     RateLimited { retry_after: i64, body: Value },
-    /// No answer within [`TIMEOUT_MS`].
-    Timeout,
+    /// No answer within the timeout (its milliseconds).
+    Timeout(u32),
     /// No connection (DNS, TLS, refused), with what the platform said.
     Unreachable(String),
     /// An answer that is not Okta's JSON.
@@ -51,6 +49,9 @@ pub(crate) struct Okta<'a, O> {
     /// The request's time, in seconds since the epoch (as
     /// `X-Rate-Limit-Reset` counts).
     pub now: i64,
+    /// How long Okta may take to answer one call (`WEBHOOK_TIMEOUT_MS`,
+    /// 10 s unless set: the deployment's bound on outbound calls).
+    pub timeout_ms: u32,
 }
 
 impl<O: Outbound> Okta<'_, O> {
@@ -77,7 +78,7 @@ impl<O: Outbound> Okta<'_, O> {
                         ("user-agent".into(), "scim-worker okta-connector".into()),
                     ],
                     body: body.map(Value::to_string),
-                    timeout_ms: TIMEOUT_MS,
+                    timeout_ms: self.timeout_ms,
                 })
                 .await
                 .map_err(|e| {
@@ -86,7 +87,7 @@ impl<O: Outbound> Okta<'_, O> {
                         || lower.contains("timed out")
                         || lower.contains("abort")
                     {
-                        Failure::Timeout
+                        Failure::Timeout(self.timeout_ms)
                     } else {
                         Failure::Unreachable(e)
                     }
@@ -250,11 +251,11 @@ pub(crate) fn explain(f: &Failure, what: &str) -> (u16, String, Value) {
             ),
             okta_error(429, body),
         ),
-        Failure::Timeout => (
+        Failure::Timeout(ms) => (
             504,
             format!(
                 "Okta did not answer within {} s. Check that the org URL is right and Okta is up (status.okta.com), then try again.",
-                TIMEOUT_MS / 1000
+                f64::from(*ms) / 1000.0
             ),
             json!(null),
         ),
@@ -297,7 +298,7 @@ mod tests {
         let (status, detail, _) = explain(&bad_token, "read users");
         assert_eq!(status, 502);
         assert!(detail.contains("Security > API > Tokens"), "{detail}");
-        let (status, detail, _) = explain(&Failure::Timeout, "read users");
+        let (status, detail, _) = explain(&Failure::Timeout(10_000), "read users");
         assert_eq!(status, 504);
         assert!(detail.contains("10 s"), "{detail}");
     }
