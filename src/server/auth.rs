@@ -97,7 +97,7 @@ pub(crate) async fn authenticate<K: KeyValue>(
         };
     // A lookup that could not be made is a fault (500, logged); a
     // credential that is not there is 401.
-    let record = tokens::by_hash(kv, &hash)
+    let record = tokens::by_hash_cached(kv, &hash, now.timestamp_millis())
         .await?
         .ok_or_else(ScimError::unauthorized)?;
     let hash_ok: bool = record.hash.as_bytes().ct_eq(hash.as_bytes()).into();

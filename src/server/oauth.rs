@@ -330,6 +330,7 @@ pub(crate) fn new_client_id() -> String {
 /// Revokes access tokens by hash (their KV records go).
 pub(crate) async fn revoke_tokens<K: KeyValue>(kv: &K, hashes: &[String]) -> Result<()> {
     for h in hashes {
+        crate::store::tokens::forget(h);
         kv.delete(&token_key(h)).await?;
     }
     Ok(())

@@ -63,11 +63,51 @@ fn parse(v: Option<String>) -> Option<TokenRecord> {
     v.and_then(|v| serde_json::from_str(&v).ok())
 }
 
-/// Stores a record under both of its keys.
+/// How long this isolate trusts a record it read (milliseconds): less
+/// than the time Workers KV itself takes to carry a change to every
+/// location (up to 60 s), so the cache adds at most this to how long a
+/// revoked credential works in another isolate; the isolate that revokes
+/// forgets at once.
+pub(crate) const CACHE_MS: i64 = 30_000;
+/// The most records an isolate keeps.
+const CACHE_SIZE: usize = 1024;
+
+thread_local! {
+    /// Records by hash, with when they were read (ms): a steady stream of
+    /// requests from one IdP costs no KV read per request.
+    static CACHE: std::cell::RefCell<std::collections::HashMap<String, (TokenRecord, i64)>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+fn remember(r: &TokenRecord, now_ms: i64) {
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= CACHE_SIZE && !c.contains_key(&r.hash) {
+            c.retain(|_, (_, at)| now_ms - *at < CACHE_MS);
+            if c.len() >= CACHE_SIZE {
+                c.clear();
+            }
+        }
+        c.insert(r.hash.clone(), (r.clone(), now_ms));
+    });
+}
+
+/// Forgets the record of `hash` in this isolate (it was revoked).
+pub(crate) fn forget(hash: &str) {
+    CACHE.with(|c| c.borrow_mut().remove(hash));
+}
+
+/// Stores a record under both of its keys (and as this isolate's view).
 pub(crate) async fn save<K: KeyValue>(kv: &K, r: &TokenRecord) -> Result<(), KvError> {
     let json = serde_json::to_string(r).map_err(|e| KvError(e.to_string()))?;
     kv.put(&token_key(&r.hash), &json, None).await?;
-    kv.put(&index_key(&r.tenant, &r.id), &json, None).await
+    kv.put(&index_key(&r.tenant, &r.id), &json, None).await?;
+    CACHE.with(|c| {
+        if let Some(entry) = c.borrow_mut().get_mut(&r.hash) {
+            entry.0 = r.clone();
+        }
+    });
+    Ok(())
 }
 
 /// The record of the token whose hash is `hash`; `None` when there is none
@@ -77,6 +117,31 @@ pub(crate) async fn by_hash<K: KeyValue>(
     hash: &str,
 ) -> Result<Option<TokenRecord>, KvError> {
     Ok(parse(kv.get(&token_key(hash)).await?))
+}
+
+/// [`by_hash`], from this isolate's cache when it read the record less
+/// than [`CACHE_MS`] before `now_ms`. A record that is not there is not
+/// cached (a guesser's misses cost a read each, as before).
+pub(crate) async fn by_hash_cached<K: KeyValue>(
+    kv: &K,
+    hash: &str,
+    now_ms: i64,
+) -> Result<Option<TokenRecord>, KvError> {
+    let cached = CACHE.with(|c| {
+        c.borrow()
+            .get(hash)
+            .filter(|(_, at)| (0..CACHE_MS).contains(&(now_ms - at)))
+            .map(|(r, _)| r.clone())
+    });
+    if cached.is_some() {
+        return Ok(cached);
+    }
+    let read = by_hash(kv, hash).await?;
+    match &read {
+        Some(r) => remember(r, now_ms),
+        None => forget(hash),
+    }
+    Ok(read)
 }
 
 /// The record of a tenant's token `id`.
@@ -101,8 +166,10 @@ pub(crate) async fn list<K: KeyValue>(kv: &K, tenant: &str) -> Result<Vec<TokenR
     Ok(out)
 }
 
-/// Deletes both keys of a record: the token stops working.
+/// Deletes both keys of a record: the token stops working (in this
+/// isolate at once, elsewhere when KV and the isolates' caches catch up).
 pub(crate) async fn delete<K: KeyValue>(kv: &K, r: &TokenRecord) -> Result<(), KvError> {
+    forget(&r.hash);
     kv.delete(&token_key(&r.hash)).await?;
     kv.delete(&index_key(&r.tenant, &r.id)).await
 }
