@@ -4,23 +4,17 @@
 // (git-ignored). scripts/test installs Chromium with apt when it is missing.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { readFileSync } from "node:fs";
+import { launch, openPage, shot } from "./lib.mjs";
 import { startWorker, ADMIN_JWT_SECRET } from "../e2e/worker.mjs";
 import { mintJwt } from "../scripts/admin-jwt.mjs";
 
-const ARTEFACTS = fileURLToPath(new URL("../artefacts/", import.meta.url));
-mkdirSync(ARTEFACTS, { recursive: true });
 let w, browser;
 const platform = () => mintJwt(ADMIN_JWT_SECRET, undefined, 1);
 
 before(async () => {
   w = await startWorker({ port: 0, assets: true });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--disable-dev-shm-usage"],
-  });
+  browser = await launch();
 });
 after(async () => {
   await browser?.close();
@@ -28,16 +22,8 @@ after(async () => {
 });
 
 /** A page that records every script error, to assert there were none. */
-async function open(viewport = { width: 1200, height: 900 }) {
-  const context = await browser.newContext({ viewport, acceptDownloads: true });
-  const page = await context.newPage();
-  page.errors = [];
-  page.on("pageerror", (e) => page.errors.push(String(e)));
-  page.on("console", (m) => m.type() === "error" && page.errors.push(m.text()));
-  return page;
-}
+const open = (viewport) => openPage(browser, { viewport });
 
-const shot = (page, name) => page.screenshot({ path: `${ARTEFACTS}${name}.png`, fullPage: true });
 
 test("the operator signs in, creates a tenant, generates and downloads a token", async () => {
   const page = await open();
@@ -59,7 +45,7 @@ test("the operator signs in, creates a tenant, generates and downloads a token",
   assert.equal(new URL(page.url()).pathname, "/console/tenants/acme");
   assert.equal(await page.locator("#base-url").textContent(), `${w.url}/scim/v2/acme`);
 
-  await page.getByLabel("Label").fill("okta");
+  await page.getByLabel("Token label").fill("okta");
   await page.getByRole("button", { name: "Generate token" }).click();
   const token = await page.locator("#new-token").textContent();
   assert.match(token, /^swt_[0-9a-f]{64}$/);

@@ -2,58 +2,40 @@
 // setup page (/setup/, the customer's IT admin, a setup link's credential in
 // the URL fragment). One single-page app on the admin API, same origin; the
 // credential lives in sessionStorage only and leaves the address bar at once.
-const KEY = "scim-worker-admin-token";
-const main = document.getElementById("main");
-const statusLine = document.getElementById("status");
+// This module routes by path; each screen is a module of screens/.
+import { KEY, el, api, show, loading, go, link, newView, setRouter, onUnauthorized, say } from "./lib.js";
+import { tenantsScreen } from "./screens/tenants.js";
+import { connectScreen } from "./screens/connect.js";
+import { attributesScreen } from "./screens/attributes.js";
+import { usersScreen, userScreen } from "./screens/users.js";
+import { groupsScreen, groupScreen } from "./screens/groups.js";
+import { activityScreen } from "./screens/activity.js";
+import { webhooksScreen, webhookScreen } from "./screens/webhooks.js";
+import { connectorsScreen } from "./screens/connectors.js";
+import { rolesScreen } from "./screens/roles.js";
+import { settingsScreen } from "./screens/settings.js";
 
-const el = (tag, attrs = {}, ...children) => {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
-    else if (v !== false && v != null) e.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children.flat()) e.append(c instanceof Node ? c : document.createTextNode(c ?? ""));
-  return e;
-};
-const say = (text) => (statusLine.textContent = text);
-const show = (...nodes) => {
-  main.replaceChildren(...nodes);
-  main.focus();
-};
+/** A tenant's sections: [path segment, name, list screen, detail screen]. */
+const SECTIONS = [
+  ["connect", "Connect", connectScreen],
+  ["attributes", "Attributes", attributesScreen],
+  ["users", "Users", usersScreen, userScreen],
+  ["groups", "Groups", groupsScreen, groupScreen],
+  ["activity", "Activity", activityScreen],
+  ["webhooks", "Webhooks", webhooksScreen, webhookScreen],
+  ["connectors", "Connectors", connectorsScreen],
+  ["roles", "Roles", rolesScreen],
+  ["settings", "Settings", settingsScreen],
+];
+/** What the setup page shows: that tenant's connection, attributes, roles, activity and connectors (the IT admin owns the Okta org). */
+const SETUP = ["connect", "attributes", "roles", "activity", "connectors"];
 
-class ApiError extends Error {
-  constructor(status, body) {
-    super(body?.detail ?? `HTTP ${status}`);
-    this.status = status;
-  }
-}
-
-/** An admin API call with the session's credential. */
-async function api(method, path, body) {
-  const res = await fetch(`/admin/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${sessionStorage.getItem(KEY)}`, ...(body ? { "content-type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  const json = text ? JSON.parse(text) : null;
-  if (!res.ok) throw new ApiError(res.status, json);
-  return json;
-}
-
-const copyButton = (text, what) =>
-  el("button", { type: "button", onclick: async () => {
-    await navigator.clipboard?.writeText(text);
-    say(`${what} copied.`);
-  } }, `Copy ${what}`);
-
-function go(path) {
-  history.pushState(null, "", path);
-  route();
-}
+const sectionsNav = document.getElementById("sections");
 
 function signIn(error) {
   const input = el("input", { id: "jwt", name: "jwt", type: "password", required: true, autocomplete: "off" });
+  sectionsNav.hidden = true;
+  document.title = "Sign in · scim-worker";
   show(
     el("h1", {}, "Sign in"),
     el("p", {}, "Paste an admin token (a JWT signed with ADMIN_JWT_SECRET, e.g. from scripts/admin jwt)."),
@@ -66,145 +48,118 @@ function signIn(error) {
   );
 }
 
-async function tenantsScreen() {
-  const { tenants } = await api("GET", "/tenants");
-  const search = el("input", { type: "search", id: "search", "aria-label": "Search tenants", placeholder: "Search" });
-  const body = el("tbody");
-  const fill = () => {
-    const q = search.value.toLowerCase();
-    body.replaceChildren(...tenants.filter((t) => !q || t.id.includes(q) || t.name.toLowerCase().includes(q)).map((t) =>
-      el("tr", {}, el("td", {}, el("a", { href: `/console/tenants/${t.id}`, onclick: (e) => {
-        e.preventDefault();
-        go(`/console/tenants/${t.id}`);
-      } }, t.id)), el("td", {}, t.name), el("td", {}, t.created))));
-  };
-  search.addEventListener("input", fill);
-  fill();
-  const id = el("input", { id: "new-id", required: true, pattern: "[a-z0-9\\-]{1,63}" });
-  const name = el("input", { id: "new-name" });
-  show(
-    el("h1", {}, "Tenants"),
-    el("form", { class: "inline", onsubmit: async (e) => {
-      e.preventDefault();
-      try {
-        await api("POST", "/tenants", { id: id.value, name: name.value || id.value });
-        go(`/console/tenants/${id.value}`);
-      } catch (err) {
-        say(`Could not create it: ${err.message}`);
-      }
-    } }, el("label", { for: "new-id" }, "Tenant id", id), el("label", { for: "new-name" }, "Name", name), el("button", { class: "primary" }, "Create tenant")),
-    search,
-    el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "Id"), el("th", {}, "Name"), el("th", {}, "Created"))), body),
-  );
+/** Where a path points: the setup page or the console, and within a tenant its section and item. */
+function place(path) {
+  if (path === "/setup" || path.startsWith("/setup/")) {
+    const [section = "", id] = path.slice("/setup/".length).split("/").map(decodeURIComponent);
+    return { setup: true, section: section || "connect", id };
+  }
+  const m = path.match(/^\/console\/tenants\/([^/]+)(?:\/([^/]*)(?:\/([^/]+))?)?\/?$/);
+  if (m) return { setup: false, tenant: decodeURIComponent(m[1]), section: m[2] || "connect", id: m[3] && decodeURIComponent(m[3]) };
+  return { setup: false };
 }
 
-function downloadJson(doc, name) {
-  const a = el("a", { href: URL.createObjectURL(new Blob([JSON.stringify(doc, null, 2)], { type: "application/json" })), download: name });
-  document.body.append(a);
-  a.click();
-  a.remove();
+/** The path of a tenant's section (and item) on this page. */
+const hrefOf = (setup, tenant) => (section, id) => {
+  const tail = `${section === "connect" ? "" : section}${id ? `/${encodeURIComponent(id)}` : ""}`;
+  return setup ? `/setup/${tail}` : `/console/tenants/${tenant}${tail ? `/${tail}` : ""}`;
+};
+
+function renderNav(ctx, sections) {
+  sectionsNav.replaceChildren(
+    el("p", { class: "tenant-name" }, ctx.setup ? `Setup: ${ctx.tenant.name}` : ctx.tenant.name),
+    el("ul", {}, sections.map(([s, name]) => el("li", {}, link(ctx.href(s), name, s === ctx.section ? { "aria-current": "page" } : {})))),
+    ctx.who.scope === "platform" ? link("/console/", "All tenants", { class: "all" }) : "",
+  );
+  sectionsNav.hidden = false;
 }
 
-async function connectScreen(tenantId) {
-  const [tenant, { tokens }] = await Promise.all([api("GET", `/tenants/${tenantId}`), api("GET", `/tenants/${tenantId}/tokens`)]);
-  const base = tenant.scimBaseUrl;
-  const once = el("div", { "aria-live": "polite" });
-  const label = el("input", { id: "token-label", value: "okta" });
-  const days = el("input", { id: "token-days", type: "number", min: "1", placeholder: "never" });
-  const issued = (t) => {
-    once.replaceChildren(el("div", { class: "once" },
-      el("p", {}, el("strong", {}, "Copy this token now: it is shown once.")),
-      el("output", { id: "new-token" }, t.token), " ", copyButton(t.token, "token"), " ",
-      el("button", { type: "button", onclick: () => downloadJson({ baseUrl: t.baseUrl, token: t.token }, `scim-${tenantId}.json`) }, "Download JSON")));
+async function tenantRoute(view, who, where) {
+  const setup = where.setup;
+  const tenantId = who.scope === "tenant" ? who.tenant : where.tenant;
+  if (who.scope === "tenant" && where.tenant && where.tenant !== who.tenant) {
+    sectionsNav.hidden = true;
+    return show(el("h1", {}, "Not your tenant"), el("p", { class: "error", role: "alert" }, `This credential is for ${who.tenant} only.`), el("p", {}, link(hrefOf(false, who.tenant)("connect"), "Go to your tenant")));
+  }
+  const sections = SECTIONS.filter(([s]) => !setup || SETUP.includes(s));
+  const ctx = {
+    view,
+    who,
+    setup,
+    section: where.section,
+    item: where.id,
+    params: new URLSearchParams(location.search),
+    href: hrefOf(setup, tenantId),
+    show: (...nodes) => view.alive && show(...nodes),
+    tenant: { id: tenantId, name: tenantId },
   };
-  const tbody = el("tbody");
-  const refresh = async () => {
-    const { tokens: now } = await api("GET", `/tenants/${tenantId}/tokens`);
-    tbody.replaceChildren(...now.map(row));
-  };
-  const row = (t) => el("tr", {},
-    el("td", {}, t.label), el("td", {}, t.created), el("td", {}, t.lastUsed ?? "never"), el("td", {}, t.expires ?? "never"), el("td", {}, el("code", {}, t.fingerprint)),
-    el("td", {},
-      el("button", { type: "button", onclick: async () => {
-        const r = await api("POST", `/tenants/${tenantId}/tokens/${t.id}/rotate`, { graceHours: 24 });
-        issued(r);
-        await refresh();
-        say("Rotated: the old token works 24 more hours.");
-      } }, "Rotate"), " ",
-      el("button", { type: "button", onclick: async () => {
-        if (!confirm(`Revoke the token ${t.label || t.fingerprint}? The IdP using it stops at once.`)) return;
-        await api("DELETE", `/tenants/${tenantId}/tokens/${t.id}`);
-        say("Revoked.");
-        await refresh();
-      } }, "Revoke")));
-  tbody.replaceChildren(...tokens.map(row));
-  show(
-    el("h1", {}, `Connect your identity provider: ${tenant.name}`),
-    el("h2", {}, "SCIM base URL"),
-    el("p", {}, el("code", { id: "base-url" }, base), " ", copyButton(base, "base URL")),
-    el("h2", {}, "Tokens"),
-    el("form", { class: "inline", onsubmit: async (e) => {
-      e.preventDefault();
-      const body = { label: label.value };
-      if (days.value) body.expiresInDays = Number(days.value);
-      try {
-        issued(await api("POST", `/tenants/${tenantId}/tokens`, body));
-        await refresh();
-        say("Token issued.");
-      } catch (err) {
-        say(`Could not issue it: ${err.message}`);
-      }
-    } }, el("label", { for: "token-label" }, "Label", label), el("label", { for: "token-days" }, "Expires in days", days), el("button", { class: "primary" }, "Generate token")),
-    once,
-    el("table", {}, el("thead", {}, el("tr", {}, ...["Label", "Created", "Last used", "Expires", "Fingerprint", ""].map((h) => el("th", {}, h)))), tbody),
-    el("h2", {}, "Okta"),
-    el("ol", {},
-      el("li", {}, "Applications → Browse App Catalog → SCIM 2.0 Test App (OAuth Bearer Token) → Add integration."),
-      el("li", {}, "Provisioning → Configure API Integration: SCIM 2.0 Base Url ", el("code", {}, base), ", OAuth Bearer Token: the token above. Test API Credentials, Save."),
-      el("li", {}, "To App: enable Create Users, Update User Attributes, Deactivate Users."),
-      el("li", {}, "Custom attributes: Profile Editor, External namespace ", el("code", {}, tenant.schemaUrn), ".")),
-    el("h2", {}, "Microsoft Entra ID"),
-    el("ol", {},
-      el("li", {}, "Enterprise applications → New application → Create your own application (non-gallery)."),
-      el("li", {}, "Provisioning → Automatic; Tenant URL ", el("code", {}, base), ", Secret Token: the token above. Test Connection, Save."),
-      el("li", {}, "Custom attributes: Edit attribute list for customappsso, ", el("code", {}, `${tenant.schemaUrn}:<attribute>`), ".")),
-  );
+  const entry = sections.find(([s]) => s === where.section);
+  ctx.tenant = await api("GET", `/tenants/${tenantId}`);
+  if (!view.alive) return;
+  renderNav(ctx, sections);
+  if (!entry || (where.id && !entry[3])) {
+    document.title = `Not found · scim-worker`;
+    return show(el("h1", {}, "No such page"), el("p", {}, setup ? "The setup page has its connection, attributes, roles, activity and connectors." : "This tenant has no such section."), el("p", {}, link(ctx.href("connect"), "Back to Connect")));
+  }
+  document.title = `${entry[1]} · ${ctx.tenant.name} · scim-worker`;
+  const screen = where.id ? entry[3] : entry[2];
+  try {
+    await screen(ctx, where.id);
+  } catch (err) {
+    if (err.status === 401) throw err;
+    ctx.show(el("h1", {}, `${entry[1]}: ${ctx.tenant.name}`), el("p", { class: "error", role: "alert" }, err.message));
+  }
 }
 
 async function route() {
+  const view = newView();
   const path = location.pathname;
   // A setup link: its credential moves from the fragment to this session.
   const fragment = new URLSearchParams(location.hash.slice(1));
   if (fragment.get("token")) {
     sessionStorage.setItem(KEY, fragment.get("token"));
-    history.replaceState(null, "", location.pathname);
+    history.replaceState(null, "", location.pathname + location.search);
   }
   const signout = document.getElementById("signout");
   signout.onclick = () => {
     sessionStorage.removeItem(KEY);
     go("/console/");
   };
+  const isSetup = path === "/setup" || path.startsWith("/setup/");
   if (!sessionStorage.getItem(KEY)) {
     signout.hidden = true;
-    return path.startsWith("/setup") ? show(el("h1", {}, "This setup link has no credential"), el("p", {}, "Ask for a new link.")) : signIn();
+    sectionsNav.hidden = true;
+    return isSetup ? show(el("h1", {}, "This setup link has no credential"), el("p", {}, "Ask for a new link.")) : signIn();
   }
+  loading();
   try {
     say("");
     const who = await api("GET", "/whoami");
+    if (!view.alive) return;
     signout.hidden = false;
     document.getElementById("who").textContent = who.scope === "platform" ? "operator" : `account ${who.tenant}`;
-    const m = path.match(/^\/console\/tenants\/([a-z0-9-]+)/);
-    if (who.scope === "tenant") return connectScreen(who.tenant);
-    if (m) return connectScreen(m[1]);
-    return tenantsScreen();
+    const where = place(path);
+    if (who.scope === "platform" && isSetup) return go("/console/");
+    if (who.setupLink && !isSetup) return go("/setup/");
+    if (who.scope === "tenant" && !isSetup && !where.tenant) return go(hrefOf(false, who.tenant)("connect"));
+    if (where.tenant || who.scope === "tenant") return await tenantRoute(view, who, where);
+    sectionsNav.hidden = true;
+    document.title = "Tenants · scim-worker";
+    return await tenantsScreen({ view, show: (...n) => view.alive && show(...n) });
   } catch (err) {
+    if (!view.alive) return;
     if (err.status === 401) {
       sessionStorage.removeItem(KEY);
-      return path.startsWith("/setup") ? show(el("h1", {}, "This setup link has expired or was revoked"), el("p", {}, "Ask for a new link.")) : signIn("That token was refused (expired, revoked or wrongly signed).");
+      sectionsNav.hidden = true;
+      return isSetup ? show(el("h1", {}, "This setup link has expired or was revoked"), el("p", {}, "Ask for a new link.")) : signIn("That token was refused (expired, revoked or wrongly signed).");
     }
-    show(el("h1", {}, "Something went wrong"), el("p", { class: "error", role: "alert" }, err.message));
+    sectionsNav.hidden = true;
+    document.title = "Something went wrong · scim-worker";
+    show(el("h1", {}, "Something went wrong"), el("p", { class: "error", role: "alert" }, err.message), el("p", {}, isSetup ? link("/setup/", "Back to the setup page") : link("/console/", "Back to the console")));
   }
 }
 
+setRouter(route);
+onUnauthorized(() => route());
 addEventListener("popstate", route);
 route();

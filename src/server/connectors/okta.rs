@@ -199,7 +199,7 @@ pub(crate) fn explain(f: &Failure, what: &str) -> (u16, String, Value) {
             502,
             format!(
                 "Okta refused the API token ({}). It is wrong, revoked or expired (Okta expires tokens unused for 30 days): \
-                 create a new one in Okta (Security > API > Tokens) and PUT it to this connector.",
+                 create a new one in Okta (Security > API > Tokens) and save it in this connector.",
                 summary(body)
             ),
             okta_error(401, body),
