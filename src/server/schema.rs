@@ -43,7 +43,10 @@ pub(crate) struct TenantSchema {
 
 impl TenantSchema {
     /// The type of kind `K` with the tenant's `profile`.
-    fn with_profile<K: Typed, D>(ctx: &Ctx<'_, D>, profile: TenantProfile<AttributeDef>) -> Self {
+    pub(crate) fn with_profile<K: Typed, D>(
+        ctx: &Ctx<'_, D>,
+        profile: TenantProfile<AttributeDef>,
+    ) -> Self {
         let TenantProfile {
             urn,
             settings,

@@ -9,7 +9,7 @@ use crate::server::error::Result;
 use crate::server::op::{Outcome, Precondition};
 use crate::server::resources::kind::{answer, Kind};
 use crate::server::resources::projection::{Projection, ProjectionParams};
-use crate::server::resources::write::{write, Change};
+use crate::server::resources::write::{schema_and_current, write, Change};
 use crate::server::schema::TenantSchema;
 use crate::store::SqlExecutor;
 
@@ -23,7 +23,15 @@ pub(crate) async fn patch<R: Kind, D: SqlExecutor>(
     body: &Value,
     precondition: &Precondition,
 ) -> Result<Outcome> {
-    let schema = TenantSchema::load::<R, D>(ctx).await?;
+    // Without a projection (what IdPs send), the schema and the resource
+    // are read in one round trip.
+    let plain = attributes.is_none() && excluded.is_none();
+    let (schema, first) = if plain {
+        let (schema, current) = schema_and_current::<R, D>(ctx, id, !R::PATCH_NO_CONTENT).await?;
+        (schema, Some(current))
+    } else {
+        (TenantSchema::load::<R, D>(ctx).await?, None)
+    };
     let projection = Projection::of(attributes, excluded, &schema.rt)?;
     let ops = parse_request(body, &schema.rt, ctx.limits.max_patch_operations)?;
     let no_content = R::PATCH_NO_CONTENT && projection.is_empty();
@@ -35,6 +43,7 @@ pub(crate) async fn patch<R: Kind, D: SqlExecutor>(
         Change::Patch(&ops),
         precondition,
         computed,
+        first,
     )
     .await?;
     if no_content {

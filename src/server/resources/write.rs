@@ -14,8 +14,9 @@ use crate::server::op::Precondition;
 use crate::server::resources::kind::{change_event, Kind};
 use crate::server::resources::leniency;
 use crate::server::schema::TenantSchema;
+use crate::store::attributes::{self, TenantProfile};
 use crate::store::resources::{self, Applied, Stored, Update};
-use crate::store::SqlExecutor;
+use crate::store::{next_rows, read_all, SqlExecutor};
 
 /// What a write does to the current resource.
 pub(crate) enum Change<'a> {
@@ -25,9 +26,32 @@ pub(crate) enum Change<'a> {
     Patch(&'a [PatchOp]),
 }
 
+/// The tenant's schema of kind `R` and its resource `id` as stored (live;
+/// with its computed attribute when `computed`), in one round trip: what a
+/// PUT or PATCH without a projection reads before it writes.
+pub(crate) async fn schema_and_current<R: Kind, D: SqlExecutor>(
+    ctx: &Ctx<'_, D>,
+    id: &str,
+    computed: bool,
+) -> Result<(TenantSchema, Option<Stored<R::Computed>>)> {
+    let get = resources::get_stmt(R::RESOURCE, &ctx.tenant, id, computed);
+    if !R::EXTENSIBLE {
+        let schema = TenantSchema::load::<R, D>(ctx).await?;
+        let current = resources::decode_one(R::RESOURCE, &ctx.db.query(get).await?)?;
+        return Ok((schema, current));
+    }
+    let rows = read_all(ctx.db, vec![attributes::load_stmt(&ctx.tenant), get]).await?;
+    let mut rows = rows.into_iter();
+    let profile = TenantProfile::from_rows(&next_rows(&mut rows)?);
+    let current = resources::decode_one(R::RESOURCE, &next_rows(&mut rows)?)?;
+    Ok((TenantSchema::with_profile::<R, D>(ctx, profile), current))
+}
+
 /// Applies `change` to resource `id`; returns the resource as stored after
 /// it (the current one when the change changes nothing). `computed`: read
-/// the computed attribute with it.
+/// the computed attribute with it. `first`: the resource as read with the
+/// schema (see [`schema_and_current`]), for the first attempt; `None`
+/// reads it.
 pub(crate) async fn write<R: Kind, D: SqlExecutor>(
     ctx: &Ctx<'_, D>,
     schema: &TenantSchema,
@@ -35,15 +59,17 @@ pub(crate) async fn write<R: Kind, D: SqlExecutor>(
     change: Change<'_>,
     precondition: &Precondition,
     computed: bool,
+    mut first: Option<Option<Stored<R::Computed>>>,
 ) -> Result<Stored<R::Computed>> {
     let rt = &schema.rt;
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let current: Stored<R::Computed> =
-            resources::get(ctx.db, R::RESOURCE, &ctx.tenant, id, computed)
-                .await?
-                .ok_or_else(|| R::not_found(id))?;
+        let read = match first.take() {
+            Some(read) => read,
+            None => resources::get(ctx.db, R::RESOURCE, &ctx.tenant, id, computed).await?,
+        };
+        let current: Stored<R::Computed> = read.ok_or_else(|| R::not_found(id))?;
         precondition.check(current.version)?;
         let (visible, hidden) = R::split_hidden(schema, &current.doc);
         let update = match change {
