@@ -348,7 +348,7 @@ pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L, O: Outbound>(
             "OAuth is off for this account: its administrator must allow it first.",
         ));
     }
-    let Some(key) = p.config.secrets_key.as_deref().filter(|k| !k.is_empty()) else {
+    let Some(key) = p.config.secrets() else {
         return Ok(refused(
             "This deployment has no SECRETS_KEY; OAuth cannot be confirmed.",
         ));
@@ -383,7 +383,7 @@ async fn consent<D: SqlExecutor, K: KeyValue, L, O: Outbound>(
     if req.method != Method::Post {
         return Ok(None);
     }
-    let (Some(key), Some(okta)) = (p.config.secrets_key.as_deref(), p.config.okta.as_ref()) else {
+    let (Some(key), Some(okta)) = (p.config.secrets(), p.config.okta.as_ref()) else {
         return Ok(None);
     };
     let Some(t) = param(ps, "ticket").and_then(|t| read_ticket(key, t, now)) else {

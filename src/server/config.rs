@@ -61,6 +61,26 @@ impl OktaClient {
 pub const OAUTH_TOKEN_SECONDS: (u32, u32, u32) = (3600, 3600, 21_600);
 
 impl Config {
+    /// `SECRETS_KEY`, when it is set and not empty: an empty key would
+    /// sign and encrypt with nothing secret.
+    pub(crate) fn secrets(&self) -> Option<&str> {
+        self.secrets_key.as_deref().filter(|k| !k.is_empty())
+    }
+
+    /// [`Config::secrets`], or 503 saying that `what` is disabled without it.
+    pub(crate) fn require_secrets(
+        &self,
+        what: &str,
+    ) -> Result<&str, crate::proto::error::ScimError> {
+        self.secrets().ok_or_else(|| {
+            crate::proto::error::ScimError::new(
+                503,
+                None,
+                format!("{what} disabled: the SECRETS_KEY secret is not set."),
+            )
+        })
+    }
+
     /// `OAUTH_ACCESS_TOKEN_SECONDS` as given, if within its bounds; else the
     /// default.
     pub fn oauth_token_seconds_from(value: Option<String>) -> u32 {

@@ -94,18 +94,7 @@ struct WebhookChange {
 impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
     /// The key secrets derive from; 503 when the deployment has none.
     fn secrets_key(&self) -> Result<&str> {
-        self.config
-            .secrets_key
-            .as_deref()
-            .filter(|k| !k.is_empty())
-            .ok_or_else(|| {
-                ScimError::new(
-                    503,
-                    None,
-                    "Webhooks are disabled: the SECRETS_KEY secret is not set.",
-                )
-                .into()
-            })
+        Ok(self.config.require_secrets("Webhooks are")?)
     }
 
     fn checked_url(&self, u: &str) -> Result<String> {

@@ -25,17 +25,7 @@ fn owner(tenant: &str) -> String {
 
 /// The deployment's `SECRETS_KEY`, which connectors need.
 pub(crate) fn secrets_key(config: &Config) -> Result<&str, ScimError> {
-    config
-        .secrets_key
-        .as_deref()
-        .filter(|k| !k.is_empty())
-        .ok_or_else(|| {
-            ScimError::new(
-                503,
-                None,
-                "This deployment has no SECRETS_KEY; connector credentials cannot be stored.",
-            )
-        })
+    config.require_secrets("Connectors are")
 }
 
 /// Seals tenant `tenant`'s Okta API token.

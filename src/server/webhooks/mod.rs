@@ -373,7 +373,7 @@ async fn deliver<D: SqlExecutor, O: Outbound>(
         .await?;
         return Ok(Verdict::Ack);
     };
-    let Some(key) = config.secrets_key.as_deref().filter(|k| !k.is_empty()) else {
+    let Some(key) = config.secrets() else {
         // Nothing can be signed: try again later, once the secret is set.
         return Ok(Verdict::Retry(300));
     };
