@@ -262,15 +262,17 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
     }
 
     /// Reads the user, deactivates it unless it is deprovisioned, reads it
-    /// again.
+    /// again (the token opened once for the three calls).
     pub(super) async fn okta_deactivate(
         &self,
         c: &Connector,
         tenant: &str,
         id: &str,
     ) -> Result<Deactivated> {
+        let token = connectors::open_token(self.config, tenant, c)?;
+        let client = connectors::client(self.config, self.out, c, &token, self.now.timestamp());
         let path = format!("/api/v1/users/{}", segment(id));
-        let user = match self.okta_call(c, tenant, "GET", &path, None).await? {
+        let user = match client.call("GET", &path, None).await {
             Ok((_, u)) => u,
             Err(f) => return Ok(Deactivated::Failed(f, "read the user")),
         };
@@ -284,10 +286,10 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
             .to_owned();
         let path = format!("/api/v1/users/{}", segment(&okta_id));
         let action = format!("{path}/lifecycle/deactivate");
-        if let Err(f) = self.okta_call(c, tenant, "POST", &action, None).await? {
+        if let Err(f) = client.call("POST", &action, None).await {
             return Ok(Deactivated::Failed(f, "deactivate the user"));
         }
-        Ok(match self.okta_call(c, tenant, "GET", &path, None).await? {
+        Ok(match client.call("GET", &path, None).await {
             Ok((_, u)) => Deactivated::Done(u),
             // Deactivated; only the read after it failed.
             Err(_) => Deactivated::Done(

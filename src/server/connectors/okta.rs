@@ -112,11 +112,10 @@ impl<O: Outbound> Okta<'_, O> {
             let status = fetched.status;
             if status == 429 {
                 let wait = reset.map_or(60, |r| (r - self.now).max(1));
-                if !retried && u64::try_from(wait * 1000).is_ok_and(|ms| ms <= MAX_WAIT_MS) {
+                let ms = u64::try_from(wait * 1000).unwrap_or(u64::MAX);
+                if !retried && ms <= MAX_WAIT_MS {
                     retried = true;
-                    self.out
-                        .sleep(u64::try_from(wait * 1000).unwrap_or(0))
-                        .await;
+                    self.out.sleep(ms).await;
                     continue;
                 }
                 return Err(Failure::RateLimited {
