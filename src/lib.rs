@@ -31,6 +31,7 @@ pub use server::limits::{RateLimit, Unlimited};
 pub use server::log::{Discard, Log};
 pub use server::webhooks::{Fetch, Fetched};
 pub use server::{Service, REQUEST_ID_HEADER};
+pub use store::shards::{Shard, Shards};
 pub use store::{
     KeyValue, KvError, Row, SqlExecutor, SqlValue, Stmt, StoreError, UniqueKey, Written,
 };

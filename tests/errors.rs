@@ -7,7 +7,7 @@
 
 use scim_worker::testing::urn::USER;
 use scim_worker::testing::{App, Creds, Reply};
-use scim_worker::{KeyValue, KvError, Method, Request, Service, REQUEST_ID_HEADER};
+use scim_worker::{KeyValue, KvError, Method, Request, Service, Shards, REQUEST_ID_HEADER};
 use serde_json::{json, Value};
 
 fn post_user(app: &App, c: &Creds, user_name: &str) -> Reply {
@@ -158,7 +158,7 @@ fn a_token_store_failure_is_a_logged_500_not_a_401() {
     let c = app.tenant("acme");
     let service = Service {
         config: &app.config,
-        db: &app.db,
+        shards: Shards::one(&app.db),
         kv: &DownKv,
         limiter: &app.limiter,
         out: &app.out,

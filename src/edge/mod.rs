@@ -15,6 +15,7 @@ use crate::server::limits::RateLimit;
 use crate::server::log::Log;
 use crate::server::webhooks::{self, Fetch, Fetched, Outbound, Post, Posted, Verdict};
 use crate::server::{cron, After, Service};
+use crate::store::shards::{Shard, Shards};
 use crate::store::{KeyValue, KvError, Row, SqlExecutor, SqlValue, Stmt, StoreError, Written};
 
 /// The D1 binding name in wrangler.toml.
@@ -29,6 +30,56 @@ pub(crate) const EVENTS_BINDING: &str = "EVENTS";
 const DEAD_LETTER_SUFFIX: &str = "-dlq";
 
 struct D1(D1Database);
+
+/// The most shards a deployment binds: `DB`, then `DB_2` to `DB_<this>`.
+const MAX_SHARDS: usize = 64;
+
+/// A bound D1 database, with its binding name and region label.
+struct Bound {
+    name: String,
+    region: Option<String>,
+    db: D1,
+}
+
+/// The deployment's shards: `DB`, then `DB_2`, `DB_3`, ... up to the first
+/// number not bound. A shard's region label is the var `<binding>_REGION`
+/// (e.g. `DB_2_REGION = "eu"`).
+fn bound_shards(env: &Env) -> worker::Result<Vec<Bound>> {
+    let region = |name: &str| {
+        env.var(&format!("{name}_REGION"))
+            .ok()
+            .map(|v| v.to_string().trim().to_ascii_lowercase())
+            .filter(|v| !v.is_empty())
+    };
+    let mut out = vec![Bound {
+        name: DB_BINDING.to_owned(),
+        region: region(DB_BINDING),
+        db: D1(env.d1(DB_BINDING)?),
+    }];
+    for n in 2..=MAX_SHARDS {
+        let name = format!("{DB_BINDING}_{n}");
+        let Ok(d1) = env.d1(&name) else { break };
+        out.push(Bound {
+            region: region(&name),
+            name,
+            db: D1(d1),
+        });
+    }
+    Ok(out)
+}
+
+/// The bound databases as the service takes them.
+fn shards_of(bound: &[Bound]) -> Option<Shards<'_, D1>> {
+    fn shard(b: &Bound) -> Shard<'_, D1> {
+        Shard {
+            name: b.name.clone(),
+            region: b.region.clone(),
+            db: &b.db,
+        }
+    }
+    let (first, more) = bound.split_first()?;
+    Some(Shards::new(shard(first), more.iter().map(shard).collect()))
+}
 
 /// D1's own answers are classified by the store; anything else means the
 /// binding could not be used.
@@ -368,20 +419,24 @@ impl Outbound for Out {
 #[event(fetch)]
 async fn fetch(req: worker::Request, env: Env, ctx: Context) -> worker::Result<worker::Response> {
     let request = plain_request(req).await?;
-    let db = D1(env.d1(DB_BINDING)?);
+    let bound = std::rc::Rc::new(bound_shards(&env)?);
     let kv = Kv(env.kv(TOKENS_BINDING)?);
     let limiter = Limiter(env.rate_limiter(RATE_LIMITER_BINDING).ok());
     let out = Out::of(&env);
     let config = config(&env);
+    let Some(shards) = shards_of(&bound) else {
+        return worker::Response::error("no D1 binding", 500);
+    };
     let service = Service {
         config: &config,
-        db: &db,
+        shards,
         kv: &kv,
         limiter: &limiter,
         out: &out,
         log: &Console,
     };
-    let (response, after) = service.serve(&request, now()).await;
+    let (mut response, after) = service.serve(&request, now()).await;
+    let more = response.more.take().map(|c| (c, bound.clone()));
     // After the response: its request log entry and the dispatch of the
     // events it recorded, gathered with those of the requests this isolate
     // serves in the next FLUSH_MS into one D1 round trip.
@@ -392,10 +447,57 @@ async fn fetch(req: worker::Request, env: Env, ctx: Context) -> worker::Result<w
                 FLUSH_SCHEDULED.with(|f| f.set(false));
             }
             let afters = AFTERS.with(|a| std::mem::take(&mut *a.borrow_mut()));
-            After::run_all(afters, &db, &out, &Console).await;
+            if let Some(shards) = shards_of(&bound) {
+                After::run_all(afters, &shards, &out, &Console, now()).await;
+            }
         });
     }
-    worker_response(response)
+    match more {
+        None => worker_response(response),
+        Some((c, bound)) => streamed(response, c, bound),
+    }
+}
+
+/// A response whose body goes on after its first part (an export): each
+/// next part is read from D1 when the client is ready for it.
+fn streamed(
+    mut r: Response,
+    c: Box<crate::server::http::Continuation>,
+    bound: std::rc::Rc<Vec<Bound>>,
+) -> worker::Result<worker::Response> {
+    use futures_util::StreamExt;
+    let first = std::mem::take(&mut r.body);
+    let rest = futures_util::stream::try_unfold(Some(c), move |state| {
+        let bound = bound.clone();
+        async move {
+            let Some(c) = state else {
+                return Ok(None);
+            };
+            let Some(shards) = shards_of(&bound) else {
+                return Err(worker::Error::RustError("no D1 binding".into()));
+            };
+            match crate::server::stream_next(&shards, c, now().timestamp_millis()).await {
+                Ok((part, next)) => Ok(Some((part, next))),
+                Err(e) => {
+                    Console.line(
+                        &serde_json::json!({"level": "error", "message": "export stream failed",
+                            "kind": "storage", "error": e})
+                        .to_string(),
+                    );
+                    Err(worker::Error::RustError(e))
+                }
+            }
+        }
+    });
+    let body =
+        futures_util::stream::once(async move { Ok::<Vec<u8>, worker::Error>(first) }).chain(rest);
+    let headers = Headers::new();
+    for (k, v) in &r.headers {
+        headers.append(k, v)?;
+    }
+    Ok(worker::Response::from_stream(body)?
+        .with_status(r.status)
+        .with_headers(headers))
 }
 
 /// How long what a request leaves for after its response may wait for
@@ -446,11 +548,14 @@ fn gather(after: After) -> Option<Flush> {
 /// whole batch): each message is acked or retried on its own.
 #[event(queue)]
 async fn queue(batch: MessageBatch<Wire>, env: Env, _ctx: Context) -> worker::Result<()> {
-    let Ok(d1) = env.d1(DB_BINDING) else {
+    let Ok(bound) = bound_shards(&env) else {
         batch.retry_all();
         return Ok(());
     };
-    let db = D1(d1);
+    let Some(shards) = shards_of(&bound) else {
+        batch.retry_all();
+        return Ok(());
+    };
     let out = Out::of(&env);
     let config = config(&env);
     let dead = batch.queue().ends_with(DEAD_LETTER_SUFFIX);
@@ -461,15 +566,15 @@ async fn queue(batch: MessageBatch<Wire>, env: Env, _ctx: Context) -> worker::Re
     // The messages of a batch at once: each waits mostly on D1 and on its
     // receiver, and none depends on another (two dispatches of a tenant
     // make each delivery once: see webhooks::dispatch).
-    let (db, out, config) = (&db, &out, &config);
+    let (shards, out, config) = (&shards, &out, &config);
     futures_util::future::join_all(messages.into_iter().map(|m| async move {
         let body = m.body().value();
         if dead {
-            webhooks::dead_letter(db, &Console, &body, now()).await;
+            webhooks::dead_letter(shards, &Console, &body, now()).await;
             m.ack();
             return;
         }
-        match webhooks::consume(config, db, out, &Console, &body, now()).await {
+        match webhooks::consume(config, shards, out, &Console, &body, now()).await {
             Verdict::Ack => m.ack(),
             Verdict::Retry(delay) => m.retry_with_options(
                 &QueueRetryOptionsBuilder::new()
@@ -485,15 +590,18 @@ async fn queue(batch: MessageBatch<Wire>, env: Env, _ctx: Context) -> worker::Re
 /// The Cron Triggers: recovery every minute, retention daily.
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    let Ok(d1) = env.d1(DB_BINDING) else {
+    let Some(shards) = bound_shards(&env).ok().filter(|b| !b.is_empty()) else {
         Console.line(r#"{"level":"error","message":"cron without the DB binding"}"#);
+        return;
+    };
+    let Some(shards_ref) = shards_of(&shards) else {
         return;
     };
     let config = config(&env);
     let cron_expr = event.cron();
     cron::tick(
         &config,
-        &D1(d1),
+        &shards_ref,
         &Out::of(&env),
         &Console,
         &cron_expr,

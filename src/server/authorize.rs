@@ -340,7 +340,8 @@ pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L, O: Outbound>(
     } else {
         return Ok(connect(Some("Enter a connect code.")));
     };
-    let Some(t) = tenants::get(p.db, &tenant).await? else {
+    let shard = p.shards.of(&tenant, now.timestamp_millis()).await?;
+    let Some(t) = tenants::get(shard, &tenant).await? else {
         return Ok(refused("That account no longer exists."));
     };
     if !t.settings.authentication.allows(AuthMode::OAuth) {

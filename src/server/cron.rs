@@ -16,31 +16,35 @@ use serde_json::json;
 use crate::server::config::Config;
 use crate::server::log::Log;
 use crate::server::webhooks::{deliver_message, dispatch_message, Outbound};
+use crate::store::shards::Shards;
 use crate::store::{events, requests, timestamp, webhooks, SqlExecutor, Stmt, StoreError};
 
 /// The daily cron: retention.
 pub const RETENTION_CRON: &str = "17 3 * * *";
 
 /// Runs the work of cron `cron` at `now`; failures are logged.
+/// Each shard is done on its own: one that fails does not stop the others.
 pub async fn tick<D: SqlExecutor, O: Outbound>(
     _config: &Config,
-    db: &D,
+    shards: &Shards<'_, D>,
     out: &O,
     log: &dyn Log,
     cron: &str,
     now: DateTime<Utc>,
 ) {
-    let result = if cron == RETENTION_CRON {
-        retention(db, now).await
-    } else {
-        recover(db, out, now).await
-    };
-    if let Err(e) = result {
-        log.line(
-            &json!({"level": "error", "message": "cron failed", "cron": cron, "kind": "storage",
-                    "error": e.to_string()})
-            .to_string(),
-        );
+    for shard in shards.all() {
+        let result = if cron == RETENTION_CRON {
+            retention(shard.db, now).await
+        } else {
+            recover(shard.db, out, now).await
+        };
+        if let Err(e) = result {
+            log.line(
+                &json!({"level": "error", "message": "cron failed", "cron": cron, "kind": "storage",
+                        "shard": shard.name, "error": e.to_string()})
+                .to_string(),
+            );
+        }
     }
 }
 

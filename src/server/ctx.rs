@@ -10,6 +10,7 @@ use crate::server::config::{Config, Limits};
 use crate::server::error::Result;
 use crate::server::events::Recorder;
 use crate::server::log::Notes;
+use crate::store::shards::Shards;
 use crate::store::tenants::{self, Settings};
 use crate::store::{timestamp, SqlExecutor};
 
@@ -32,6 +33,10 @@ pub(crate) fn valid_tenant_id(id: &str) -> bool {
 /// storage and the rate limiter.
 pub(crate) struct Platform<'a, D, K, L, O> {
     pub config: &'a Config,
+    /// Every shard of the deployment (see [`Shards`]).
+    pub shards: &'a Shards<'a, D>,
+    /// `DB`, which holds the registry and what is found by a credential
+    /// that names no tenant (OAuth clients and grants, setup links).
     pub db: &'a D,
     pub kv: &'a K,
     pub limiter: &'a L,

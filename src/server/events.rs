@@ -14,7 +14,8 @@
 //! `user.reactivated`, `user.deleted` (with `retained`), `user.restored`,
 //! `user.roles_changed` (computed by the database: see `store::roles`),
 //! `group.created`, `group.updated`, `group.deleted`,
-//! `group.member_added`, `group.member_removed`. A write that turns
+//! `group.member_added`, `group.member_removed`, `tenant.imported` (an
+//! import completed: one event, not one per resource loaded). A write that turns
 //! `active` off is `user.deactivated` (on: `user.reactivated`) whatever
 //! else it changes, with every changed path in `changed`.
 
@@ -29,7 +30,7 @@ use crate::store::roles::{self, Candidates};
 use crate::store::Stmt;
 
 /// Every event type, as the feed and webhooks name them.
-pub(crate) const EVENT_TYPES: [&str; 14] = [
+pub(crate) const EVENT_TYPES: [&str; 15] = [
     "user.created",
     "user.updated",
     "user.deactivated",
@@ -44,6 +45,7 @@ pub(crate) const EVENT_TYPES: [&str; 14] = [
     "group.member_removed",
     "connector.okta.user_deactivated",
     "connector.okta.failed",
+    "tenant.imported",
 ];
 
 /// Who made a change.

@@ -212,6 +212,18 @@ pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The rest of a streamed body (a tenant export): `body` is its first
+    /// part, [`crate::Service::stream_next`] gives the next ones.
+    pub more: Option<Box<Continuation>>,
+}
+
+/// Where a streamed body goes on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Continuation {
+    pub(crate) tenant: String,
+    pub(crate) cursor: crate::store::export::Cursor,
+    /// The export's time, as its header line gives it.
+    pub(crate) stamp: String,
 }
 
 impl Response {
@@ -220,6 +232,7 @@ impl Response {
             status,
             headers: vec![("cache-control".into(), "no-store".into())],
             body: Vec::new(),
+            more: None,
         }
     }
 

@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::proto::error::ScimError;
+use crate::store::shards::Shards;
 use crate::store::{KeyValue, SqlExecutor};
 
 pub(crate) mod admin;
@@ -36,6 +37,7 @@ pub(crate) mod schema;
 pub(crate) mod tokens;
 pub(crate) mod webhooks;
 
+pub use admin::export_api::stream_next;
 use config::Config;
 use error::Error;
 use http::{Request, Response, SCIM_CONTENT_TYPE};
@@ -51,7 +53,8 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// HTTP, the log).
 pub struct Service<'a, D, K, L, O> {
     pub config: &'a Config,
-    pub db: &'a D,
+    /// The D1 databases tenants are on, `DB` (the registry) first.
+    pub shards: Shards<'a, D>,
     pub kv: &'a K,
     pub limiter: &'a L,
     pub out: &'a O,
@@ -93,25 +96,57 @@ impl After {
     /// Runs it: the request log entry, then a dispatch message for the
     /// tenant if it has undispatched events (a tenant without webhooks has
     /// none). Failures are logged, never answered.
-    pub async fn run<D: SqlExecutor, O: Outbound>(self, db: &D, out: &O, log: &dyn Log) {
-        After::run_all(vec![self], db, out, log).await;
+    pub async fn run<D: SqlExecutor, O: Outbound>(
+        self,
+        shards: &Shards<'_, D>,
+        out: &O,
+        log: &dyn Log,
+        now: DateTime<Utc>,
+    ) {
+        After::run_all(vec![self], shards, out, log, now).await;
     }
 
     /// Runs what several requests left, in one round trip: every request
     /// log entry, then one check per tenant with recorded events, and one
     /// dispatch message for each tenant that has undispatched events. If
     /// the round trip fails, the entries are logged as unrecorded and each
-    /// tenant is checked on its own.
+    /// tenant is checked on its own. One round trip per shard the requests'
+    /// tenants are on.
     pub async fn run_all<D: SqlExecutor, O: Outbound>(
         afters: Vec<After>,
-        db: &D,
+        shards: &Shards<'_, D>,
         out: &O,
         log: &dyn Log,
+        now: DateTime<Utc>,
     ) {
-        use crate::store::{events, requests};
-        let mut tenants: Vec<String> = Vec::new();
-        let mut entries = Vec::new();
+        // By shard: (its name, tenants to dispatch, log entries).
+        let mut by_shard: Vec<(String, Vec<String>, Vec<LogEntry>)> = Vec::new();
         for a in afters {
+            let tenant = a
+                .dispatch
+                .clone()
+                .or_else(|| a.request_log.as_ref().and_then(|e| e.tenant.clone()));
+            let shard = match &tenant {
+                Some(t) => match shards.shard_of(t, now.timestamp_millis()).await {
+                    Ok(s) => s.name.clone(),
+                    Err(e) => {
+                        log.line(&serde_json::json!({"level": "error", "message": "no shard for what a request left",
+                            "kind": "storage", "error": e.to_string(), "tenant": t}).to_string());
+                        continue;
+                    }
+                },
+                None => crate::store::shards::REGISTRY.to_owned(),
+            };
+            let i = match by_shard.iter().position(|(s, _, _)| *s == shard) {
+                Some(i) => i,
+                None => {
+                    by_shard.push((shard, Vec::new(), Vec::new()));
+                    by_shard.len() - 1
+                }
+            };
+            let Some((_, tenants, entries)) = by_shard.get_mut(i) else {
+                continue;
+            };
             if let Some(t) = a.dispatch {
                 if !tenants.contains(&t) {
                     tenants.push(t);
@@ -119,6 +154,22 @@ impl After {
             }
             entries.extend(a.request_log);
         }
+        for (shard, tenants, entries) in by_shard {
+            if let Some(s) = shards.named(&shard) {
+                After::run_on(s.db, tenants, entries, out, log).await;
+            }
+        }
+    }
+
+    /// [`After::run_all`] on one shard.
+    async fn run_on<D: SqlExecutor, O: Outbound>(
+        db: &D,
+        tenants: Vec<String>,
+        entries: Vec<LogEntry>,
+        out: &O,
+        log: &dyn Log,
+    ) {
+        use crate::store::{events, requests};
         let mut stmts = Vec::with_capacity(2);
         if !entries.is_empty() {
             stmts.push(requests::record_all(entries.iter().map(|e| &e.pending)));
@@ -207,8 +258,24 @@ impl<D: SqlExecutor, K: KeyValue, L: RateLimit, O: Outbound> Service<'_, D, K, L
     /// Serves one request at time `now`, then does what it leaves for
     /// after (natively, where nothing runs after a response).
     pub async fn handle(&self, req: &Request, now: DateTime<Utc>) -> Response {
-        let (response, after) = self.serve(req, now).await;
-        after.run(self.db, self.out, self.log).await;
+        let (mut response, after) = self.serve(req, now).await;
+        // A streamed body (an export), whole.
+        while let Some(c) = response.more.take() {
+            match stream_next(&self.shards, c, now.timestamp_millis()).await {
+                Ok((part, next)) => {
+                    response.body.extend(part);
+                    response.more = next;
+                }
+                Err(e) => {
+                    self.log.line(
+                        &serde_json::json!({"level": "error", "message": "stream failed",
+                        "kind": "storage", "error": e})
+                        .to_string(),
+                    );
+                }
+            }
+        }
+        after.run(&self.shards, self.out, self.log, now).await;
         response
     }
 
@@ -222,7 +289,8 @@ impl<D: SqlExecutor, K: KeyValue, L: RateLimit, O: Outbound> Service<'_, D, K, L
         let notes = log::Notes::default();
         let platform = ctx::Platform {
             config: self.config,
-            db: self.db,
+            shards: &self.shards,
+            db: self.shards.registry(),
             kv: self.kv,
             limiter: self.limiter,
             out: self.out,
@@ -381,7 +449,7 @@ mod tests {
         let app = crate::testing::App::new();
         let service = Service {
             config: &app.config,
-            db: &app.db,
+            shards: Shards::one(&app.db),
             kv: &app.kv,
             limiter: &app.limiter,
             out: &app.out,

@@ -100,10 +100,13 @@ pub(crate) fn document(origin: &str) -> Value {
                     "requestLogRetentionDays": {"type": "integer", "minimum": 1, "maximum": 365, "description": "How many days the request log keeps an entry."},
                     "authentication": {"type": "array", "minItems": 1, "uniqueItems": true, "items": {"enum": ["token", "basic", "oauth"]}, "description": "How the tenant's IdP may authenticate: token (a SCIM token, as Authorization: Bearer <token> or the token alone), basic (a Basic credential) and oauth (access tokens of its OAuth clients, client credentials grant at /oauth/token). The first is the primary scheme of the tenant's ServiceProviderConfig. Removing a mode revokes its credentials."}}},
                 "NewTenant": {"type": "object", "required": ["id"], "additionalProperties": false, "properties": {
-                    "id": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"}, "name": string, "settings": schema_ref("Settings")}},
+                    "id": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"}, "name": string, "settings": schema_ref("Settings"),
+                    "shard": {"type": "string", "description": "The D1 binding to put it on (DB, DB_2, ...); default: the eligible shard with the fewest tenants"},
+                    "region": {"enum": ["eu", "fedramp", "wnam", "enam", "weur", "eeur", "apac", "oc"], "description": "Where its data must stay: only a shard with this label (DB_<n>_REGION) takes it"}}},
                 "TenantUpdate": {"type": "object", "additionalProperties": false, "properties": {"name": string, "settings": schema_ref("Settings")}},
                 "Tenant": {"type": "object", "required": ["id", "name", "settings", "created", "updated", "scimBaseUrl", "schemaUrn"], "properties": {
-                    "id": string, "name": string, "settings": schema_ref("Settings"), "created": string, "updated": string, "scimBaseUrl": string, "schemaUrn": string}},
+                    "id": string, "name": string, "settings": schema_ref("Settings"), "created": string, "updated": string, "scimBaseUrl": string, "schemaUrn": string,
+                    "shard": {"type": "string", "description": "The D1 binding its data is on"}, "region": {"type": ["string", "null"], "description": "The region it was placed for, or its shard's label"}}},
                 "Tenants": {"type": "object", "required": ["tenants"], "properties": {"tenants": {"type": "array", "items": schema_ref("Tenant")}}},
                 "NewToken": {"type": "object", "additionalProperties": false, "properties": {"label": string, "expires": {"type": "string", "format": "date-time"}, "expiresInDays": {"type": "integer", "minimum": 0}}},
                 "Token": {"type": "object", "required": ["id", "label", "created", "fingerprint"], "properties": {
@@ -486,6 +489,30 @@ pub(crate) fn document(origin: &str) -> Value {
         json!({"parameters": [tenant],
         "get": {"operationId": "getConnection", "summary": "The live connection status: each credential's last use and the IdP that made it",
                 "responses": with_errors(json!({"200": ok("The status", "Connection")}), false)}}),
+    ));
+    schemas.push(("ImportResult", json!({"type": "object", "properties": {
+        "loaded": {"type": "integer", "description": "Lines of this part loaded"},
+        "resumeAt": {"type": ["integer", "null"], "description": "The line the next part starts at (null: complete)"},
+        "complete": {"type": "boolean"}, "counts": {"type": "object"}}})));
+    schemas.push(("ImportStatus", json!({"type": "object", "required": ["inProgress"], "properties": {
+        "inProgress": {"type": "boolean"}, "resumeAt": {"type": "integer"}, "phase": {"type": "string"},
+        "counts": {"type": "object"}, "source": {"type": "string"}, "started": {"type": "string"}}})));
+    paths.push((
+        "/tenants/{tenant}/export",
+        json!({"parameters": [tenant],
+        "get": {"operationId": "exportTenant", "summary": "The tenant's directory as NDJSON, streamed: header, tenant settings, attribute definitions, roles and rules, users (tombstones too), groups, memberships, end (with counts). No credentials, webhooks, connectors, events or request log.",
+                "responses": with_errors(json!({"200": {"description": "NDJSON lines", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}}), false)}}),
+    ));
+    paths.push((
+        "/tenants/{tenant}/import",
+        json!({"parameters": [tenant],
+        "get": {"operationId": "importStatus", "summary": "Where the tenant's import is (where to resume)",
+                "responses": with_errors(json!({"200": ok("The status", "ImportStatus")}), false)},
+        "post": {"operationId": "importTenant", "summary": "Load an export into an empty tenant, in parts: the body holds the lines from ?line= on; each part is checked whole first",
+                "parameters": [{"name": "line", "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": "The number of the body's first line in the export (from 0)"}],
+                "requestBody": {"required": true, "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
+                "responses": with_errors(json!({"200": ok("What was loaded", "ImportResult"),
+                    "409": ok("The tenant is not empty, or the part does not start where the import is (resumeAt says where)", "Error")}), true)}}),
     ));
     schemas.extend([
         ("OktaConnector", json!({"type": "object", "properties": {

@@ -59,9 +59,11 @@ pub(crate) async fn route<D: SqlExecutor, K: KeyValue, L: RateLimit, O>(
     if !service.limiter.allow(&token.id).await {
         return Err(Error::TooManyRequests);
     }
+    // The tenant's shard: cached in the isolate, so no read in steady state.
+    let db = service.shards.of(tenant, now.timestamp_millis()).await?;
     let ctx = Ctx::new(
         service.config,
-        service.db,
+        db,
         service.notes,
         &req.origin,
         tenant,

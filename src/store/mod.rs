@@ -13,6 +13,7 @@ pub(crate) mod attributes;
 pub(crate) mod connectors;
 mod error;
 pub(crate) mod events;
+pub(crate) mod export;
 pub(crate) mod filter;
 pub(crate) mod groups;
 pub(crate) mod oauth;
@@ -21,6 +22,7 @@ pub(crate) mod requests;
 pub(crate) mod resources;
 pub(crate) mod roles;
 pub(crate) mod setup_links;
+pub mod shards;
 #[cfg(all(any(test, feature = "test-utils"), not(target_arch = "wasm32")))]
 pub(crate) mod sqlite;
 pub(crate) mod tenants;

@@ -222,6 +222,10 @@ pub(crate) struct Tenant {
     /// The URN of its custom extension as set; `None`: the default.
     #[serde(skip)]
     pub extension_urn: Option<String>,
+    /// The shard (D1 binding) its data is on.
+    pub shard: String,
+    /// The region it was placed for (`None`: any).
+    pub region: Option<String>,
 }
 
 /// The settings stored as `text`. Unknown or malformed settings fall back
@@ -240,10 +244,14 @@ fn from_row(row: &Row) -> Result<Tenant, StoreError> {
         created: text("created_at")?,
         updated: text("updated_at")?,
         extension_urn: col_str(row, "extension_urn").map(str::to_owned),
+        shard: col_str(row, "shard")
+            .unwrap_or(super::shards::REGISTRY)
+            .to_owned(),
+        region: col_str(row, "region").map(str::to_owned),
     })
 }
 
-const COLUMNS: &str = "id, name, settings, created_at, updated_at, extension_urn";
+const COLUMNS: &str = "id, name, settings, created_at, updated_at, extension_urn, shard, region";
 
 pub(crate) async fn get<D: SqlExecutor>(db: &D, id: &str) -> Result<Option<Tenant>, StoreError> {
     let rows = db
@@ -272,37 +280,99 @@ pub(crate) async fn settings<D: SqlExecutor>(db: &D, id: &str) -> Result<Setting
     Ok(get(db, id).await?.map(|t| t.settings).unwrap_or_default())
 }
 
-pub(crate) async fn list<D: SqlExecutor>(db: &D) -> Result<Vec<Tenant>, StoreError> {
+/// The tenants whose data is on `db`, the shard named `shard`.
+pub(crate) async fn list_on<D: SqlExecutor>(
+    db: &D,
+    shard: &str,
+) -> Result<Vec<Tenant>, StoreError> {
     let rows = db
         .query(Stmt::new(
-            format!("SELECT {COLUMNS} FROM tenants ORDER BY id"),
-            Vec::new(),
+            format!("SELECT {COLUMNS} FROM tenants WHERE shard = ? ORDER BY id"),
+            vec![shard.into()],
         ))
         .await?;
     rows.iter().map(from_row).collect()
 }
 
-/// Creates a tenant; a taken id is `StoreError::Unique`.
-pub(crate) async fn insert<D: SqlExecutor>(
-    db: &D,
+/// Where a new tenant goes: its shard and the region it was placed for.
+pub(crate) struct Place<'a> {
+    pub shard: &'a str,
+    pub region: Option<&'a str>,
+}
+
+/// The statement adding a tenant's row (a taken id is
+/// `StoreError::Unique`).
+fn insert_stmt(
     id: &str,
     name: &str,
     settings: &Settings,
     now: &str,
-) -> Result<(), StoreError> {
+    place: &Place<'_>,
+) -> Result<Stmt, StoreError> {
     let settings = serde_json::to_string(settings).map_err(|e| StoreError::Other(e.to_string()))?;
-    db.batch(vec![Stmt::new(
-        "INSERT INTO tenants (id, name, settings, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+    Ok(Stmt::new(
+        "INSERT INTO tenants (id, name, settings, created_at, updated_at, shard, region) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
         vec![
             id.into(),
             name.into(),
             settings.into(),
             now.into(),
             now.into(),
+            place.shard.into(),
+            place.region.map(str::to_owned).into(),
         ],
-    )])
+    ))
+}
+
+/// Creates a tenant's row; a taken id is `StoreError::Unique`. On `DB` for
+/// a tenant of another shard, this is its registry row (its settings there
+/// are never read).
+pub(crate) async fn insert<D: SqlExecutor>(
+    db: &D,
+    id: &str,
+    name: &str,
+    settings: &Settings,
+    now: &str,
+    place: &Place<'_>,
+) -> Result<(), StoreError> {
+    db.batch(vec![insert_stmt(id, name, settings, now, place)?])
+        .await
+        .map(|_| ())
+}
+
+/// Creates a tenant's full row on a shard other than `DB`, after its
+/// registry row, in one batch with the removal of anything a failed
+/// deletion left there under the same id (the registry row says the id is
+/// this tenant's now).
+pub(crate) async fn insert_on_shard<D: SqlExecutor>(
+    db: &D,
+    id: &str,
+    name: &str,
+    settings: &Settings,
+    now: &str,
+    place: &Place<'_>,
+) -> Result<(), StoreError> {
+    let mut stmts = delete_stmts(id);
+    stmts.push(insert_stmt(id, name, settings, now, place)?);
+    db.batch(stmts).await.map(|_| ())
+}
+
+/// Renames a tenant's registry row (on `DB`, for a tenant of another shard).
+pub(crate) async fn rename<D: SqlExecutor>(
+    db: &D,
+    id: &str,
+    name: &str,
+    now: &str,
+) -> Result<bool, StoreError> {
+    write_one(
+        db,
+        Stmt::new(
+            "UPDATE tenants SET name = ?, updated_at = ? WHERE id = ?",
+            vec![name.into(), now.into(), id.into()],
+        ),
+    )
     .await
-    .map(|_| ())
 }
 
 /// Updates name and settings. Returns false when there is no such tenant.
@@ -366,30 +436,33 @@ pub(crate) fn extension_urn_guard(id: &str, default: &str, urn: &str) -> Stmt {
 /// Deletes a tenant and everything it owns. Returns false when there is no
 /// such tenant.
 pub(crate) async fn delete<D: SqlExecutor>(db: &D, id: &str) -> Result<bool, StoreError> {
-    let changes = db
-        .batch(vec![
-            Stmt::new(
-                "DELETE FROM group_members WHERE tenant_id = ?",
-                vec![id.into()],
-            ),
-            Stmt::new(
-                "DELETE FROM user_emails WHERE tenant_id = ?",
-                vec![id.into()],
-            ),
-            Stmt::new("DELETE FROM groups WHERE tenant_id = ?", vec![id.into()]),
-            Stmt::new(
-                "DELETE FROM request_log WHERE tenant_id = ?",
-                vec![id.into()],
-            ),
-            Stmt::new("DELETE FROM users WHERE tenant_id = ?", vec![id.into()]),
-            Stmt::new(
-                "DELETE FROM tenant_attributes WHERE tenant_id = ?",
-                vec![id.into()],
-            ),
-            Stmt::new("DELETE FROM tenants WHERE id = ?", vec![id.into()]),
-        ])
-        .await?;
+    let changes = db.batch(delete_stmts(id)).await?;
     Ok(changes.last().is_some_and(|w| w.changes >= 1))
+}
+
+/// The statements deleting a tenant and everything it owns on one database.
+fn delete_stmts(id: &str) -> Vec<Stmt> {
+    vec![
+        Stmt::new(
+            "DELETE FROM group_members WHERE tenant_id = ?",
+            vec![id.into()],
+        ),
+        Stmt::new(
+            "DELETE FROM user_emails WHERE tenant_id = ?",
+            vec![id.into()],
+        ),
+        Stmt::new("DELETE FROM groups WHERE tenant_id = ?", vec![id.into()]),
+        Stmt::new(
+            "DELETE FROM request_log WHERE tenant_id = ?",
+            vec![id.into()],
+        ),
+        Stmt::new("DELETE FROM users WHERE tenant_id = ?", vec![id.into()]),
+        Stmt::new(
+            "DELETE FROM tenant_attributes WHERE tenant_id = ?",
+            vec![id.into()],
+        ),
+        Stmt::new("DELETE FROM tenants WHERE id = ?", vec![id.into()]),
+    ]
 }
 
 /// A value of the tenant's settings JSON (alias `t`), NULL when the stored

@@ -17,6 +17,7 @@ use crate::server::limits::RateLimit;
 use crate::server::log::Log;
 use crate::server::webhooks::Outbound as _;
 use crate::server::Service;
+use crate::store::shards::{Shard, Shards};
 use crate::store::{KeyValue, Row, SqlExecutor, SqlValue, Stmt};
 
 mod memory_kv;
@@ -210,9 +211,19 @@ impl Reply {
     }
 }
 
+/// A shard of a test app besides `DB` (see [`App::with_shards`]).
+pub struct MoreShard {
+    pub name: String,
+    pub region: Option<String>,
+    pub db: SqliteExecutor,
+}
+
 /// The whole service over SQLite, as the worker runs it over D1.
 pub struct App {
+    /// `DB`: the registry and the first shard.
     pub db: SqliteExecutor,
+    /// `DB_2`, ...: more shards, each its own database.
+    pub more_shards: Vec<MoreShard>,
     pub kv: MemoryKv,
     pub now: DateTime<Utc>,
     pub config: Config,
@@ -237,6 +248,7 @@ impl App {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
         App {
             db: SqliteExecutor::open_in_memory(&dir).expect("migrations apply"),
+            more_shards: Vec::new(),
             kv: MemoryKv::default(),
             now: Utc::now(),
             config: Config {
@@ -253,6 +265,59 @@ impl App {
             out: MemoryOutbound::default(),
             log: MemoryLog::default(),
         }
+    }
+
+    /// An app with more shards besides `DB`: `(binding, region label)`,
+    /// each a fresh database with every migration applied.
+    ///
+    /// # Panics
+    /// When the migrations do not apply (a test failure).
+    #[allow(clippy::expect_used)]
+    pub fn with_shards(more: &[(&str, Option<&str>)]) -> App {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut app = App::new();
+        app.more_shards = more
+            .iter()
+            .map(|(name, region)| MoreShard {
+                name: (*name).to_owned(),
+                region: region.map(str::to_owned),
+                db: SqliteExecutor::open_in_memory(&dir).expect("migrations apply"),
+            })
+            .collect();
+        app
+    }
+
+    /// The shard named `name` (`DB` is [`App::db`]).
+    ///
+    /// # Panics
+    /// When there is none (a test failure).
+    #[allow(clippy::panic)]
+    pub fn shard(&self, name: &str) -> &SqliteExecutor {
+        if name == crate::store::shards::REGISTRY {
+            return &self.db;
+        }
+        match self.more_shards.iter().find(|s| s.name == name) {
+            Some(s) => &s.db,
+            None => panic!("no shard {name}"),
+        }
+    }
+
+    fn shards(&self) -> Shards<'_, SqliteExecutor> {
+        Shards::new(
+            Shard {
+                name: crate::store::shards::REGISTRY.to_owned(),
+                region: None,
+                db: &self.db,
+            },
+            self.more_shards
+                .iter()
+                .map(|s| Shard {
+                    name: s.name.clone(),
+                    region: s.region.clone(),
+                    db: &s.db,
+                })
+                .collect(),
+        )
     }
 
     /// Creates a tenant with one SCIM token whose text is `token`, directly
@@ -297,15 +362,19 @@ impl App {
 
     /// Serves one request with this app's storage.
     pub fn request(&self, req: Request) -> Reply {
-        self.request_with(&self.db, req)
+        self.serve_with(self.shards(), req)
     }
 
     /// Serves one request with another SQL executor (one that counts or
     /// interleaves statements, say) over this app's KV, limiter and log.
     pub fn request_with<D: SqlExecutor>(&self, db: &D, req: Request) -> Reply {
+        self.serve_with(Shards::one(db), req)
+    }
+
+    fn serve_with<D: SqlExecutor>(&self, shards: Shards<'_, D>, req: Request) -> Reply {
         let service = Service {
             config: &self.config,
-            db,
+            shards,
             kv: &self.kv,
             limiter: &self.limiter,
             out: &self.out,
@@ -327,7 +396,7 @@ impl App {
     pub fn calls_then_after(&self, calls: Vec<(&Creds, &str, &str, Option<Value>)>) -> Vec<Reply> {
         let service = Service {
             config: &self.config,
-            db: &self.db,
+            shards: self.shards(),
             kv: &self.kv,
             limiter: &self.limiter,
             out: &self.out,
@@ -346,7 +415,11 @@ impl App {
             });
         }
         pollster::block_on(crate::server::After::run_all(
-            afters, &self.db, &self.out, &self.log,
+            afters,
+            &service.shards,
+            &self.out,
+            &self.log,
+            self.now,
         ));
         replies
     }
@@ -366,7 +439,7 @@ impl App {
                 handled += 1;
                 let verdict = pollster::block_on(crate::server::webhooks::consume(
                     &self.config,
-                    &self.db,
+                    &self.shards(),
                     &self.out,
                     &self.log,
                     &message,
@@ -383,7 +456,10 @@ impl App {
     /// Hands a message to the dead-letter queue's consumer.
     pub fn dead_letter(&self, message: &Value) {
         pollster::block_on(crate::server::webhooks::dead_letter(
-            &self.db, &self.log, message, self.now,
+            &self.shards(),
+            &self.log,
+            message,
+            self.now,
         ));
     }
 
@@ -391,7 +467,7 @@ impl App {
     pub fn cron(&self, cron: &str) {
         pollster::block_on(crate::server::cron::tick(
             &self.config,
-            &self.db,
+            &self.shards(),
             &self.out,
             &self.log,
             cron,

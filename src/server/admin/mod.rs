@@ -24,6 +24,7 @@ use crate::store::{setup_links, timestamp, KeyValue, SqlExecutor};
 mod connectors_api;
 mod directory;
 mod events_api;
+pub(crate) mod export_api;
 pub(crate) mod jwt;
 mod oauth_api;
 mod request;
@@ -91,8 +92,17 @@ pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L, O: Outbound>(
         let (scope, subject) = verify_with_subject(token, secret, now)?;
         (scope, subject, false)
     };
+    // The shard of the tenant the path names.
+    let db = match segments.as_slice() {
+        ["tenants", t, ..] if crate::server::ctx::valid_tenant_id(t) => {
+            service.shards.of(t, now.timestamp_millis()).await?
+        }
+        _ => service.db,
+    };
     let a = Admin {
-        db: service.db,
+        db,
+        registry: service.db,
+        shards: service.shards,
         kv: service.kv,
         out: service.out,
         config: service.config,
@@ -114,6 +124,9 @@ pub(crate) async fn handle<D: SqlExecutor, K: KeyValue, L, O: Outbound>(
         (["tenants", t], Patch) => a.update_tenant(t).await,
         (["tenants", t], Delete) => a.delete_tenant(t).await,
         (["tenants", t, "connection"], Get) => a.connection(t).await,
+        (["tenants", t, "export"], Get) => a.export_tenant(t).await,
+        (["tenants", t, "import"], Get) => a.import_status(t).await,
+        (["tenants", t, "import"], Post) => a.import_tenant(t).await,
         (["tenants", t, "tokens"], Get) => a.list_tokens(t).await,
         (["tenants", t, "tokens"], Post) => a.issue_token(t).await,
         (["tenants", t, "tokens", id], Patch) => a.expire_token(t, id).await,

@@ -116,7 +116,7 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
             rotated: None,
             last_used: None,
         };
-        if !store::insert(self.db, &client).await? {
+        if !store::insert(self.registry, &client).await? {
             return Err(missing(&format!("Tenant {tenant}")));
         }
         Ok(self.secret_issued(201, tenant, &client, &secret))
@@ -124,14 +124,14 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
 
     pub(super) async fn list_oauth_clients(&self, tenant: &str) -> Result<Response> {
         self.tenant(tenant).await?;
-        let list = store::list(self.db, tenant).await?;
+        let list = store::list(self.registry, tenant).await?;
         let items: Vec<Value> = list.iter().map(client_json).collect();
         Ok(Response::json(200, &json!({"oauthClients": items})))
     }
 
     pub(super) async fn get_oauth_client(&self, tenant: &str, id: &str) -> Result<Response> {
         self.tenant(tenant).await?;
-        let c = store::get(self.db, id)
+        let c = store::get(self.registry, id)
             .await?
             .filter(|c| c.tenant == tenant)
             .ok_or_else(|| missing(&format!("OAuth client {id}")))?;
@@ -153,7 +153,7 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
             (grace > 0).then(|| timestamp(self.now + chrono::Duration::hours(i64::from(grace))));
         let secret = oauth::new_secret()?;
         let rotated = store::rotate(
-            self.db,
+            self.registry,
             tenant,
             id,
             &sha256_hex(secret.as_bytes()),
@@ -165,7 +165,7 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
         if !rotated {
             return Err(missing(&format!("OAuth client {id}")));
         }
-        let c = store::get(self.db, id)
+        let c = store::get(self.registry, id)
             .await?
             .ok_or_else(|| missing(&format!("OAuth client {id}")))?;
         Ok(self.secret_issued(200, tenant, &c, &secret))
@@ -173,7 +173,7 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
 
     pub(super) async fn delete_oauth_client(&self, tenant: &str, id: &str) -> Result<Response> {
         self.tenant(tenant).await?;
-        let hashes = store::delete(self.db, tenant, id)
+        let hashes = store::delete(self.registry, tenant, id)
             .await?
             .ok_or_else(|| missing(&format!("OAuth client {id}")))?;
         oauth::revoke_tokens(self.kv, &hashes).await?;
@@ -190,7 +190,7 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
         let expires =
             timestamp(self.now + chrono::Duration::minutes(authorize::CONNECT_CODE_MINUTES));
         if !store::add_connect_code(
-            self.db,
+            self.registry,
             tenant,
             &authorize::connect_code_hash(&code),
             &self.stamp,
@@ -209,7 +209,7 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
     /// The tenant's authorizations (Okta connections), newest first.
     pub(super) async fn list_grants(&self, tenant: &str) -> Result<Response> {
         self.tenant(tenant).await?;
-        let items: Vec<Value> = store::grants(self.db, tenant)
+        let items: Vec<Value> = store::grants(self.registry, tenant)
             .await?
             .into_iter()
             .map(|g| {
@@ -224,7 +224,7 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
     pub(super) async fn revoke_grant(&self, tenant: &str, id: &str) -> Result<Response> {
         self.tenant(tenant).await?;
         let hashes = store::revoke_grant(
-            self.db,
+            self.registry,
             tenant,
             id,
             "revoked through the admin API",

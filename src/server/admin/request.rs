@@ -16,6 +16,7 @@ use crate::server::list::Paging;
 use crate::server::log::Notes;
 use crate::server::webhooks::Outbound;
 use crate::store::page::{Listed, PageSpec};
+use crate::store::shards::Shards;
 use crate::store::{tenants, KeyValue, SqlExecutor};
 
 pub(crate) const ADMIN_PREFIX: &str = "/admin/v1";
@@ -24,7 +25,11 @@ pub(crate) const TENANTS_PREFIX: &str = "/admin/v1/tenants/";
 
 /// One admin request: who asks (its scope), at what time, with what.
 pub(super) struct Admin<'a, D, K, O> {
+    /// The shard of the tenant the path names (`DB` when it names none).
     pub db: &'a D,
+    /// `DB`: the registry, OAuth clients and grants, setup links.
+    pub registry: &'a D,
+    pub shards: &'a Shards<'a, D>,
     pub kv: &'a K,
     /// The events queue and outbound HTTP (webhook tests, retries).
     pub out: &'a O,

@@ -63,7 +63,7 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
         let id = format!("sln_{}", uuid::Uuid::new_v4().simple());
         let expires = timestamp(self.now + chrono::Duration::hours(i64::from(hours)));
         let stored = setup_links::insert(
-            self.db,
+            self.registry,
             &id,
             tenant,
             &sha256_hex(credential.as_bytes()),
@@ -84,7 +84,7 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
     pub(super) async fn list_setup_links(&self, tenant: &str) -> Result<Response> {
         self.not_by_link()?;
         self.tenant(tenant).await?;
-        let items: Vec<Value> = setup_links::list(self.db, tenant)
+        let items: Vec<Value> = setup_links::list(self.registry, tenant)
             .await?
             .iter()
             .map(link_json)
@@ -95,7 +95,7 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
     pub(super) async fn revoke_setup_link(&self, tenant: &str, id: &str) -> Result<Response> {
         self.not_by_link()?;
         self.tenant(tenant).await?;
-        if setup_links::revoke(self.db, tenant, id, &self.stamp).await? {
+        if setup_links::revoke(self.registry, tenant, id, &self.stamp).await? {
             Ok(Response::empty(204))
         } else {
             Err(missing(&format!("Setup link {id}")))

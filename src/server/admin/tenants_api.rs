@@ -15,7 +15,8 @@ use crate::server::oauth;
 use crate::server::tokens;
 use crate::server::webhooks::Outbound;
 use crate::store::oauth as oauth_store;
-use crate::store::tenants::{self, AuthMode, Settings, SettingsChange};
+use crate::store::shards::{self, Placement, REGIONS, REGISTRY};
+use crate::store::tenants::{self, AuthMode, Place, Settings, SettingsChange};
 use crate::store::tokens::CredentialKind;
 use crate::store::{KeyValue, SqlExecutor, StoreError, UniqueKey};
 
@@ -27,6 +28,12 @@ struct NewTenant {
     name: Option<String>,
     #[serde(default)]
     settings: Option<SettingsChange>,
+    /// The shard (D1 binding) to put it on; default: the fewest tenants.
+    #[serde(default)]
+    shard: Option<String>,
+    /// Where its data must stay: only a shard with this label takes it.
+    #[serde(default)]
+    region: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -72,7 +79,11 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
 
     pub(super) async fn list_tenants(&self) -> Result<Response> {
         self.scope.require_platform()?;
-        let list = tenants::list(self.db).await?;
+        let mut list = Vec::new();
+        for shard in self.shards.all() {
+            list.extend(tenants::list_on(shard.db, &shard.name).await?);
+        }
+        list.sort_by(|a, b| a.id.cmp(&b.id));
         let items: Vec<Value> = list.iter().map(|t| self.tenant_json(t)).collect();
         Ok(Response::json(200, &json!({"tenants": items})))
     }
@@ -88,7 +99,61 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
         }
         let name = body.name.unwrap_or_else(|| body.id.clone());
         let settings = Settings::default().with(body.settings.unwrap_or_default());
-        match tenants::insert(self.db, &body.id, &name, &settings, &self.stamp).await {
+        let region = body.region.as_deref();
+        if let Some(r) = region.filter(|r| !REGIONS.contains(r)) {
+            return Err(ScimError::invalid_value(format!(
+                "Unknown region {r:?}: a region is a D1 jurisdiction (eu, fedramp) or location ({}).",
+                REGIONS[2..].join(", ")
+            ))
+            .into());
+        }
+        let shard = match self.shards.place(body.shard.as_deref(), region).await? {
+            Ok(s) => s,
+            Err(why) => {
+                let shards = self.shards.describe();
+                let detail = match why {
+                    Placement::NoSuchShard(s) => {
+                        format!("There is no shard {s}; this deployment has {shards}.")
+                    }
+                    Placement::NoShardIn(r) => format!(
+                        "No shard of this deployment is in region {r}, so the tenant would not stay there; the shards are {shards}. Add one (see the README's deploy steps)."
+                    ),
+                    Placement::WrongRegion { shard, region } => {
+                        format!("Shard {shard} is not in region {region}; the shards are {shards}.")
+                    }
+                };
+                return Err(ScimError::invalid_value(detail).into());
+            }
+        };
+        // Where the data is: the region asked for, else the shard's label.
+        let region = region.or(shard.region.as_deref());
+        let place = Place {
+            shard: &shard.name,
+            region,
+        };
+        let registered = if shard.name == REGISTRY {
+            tenants::insert(
+                self.registry,
+                &body.id,
+                &name,
+                &settings,
+                &self.stamp,
+                &place,
+            )
+            .await
+        } else {
+            // The registry row first: it takes the id (or finds it taken).
+            tenants::insert(
+                self.registry,
+                &body.id,
+                &name,
+                &Settings::default(),
+                &self.stamp,
+                &place,
+            )
+            .await
+        };
+        match registered {
             Err(StoreError::Unique(UniqueKey::TenantId)) => {
                 return Err(
                     ScimError::uniqueness(format!("Tenant {} already exists.", body.id)).into(),
@@ -96,7 +161,21 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
             }
             other => other?,
         }
-        let t = self.tenant(&body.id).await?;
+        if shard.name != REGISTRY {
+            let on_shard =
+                tenants::insert_on_shard(shard.db, &body.id, &name, &settings, &self.stamp, &place)
+                    .await;
+            if let Err(e) = on_shard {
+                // Nothing half-made: the id is free again.
+                let _ = tenants::delete(self.registry, &body.id).await;
+                return Err(e.into());
+            }
+        }
+        self.shards
+            .placed(&body.id, &shard.name, self.now.timestamp_millis());
+        let t = tenants::get(shard.db, &body.id)
+            .await?
+            .ok_or_else(|| ScimError::not_found(format!("Tenant {} not found.", body.id)))?;
         Ok(Response::json(201, &self.tenant_json(&t)).with_header(
             "location",
             format!("{}{ADMIN_PREFIX}/tenants/{}", self.req.origin, t.id),
@@ -132,12 +211,15 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
                 .into());
             }
         }
-        let name = body.name.unwrap_or(current.name);
+        let name = body.name.unwrap_or_else(|| current.name.clone());
         let settings = current
             .settings
             .clone()
             .with(body.settings.unwrap_or_default());
         tenants::update(self.db, id, &name, &settings, &self.stamp).await?;
+        if current.shard != REGISTRY && name != current.name {
+            tenants::rename(self.registry, id, &name, &self.stamp).await?;
+        }
         // A mode turned off takes its credentials with it: none of them
         // can authenticate again, whatever is turned on later.
         let turned_off =
@@ -161,21 +243,27 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
 
     /// Deletes the tenant's OAuth clients and revokes their access tokens.
     async fn drop_oauth(&self, id: &str) -> Result<()> {
-        let hashes = oauth_store::tenant_tokens(self.db, id).await?;
+        let hashes = oauth_store::tenant_tokens(self.registry, id).await?;
         oauth::revoke_tokens(self.kv, &hashes).await?;
         let mut stmts = oauth_store::delete_all(id);
         stmts.extend(oauth_store::delete_all_grants(id));
-        self.db.batch(stmts).await?;
+        self.registry.batch(stmts).await?;
         Ok(())
     }
 
     pub(super) async fn delete_tenant(&self, id: &str) -> Result<Response> {
         self.scope.require_platform()?;
-        self.tenant(id).await?;
+        let t = self.tenant(id).await?;
         // Credentials first: once they are gone nothing can write to the tenant.
         tokens::revoke_all(self.kv, id).await?;
         self.drop_oauth(id).await?;
+        // Its data, then its registry row (which takes its setup links):
+        // should the second fail, the tenant is still listed, to delete again.
         tenants::delete(self.db, id).await?;
+        if t.shard != REGISTRY {
+            tenants::delete(self.registry, id).await?;
+        }
+        shards::forget(id);
         Ok(Response::empty(204))
     }
 }

@@ -74,7 +74,7 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
         self.tenant(tenant).await?;
         let mut records = tokens::list(self.kv, tenant, None).await?;
         records.extend(tokens::list(self.kv, tenant, Some(CredentialKind::Basic)).await?);
-        let clients = crate::store::oauth::list(self.db, tenant).await?;
+        let clients = crate::store::oauth::list(self.registry, tenant).await?;
         let logged = crate::store::requests::latest_per_credential(self.db, tenant).await?;
         let request_json = |e: &crate::store::requests::Entry| {
             json!({"at": e.at, "method": e.method, "path": e.path, "status": e.status,

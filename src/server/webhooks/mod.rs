@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 use crate::server::config::Config;
 use crate::server::log::Log;
 use crate::store::events;
+use crate::store::shards::Shards;
 use crate::store::webhooks::{self, Delivery, State, Webhook};
 use crate::store::{timestamp, SqlExecutor, Stmt, StoreError};
 
@@ -110,13 +111,24 @@ const DISPATCH_ROUND: u32 = 100;
 /// Handles one message of the events queue at time `now`.
 pub async fn consume<D: SqlExecutor, O: Outbound>(
     config: &Config,
-    db: &D,
+    shards: &Shards<'_, D>,
     out: &O,
     log: &dyn Log,
     message: &Value,
     now: DateTime<Utc>,
 ) -> Verdict {
     let tenant = message.get("tenant").and_then(Value::as_str).unwrap_or("");
+    let db = match shards.of(tenant, now.timestamp_millis()).await {
+        Ok(db) => db,
+        Err(e) => {
+            log.line(
+                &json!({"level": "error", "message": "queue message failed", "kind": "storage",
+                        "error": e.to_string(), "tenant": tenant})
+                .to_string(),
+            );
+            return Verdict::Retry(30);
+        }
+    };
     let result = match message.get("kind").and_then(Value::as_str) {
         Some("dispatch") => dispatch(db, out, tenant, now).await,
         Some("deliver") => {
@@ -147,13 +159,24 @@ pub async fn consume<D: SqlExecutor, O: Outbound>(
 /// Handles a message of the dead-letter queue: its handling failed every
 /// time the queue offered it, so its delivery is marked failed.
 pub async fn dead_letter<D: SqlExecutor>(
-    db: &D,
+    shards: &Shards<'_, D>,
     log: &dyn Log,
     message: &Value,
     now: DateTime<Utc>,
 ) {
     let tenant = message.get("tenant").and_then(Value::as_str).unwrap_or("");
     if let Some(id) = message.get("delivery").and_then(Value::as_str) {
+        let db = match shards.of(tenant, now.timestamp_millis()).await {
+            Ok(db) => db,
+            Err(e) => {
+                log.line(
+                    &json!({"level": "error", "message": "dead letter not recorded", "kind": "storage",
+                            "error": e.to_string(), "tenant": tenant})
+                    .to_string(),
+                );
+                return;
+            }
+        };
         let stmt = webhooks::give_up(
             tenant,
             id,
