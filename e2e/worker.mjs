@@ -81,8 +81,10 @@ function captureOptions(lines) {
  * an upgrade does. `consumeQueues: false` leaves the events queues without
  * consumers: what the worker sends is never handled and is gone when it is
  * disposed (as if it had stopped between a commit and its queue send).
+ * `shards` binds more D1 databases, e.g. `{DB_2: "eu", DB_3: null}` (binding:
+ * its region label, the var `<binding>_REGION`), each migrated like DB.
  */
-export async function startWorker({ port, rateLimit = 100000, persist, logs, vars = {}, migrations, outbound, consumeQueues = true, assets = false } = {}) {
+export async function startWorker({ port, rateLimit = 100000, persist, logs, vars = {}, migrations, outbound, consumeQueues = true, assets = false, shards = {} } = {}) {
   const listen = port === undefined ? {} : { host: "127.0.0.1", port };
   const storage = persist === undefined ? {} : { d1Persist: join(persist, "d1"), kvPersist: join(persist, "kv") };
   const mf = new Miniflare({
@@ -93,7 +95,10 @@ export async function startWorker({ port, rateLimit = 100000, persist, logs, var
     modules: true,
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
     compatibilityDate: "2026-07-30",
-    d1Databases: { DB: "scim-worker-test" },
+    d1Databases: {
+      DB: "scim-worker-test",
+      ...Object.fromEntries(Object.keys(shards).map((b) => [b, `scim-worker-test-${b.toLowerCase()}`])),
+    },
     kvNamespaces: ["TOKENS"],
     // The Workers Rate Limiting binding, per SCIM token (wrangler.toml).
     ratelimits: {
@@ -119,6 +124,11 @@ export async function startWorker({ port, rateLimit = 100000, persist, logs, var
       SECRETS_KEY: "e2e-secrets-key-0123456789abcdef0123",
       WEBHOOK_ALLOW_LOCAL: "true",
       WEBHOOK_RETRY_DELAYS: "1,1",
+      ...Object.fromEntries(
+        Object.entries(shards)
+          .filter(([, region]) => region)
+          .map(([b, region]) => [`${b}_REGION`, region]),
+      ),
       ...vars,
     },
   });
@@ -126,11 +136,16 @@ export async function startWorker({ port, rateLimit = 100000, persist, logs, var
   const migrated =
     persist !== undefined &&
     (await db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tenants'").first()) !== null;
-  /** Applies migration files, each as one D1 batch. */
+  /** Every bound database by binding, DB first. */
+  const dbs = { DB: db };
+  for (const b of Object.keys(shards)) dbs[b] = await mf.getD1Database(b);
+  /** Applies migration files, each as one D1 batch, to every shard. */
   async function migrate(files) {
-    for (const f of files) {
-      const stmts = statements(readFileSync(join(root, "migrations", f), "utf8"));
-      await db.batch(stmts.map((s) => db.prepare(s)));
+    for (const d of Object.values(dbs)) {
+      for (const f of files) {
+        const stmts = statements(readFileSync(join(root, "migrations", f), "utf8"));
+        await d.batch(stmts.map((s) => d.prepare(s)));
+      }
     }
   }
   if (!migrated) await migrate(migrations ?? migrationFiles());
@@ -181,5 +196,5 @@ export async function startWorker({ port, rateLimit = 100000, persist, logs, var
     return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null, text };
   }
 
-  return { mf, db, kv, url, origin, tenant, scim, admin, migrate, dispose: () => mf.dispose() };
+  return { mf, db, dbs, kv, url, origin, tenant, scim, admin, migrate, dispose: () => mf.dispose() };
 }

@@ -2,7 +2,7 @@
 // Operator commands for the scim-worker admin API; every command prints JSON.
 //
 //   scripts/admin tenants                          list tenants
-//   scripts/admin create-tenant <id> [name]        create a tenant
+//   scripts/admin create-tenant <id> [name] [--shard DB_2] [--region eu]   create a tenant (where its data goes)
 //   scripts/admin tenant <id>                      show a tenant
 //   scripts/admin settings <id> <deletePolicy>     retain | remove
 //   scripts/admin issue-token <tenant> [label] [--days N] [--download]
@@ -23,6 +23,9 @@
 //   scripts/admin add-webhook <tenant> <url> [type ...]   the secret is shown once
 //   scripts/admin deliveries <tenant> <webhook id> delivery attempts, newest first
 //   scripts/admin jwt [tenant] [--hours N]         mint an admin JWT from ADMIN_JWT_SECRET
+//   scripts/admin export <tenant> <file.ndjson>    the tenant's directory, streamed to a file
+//   scripts/admin import <tenant> <file.ndjson>    load an export into an empty tenant, in parts; run it
+//                                                  again after a failure: it resumes where the import is
 //   scripts/admin roles <tenant>                   roles, with how many users have each
 //   scripts/admin role <tenant> <name> [description]   define a role (or describe it)
 //   scripts/admin role-mappings <tenant> [displayName:Sales=sales | externalId:00g1=admin | id:<id>=admin ...] [--default member]
@@ -48,7 +51,7 @@ const flagValue = (name) => {
   const i = rest.indexOf(name);
   return i >= 0 ? rest[i + 1] : undefined;
 };
-const VALUED = ["--default", "--days", "--hours", "--grace-hours", "--types", "--resource", "--after", "--interval", "--status", "--method", "--limit"];
+const VALUED = ["--shard", "--region", "--default", "--days", "--hours", "--grace-hours", "--types", "--resource", "--after", "--interval", "--status", "--method", "--limit"];
 const args = rest.filter((a, i) => !a.startsWith("--") && !(i > 0 && VALUED.includes(rest[i - 1])));
 
 function fail(msg) {
@@ -179,8 +182,8 @@ switch (cmd) {
     await call("GET", "/tenants");
     break;
   case "create-tenant":
-    need(1, "create-tenant <id> [name]");
-    await call("POST", "/tenants", { id: args[0], name: args[1] ?? args[0] });
+    need(1, "create-tenant <id> [name] [--shard DB_2] [--region eu]");
+    await call("POST", "/tenants", { id: args[0], name: args[1] ?? args[0], shard: flagValue("--shard"), region: flagValue("--region") });
     break;
   case "tenant":
     need(1, "tenant <id>");
@@ -330,6 +333,57 @@ switch (cmd) {
     need(2, "okta-rules <tenant> <on|off>");
     await call("PUT", `/tenants/${args[0]}/connectors/okta/rules`, { deactivateUsers: args[1] === "on" });
     break;
+  case "export": {
+    need(2, "export <tenant> <file.ndjson>");
+    const { url, token } = where();
+    const res = await fetch(`${url}/tenants/${args[0]}/export`, { headers: { authorization: `Bearer ${token}` } });
+    if (!res.ok) fail(await res.text());
+    const { createWriteStream } = await import("node:fs");
+    const { Readable } = await import("node:stream");
+    const { pipeline } = await import("node:stream/promises");
+    await pipeline(Readable.fromWeb(res.body), createWriteStream(args[1]));
+    const last = readFileSync(args[1], "utf8").trimEnd().split("\n").at(-1);
+    const end = JSON.parse(last);
+    if (end.type !== "end") fail("The export stopped before its end line; run it again.");
+    console.log(JSON.stringify({ file: args[1], counts: end.counts }, null, 2));
+    break;
+  }
+  case "import": {
+    need(2, "import <tenant> <file.ndjson>");
+    const lines = readFileSync(args[1], "utf8").split("\n").filter((l) => l.trim());
+    const status = await request("GET", `/tenants/${args[0]}/import`);
+    if (!status.ok) fail(JSON.stringify(status.body));
+    let line = status.body.inProgress ? status.body.resumeAt : 0;
+    // Parts well under the request size limit (1 MiB by default).
+    const PART_BYTES = 768 * 1024;
+    while (line < lines.length) {
+      let end = line;
+      let bytes = 0;
+      while (end < lines.length && (end === line || bytes + lines[end].length + 1 <= PART_BYTES)) {
+        bytes += lines[end].length + 1;
+        end += 1;
+      }
+      const { url, token } = where();
+      const res = await fetch(`${url}/tenants/${args[0]}/import?line=${line}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/x-ndjson" },
+        body: lines.slice(line, end).join("\n") + "\n",
+      });
+      const body = await res.json().catch(() => ({}));
+      if (res.status === 409 && typeof body.resumeAt === "number" && body.resumeAt !== line) {
+        line = body.resumeAt;
+        continue;
+      }
+      if (!res.ok) fail(`line ${line}: ${JSON.stringify(body)} (run the command again to resume)`);
+      console.error(`loaded lines ${line} to ${end - 1} of ${lines.length}`);
+      if (body.complete) {
+        console.log(JSON.stringify(body, null, 2));
+        break;
+      }
+      line = body.resumeAt;
+    }
+    break;
+  }
   case "jwt": {
     const secret = devVarsSecret();
     if (!secret) fail("No ADMIN_JWT_SECRET (environment or .dev.vars).");
@@ -337,5 +391,5 @@ switch (cmd) {
     break;
   }
   default:
-    fail(readFileSync(new URL(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).slice(0, 44).map((l) => l.slice(3)).join("\n"));
+    fail(readFileSync(new URL(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).slice(0, 47).map((l) => l.slice(3)).join("\n"));
 }
