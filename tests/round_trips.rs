@@ -33,6 +33,10 @@ struct Counting<'a> {
 }
 
 impl SqlExecutor for Counting<'_> {
+    fn identity(&self) -> u64 {
+        self.inner.identity()
+    }
+
     async fn query(&self, stmt: Stmt) -> Result<Vec<Row>, StoreError> {
         self.calls.borrow_mut().push(format!("query: {}", stmt.sql));
         self.inner.query(stmt).await
@@ -68,6 +72,19 @@ struct Counted {
 /// A SCIM call (path relative to the tenant's base URL) through a counting
 /// executor, with extra headers.
 fn counted_with(app: &App, c: &Creds, path: &str, headers: &[(&str, &str)]) -> Counted {
+    // As a cold isolate: the tenant's profile is read (see `warm` for the
+    // steady state).
+    scim_worker::testing::forget_cached_profiles();
+    warm_with(app, c, path, headers)
+}
+
+/// A SCIM GET as an isolate that served the tenant within the last 30 s
+/// makes it: with the tenant's profile it keeps.
+fn warm(app: &App, c: &Creds, path: &str) -> Counted {
+    warm_with(app, c, path, &[])
+}
+
+fn warm_with(app: &App, c: &Creds, path: &str, headers: &[(&str, &str)]) -> Counted {
     let db = Counting {
         inner: &app.db,
         calls: RefCell::new(Vec::new()),
@@ -441,8 +458,14 @@ fn a_tenant_set_urn_costs_no_round_trip() {
     assert!(r.calls[0].contains("tenant_attributes"), "{:?}", r.calls);
 }
 
-/// A SCIM write through a counting executor.
+/// A SCIM write through a counting executor, as a cold isolate makes it.
 fn counted_write(app: &App, c: &Creds, method: Method, path: &str, body: Value) -> Counted {
+    scim_worker::testing::forget_cached_profiles();
+    warm_write(app, c, method, path, body)
+}
+
+/// A SCIM write as an isolate that served the tenant within 30 s makes it.
+fn warm_write(app: &App, c: &Creds, method: Method, path: &str, body: Value) -> Counted {
     let db = Counting {
         inner: &app.db,
         calls: RefCell::new(Vec::new()),
@@ -532,4 +555,107 @@ fn writes_are_a_read_and_one_batch() {
     );
     // The request log is written after the answer, apart.
     assert!(post.request_log.len() <= 1);
+}
+
+/// The steady state (issue 18): an isolate that served the tenant within
+/// the last 30 s keeps its profile (settings, extension URN, definitions),
+/// so a lookup is one statement, the page's, and a create is one batch. A
+/// PATCH reads the resource it applies to, then writes one batch; a member
+/// change also checks the members it adds exist. Each user write carries
+/// the profile version it was made with: a write made with a profile that
+/// changed meanwhile aborts whole and is made again with the current one.
+#[test]
+fn in_steady_state_a_lookup_is_one_statement_and_a_create_one_batch() {
+    let app = App::new();
+    let (c, ann, _) = custom_tenant(&app);
+    let first = counted(&app, &c, &filter(r#"userName eq "ann""#));
+    assert!(
+        first.calls[0].contains("tenant_attributes"),
+        "{:?}",
+        first.calls
+    );
+    for f in [r#"userName eq "ANN""#, r#"externalId eq "ext-ann""#] {
+        let r = warm(&app, &c, &filter(f));
+        assert_eq!(ids(&r.body), [ann.as_str()], "{f}: {}", r.body);
+        assert_eq!(
+            r.body["Resources"][0][URN]["costCenter"], "CC-1",
+            "the tenant's schema"
+        );
+        assert_eq!(r.calls.len(), 1, "{f}: {:?}", r.calls);
+        assert!(
+            r.calls[0].starts_with("query: "),
+            "one statement: {:?}",
+            r.calls
+        );
+        assert!(!r.calls[0].contains("tenant_attributes"), "{:?}", r.calls);
+    }
+    let r = warm(&app, &c, &format!("/Users/{ann}"));
+    assert_eq!((r.status, r.calls.len()), (200, 1), "{:?}", r.calls);
+    let batches = |c: &Counted| c.calls.iter().filter(|s| s.starts_with("batch")).count();
+    let post = warm_write(
+        &app,
+        &c,
+        Method::Post,
+        "/Users",
+        json!({"schemas": [USER, URN], "userName": "cat", URN: {"costCenter": "CC-3"}}),
+    );
+    assert_eq!(post.status, 201, "{}", post.body);
+    assert_eq!(
+        (post.calls.len(), batches(&post)),
+        (1, 1),
+        "{:?}",
+        post.calls
+    );
+    let id = post.body["id"].as_str().unwrap().to_owned();
+    let patch = warm_write(
+        &app,
+        &c,
+        Method::Patch,
+        &format!("/Users/{id}"),
+        scim_worker::testing::patch_ops(json!([{"op": "replace", "value": {"active": false}}])),
+    );
+    assert_eq!(patch.status, 200, "{}", patch.body);
+    assert_eq!(
+        (patch.calls.len(), batches(&patch)),
+        (2, 1),
+        "{:?}",
+        patch.calls
+    );
+}
+
+#[test]
+fn a_write_made_with_a_profile_changed_elsewhere_is_made_again_with_the_current_one() {
+    let app = App::new();
+    let (c, _, _) = custom_tenant(&app);
+    // This isolate keeps the profile with costCenter defined ...
+    warm(&app, &c, &filter(r#"userName eq "ann""#));
+    // ... when another isolate removes it (no forgetting here).
+    app.rows(
+        "DELETE FROM tenant_attributes WHERE tenant_id = 'acme' AND name = 'costCenter'",
+        vec![],
+    );
+    let post = warm_write(
+        &app,
+        &c,
+        Method::Post,
+        "/Users",
+        json!({"schemas": [USER, URN], "userName": "dan", URN: {"costCenter": "CC-4", "badge": 9}}),
+    );
+    assert_eq!(post.status, 201, "{}", post.body);
+    // Made again with the current schema: costCenter is unknown now (ignored).
+    assert_eq!(post.body[URN], json!({"badge": 9}), "{}", post.body);
+    let batches: Vec<&String> = post
+        .calls
+        .iter()
+        .filter(|s| s.starts_with("batch"))
+        .collect();
+    assert_eq!(
+        batches.len(),
+        2,
+        "the first batch aborted: {:?}",
+        post.calls
+    );
+    let stored = app.rows("SELECT doc FROM users WHERE user_name = 'dan'", vec![]);
+    assert_eq!(stored.len(), 1);
+    assert!(!stored[0]["doc"].as_str().unwrap().contains("CC-4"));
 }

@@ -297,6 +297,7 @@ fn operation_error(e: Error) -> Result<ScimError> {
         Error::MethodNotAllowed { allow } => Ok(ScimError::method_not_allowed(format!(
             "This endpoint supports {allow}."
         ))),
+        Error::SchemaChanged => Ok(crate::server::error::changed_meanwhile()),
         other => Err(other),
     }
 }

@@ -55,6 +55,8 @@ pub(crate) struct Ctx<'a, D> {
     pub base_url: String,
     /// The request time in the stored timestamp form.
     pub now: String,
+    /// The request time in ms since the epoch (for what the isolate caches).
+    pub now_ms: i64,
     /// The vendor part of custom extension URNs.
     pub vendor: &'a str,
     /// The request limits of this deployment.
@@ -86,6 +88,7 @@ impl<'a, D> Ctx<'a, D> {
             tenant: tenant.to_owned(),
             base_url: format!("{origin}{SCIM_PREFIX}{tenant}"),
             now: stamp,
+            now_ms: now.timestamp_millis(),
             vendor: &config.vendor,
             limits: config.limits,
             settings: OnceCell::new(),
@@ -102,7 +105,10 @@ impl<'a, D> Ctx<'a, D> {
         if let Some(s) = self.settings.get() {
             return Ok(s);
         }
-        let read = tenants::settings(self.db, &self.tenant).await?;
+        let read = match crate::server::schema::cached(self) {
+            Some(profile) => profile.settings,
+            None => tenants::settings(self.db, &self.tenant).await?,
+        };
         self.notes.saw_request_log(read.request_log);
         Ok(self.settings.get_or_init(|| read))
     }

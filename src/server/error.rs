@@ -15,6 +15,11 @@ pub(crate) enum Error {
     MethodNotAllowed { allow: &'static str },
     /// 429: the token is over its rate limit.
     TooManyRequests,
+    /// The tenant's schema changed between its read and a write made with
+    /// it (nothing was written): the operation is made again with the
+    /// current schema (see `resources::run`); should that happen twice, the
+    /// answer is the 409 of a change made meanwhile.
+    SchemaChanged,
     /// A fault: `kind` names where it happened (`storage`, `kv`,
     /// `internal`), `cause` is for the log only.
     Fault { kind: &'static str, cause: String },
@@ -60,6 +65,7 @@ impl From<StoreError> for Error {
             )),
             // A guard that escaped its write: the resource changed meanwhile.
             StoreError::Stale => Error::Scim(changed_meanwhile()),
+            StoreError::ProfileChanged => Error::SchemaChanged,
             StoreError::Unavailable(cause) | StoreError::Other(cause) => Error::Fault {
                 kind: "storage",
                 cause,

@@ -278,6 +278,7 @@ pub(crate) async fn put<D: SqlExecutor>(
         }
         other => other?,
     }
+    crate::server::schema::forget_tenant(db, tenant);
     Ok(existing.is_none())
 }
 
@@ -304,6 +305,7 @@ pub(crate) async fn set_urn<D: SqlExecutor>(
         return Ok(new);
     }
     let set = tenants::set_extension_urn(db, tenant, stored, wanted, (&old, &new), now).await?;
+    crate::server::schema::forget_tenant(db, tenant);
     if !set {
         return Err(ScimError::new(
             409,
@@ -318,7 +320,9 @@ pub(crate) async fn set_urn<D: SqlExecutor>(
 /// Removes a definition. Stored values stay in the documents, hidden: they
 /// are neither returned nor accepted until the attribute is defined again.
 pub(crate) async fn remove<D: SqlExecutor>(db: &D, tenant: &str, name: &str) -> Result<bool> {
-    Ok(attributes::remove(db, tenant, name).await?)
+    let removed = attributes::remove(db, tenant, name).await?;
+    crate::server::schema::forget_tenant(db, tenant);
+    Ok(removed)
 }
 
 /// Splits the values of undefined (removed) attributes out of the tenant's

@@ -34,6 +34,16 @@ pub(crate) enum Action {
     List(ListQuery),
 }
 
+impl Action {
+    /// Whether it writes a document made with the tenant's schema.
+    pub(crate) fn is_write(&self) -> bool {
+        matches!(
+            self,
+            Action::Create(_) | Action::Replace(..) | Action::Patch(..)
+        )
+    }
+}
+
 /// An operation on one resource endpoint, as parsed from a request or a
 /// Bulk operation: nothing of HTTP is left in it.
 #[derive(Debug, Clone, PartialEq)]

@@ -12,6 +12,8 @@
 //! again. Group types have no tenant extension: nothing is read for them.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 use crate::proto::error::ScimResult;
 use crate::proto::schema::ResourceType;
@@ -19,7 +21,7 @@ use crate::server::ctx::Ctx;
 use crate::server::error::Result;
 use crate::server::extension::{self, AttributeDef};
 use crate::store::attributes::{self, TenantProfile};
-use crate::store::tenants::{self, Settings};
+use crate::store::tenants::Settings;
 use crate::store::{next_rows, Row, SqlExecutor, Stmt};
 
 /// What the loader needs to know of a kind of resource: its type without
@@ -31,6 +33,69 @@ pub(crate) trait Typed {
     fn core_type() -> &'static ResourceType;
 }
 
+/// How long an isolate serves a tenant's profile it read (ms). A change
+/// reaches the reads of other isolates within this; writes never use a
+/// stale one (see `tenants::profile_guard`).
+pub(crate) const PROFILE_CACHE_MS: i64 = 30_000;
+/// The most profiles an isolate keeps.
+const PROFILE_CACHE_SIZE: usize = 1024;
+
+type Profile = TenantProfile<AttributeDef>;
+
+thread_local! {
+    /// Tenants' profiles by (database, tenant), with when they were read.
+    static PROFILES: RefCell<HashMap<(u64, String), (Profile, i64)>> = RefCell::new(HashMap::new());
+}
+
+/// The tenant's profile as this isolate read it less than
+/// [`PROFILE_CACHE_MS`] ago.
+pub(crate) fn cached<D: SqlExecutor>(ctx: &Ctx<'_, D>) -> Option<Profile> {
+    let key = (ctx.db.identity(), ctx.tenant.clone());
+    PROFILES.with(|c| {
+        c.borrow()
+            .get(&key)
+            .filter(|(_, at)| (0..PROFILE_CACHE_MS).contains(&(ctx.now_ms - at)))
+            .map(|(p, _)| p.clone())
+    })
+}
+
+/// Keeps a profile read from the database (of a tenant that exists).
+fn remember<D: SqlExecutor>(ctx: &Ctx<'_, D>, profile: &Profile) {
+    if profile.version.is_none() {
+        return;
+    }
+    let key = (ctx.db.identity(), ctx.tenant.clone());
+    let now = ctx.now_ms;
+    PROFILES.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= PROFILE_CACHE_SIZE && !c.contains_key(&key) {
+            c.retain(|_, (_, at)| now - *at < PROFILE_CACHE_MS);
+            if c.len() >= PROFILE_CACHE_SIZE {
+                c.clear();
+            }
+        }
+        c.insert(key, (profile.clone(), now));
+    });
+}
+
+/// Forgets every profile this isolate keeps (tests measure a cold isolate).
+#[cfg(any(test, feature = "test-utils"))]
+pub(crate) fn forget_all() {
+    PROFILES.with(|c| c.borrow_mut().clear());
+}
+
+/// Forgets the request's tenant's profile in this isolate.
+pub(crate) fn forget<D: SqlExecutor>(ctx: &Ctx<'_, D>) {
+    forget_tenant(ctx.db, &ctx.tenant);
+}
+
+/// Forgets `tenant`'s profile in this isolate (its settings, URN or
+/// attributes just changed here).
+pub(crate) fn forget_tenant<D: SqlExecutor>(db: &D, tenant: &str) {
+    let key = (db.identity(), tenant.to_owned());
+    PROFILES.with(|c| c.borrow_mut().remove(&key));
+}
+
 /// A resource type as the request's tenant has it.
 pub(crate) struct TenantSchema {
     pub rt: Cow<'static, ResourceType>,
@@ -39,6 +104,8 @@ pub(crate) struct TenantSchema {
     /// The URN of the tenant's extension in force, as the tenant set it or
     /// the default (Users only; empty for Groups).
     pub urn: String,
+    /// The profile version it was made from (what a write guards on).
+    pub version: Option<i64>,
 }
 
 impl TenantSchema {
@@ -51,12 +118,14 @@ impl TenantSchema {
             urn,
             settings,
             defs,
+            version,
         } = profile;
         if !K::EXTENSIBLE {
             return TenantSchema {
                 rt: Cow::Borrowed(K::core_type()),
                 defs,
                 urn: String::new(),
+                version,
             };
         }
         // Read with the definitions: the request need not read them again.
@@ -70,18 +139,41 @@ impl TenantSchema {
                 Cow::Owned(rt)
             }
         };
-        TenantSchema { rt, defs, urn }
+        TenantSchema {
+            rt,
+            defs,
+            urn,
+            version,
+        }
+    }
+
+    /// The tenant's profile, from this isolate's cache or read (and kept).
+    pub(crate) async fn profile<D: SqlExecutor>(ctx: &Ctx<'_, D>) -> Result<Profile> {
+        if let Some(p) = cached(ctx) {
+            return Ok(p);
+        }
+        let p: Profile = attributes::load(ctx.db, &ctx.tenant).await?;
+        remember(ctx, &p);
+        Ok(p)
+    }
+
+    /// Keeps a profile read along with something else.
+    pub(crate) fn read_profile<D: SqlExecutor>(ctx: &Ctx<'_, D>, rows: &[Row]) -> Profile {
+        let p = TenantProfile::from_rows(rows);
+        remember(ctx, &p);
+        p
     }
 
     /// Loads the tenant's schema of kind `K` (one round trip for Users).
     pub(crate) async fn load<K: Typed, D: SqlExecutor>(ctx: &Ctx<'_, D>) -> Result<Self> {
         let profile = if K::EXTENSIBLE {
-            attributes::load(ctx.db, &ctx.tenant).await?
+            Self::profile(ctx).await?
         } else {
             TenantProfile {
                 urn: None,
                 settings: Settings::default(),
                 defs: Vec::new(),
+                version: None,
             }
         };
         Ok(Self::with_profile::<K, D>(ctx, profile))
@@ -100,15 +192,30 @@ impl TenantSchema {
         ctx: &Ctx<'_, D>,
         plan_for: impl Fn(&ResourceType) -> ScimResult<P>,
     ) -> Result<(Self, P, P::Output)> {
+        // The profile this isolate has: the plan's own statements only.
+        if let Some(profile) = cached(ctx) {
+            if !K::EXTENSIBLE {
+                ctx.read_settings(profile.settings);
+                let schema = Self::load::<K, D>(ctx).await?;
+                let plan = plan_for(&schema.rt)?;
+                let (_, out) = plan.run(ctx, Vec::new()).await?;
+                return Ok((schema, plan, out));
+            }
+            let schema = Self::with_profile::<K, D>(ctx, profile);
+            let plan = plan_for(&schema.rt)?;
+            let (_, out) = plan.run(ctx, Vec::new()).await?;
+            return Ok((schema, plan, out));
+        }
         let core = match plan_for(K::core_type()) {
             Ok(core) if K::EXTENSIBLE && !core.needs_full_schema() => core,
             // No extension: the settings come along (the request log's
             // setting), in the same round trip.
             Ok(core) if !K::EXTENSIBLE => {
                 let (leading, out) = core
-                    .run(ctx, vec![tenants::settings_stmt(&ctx.tenant)])
+                    .run(ctx, vec![attributes::load_stmt(&ctx.tenant)])
                     .await?;
-                ctx.read_settings(tenants::settings_in(&next_rows(&mut leading.into_iter())?));
+                let profile = Self::read_profile(ctx, &next_rows(&mut leading.into_iter())?);
+                ctx.read_settings(profile.settings);
                 let schema = Self::load::<K, D>(ctx).await?;
                 return Ok((schema, core, out));
             }
@@ -122,7 +229,7 @@ impl TenantSchema {
         let (leading, out) = core
             .run(ctx, vec![attributes::load_stmt(&ctx.tenant)])
             .await?;
-        let profile = TenantProfile::from_rows(&next_rows(&mut leading.into_iter())?);
+        let profile = Self::read_profile(ctx, &next_rows(&mut leading.into_iter())?);
         if profile.defs.is_empty() {
             return Ok((Self::with_profile::<K, D>(ctx, profile), core, out));
         }

@@ -17,6 +17,9 @@ pub(crate) struct TenantProfile<T> {
     pub urn: Option<String>,
     pub settings: Settings,
     pub defs: Vec<T>,
+    /// The tenant's `profile_version` (see the eleventh migration); `None`
+    /// when there is no such tenant.
+    pub version: Option<i64>,
 }
 
 /// The statement that reads a tenant's profile: one row per definition, in
@@ -26,7 +29,7 @@ pub(crate) struct TenantProfile<T> {
 /// round trip.
 pub(crate) fn load_stmt(tenant: &str) -> Stmt {
     Stmt::new(
-        "SELECT t.extension_urn AS urn, t.settings AS settings, a.definition AS definition \
+        "SELECT t.extension_urn AS urn, t.settings AS settings, t.profile_version AS pv, a.definition AS definition \
          FROM tenants t LEFT JOIN tenant_attributes a ON a.tenant_id = t.id \
          WHERE t.id = ? ORDER BY a.created_at, a.name",
         vec![tenant.into()],
@@ -45,6 +48,7 @@ impl<T: DeserializeOwned> TenantProfile<T> {
                 .iter()
                 .filter_map(|r| serde_json::from_str(col_str(r, "definition")?).ok())
                 .collect(),
+            version: first.and_then(|r| r.get("pv")).and_then(Value::as_i64),
         }
     }
 }

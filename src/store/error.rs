@@ -29,6 +29,10 @@ pub enum StoreError {
     /// state the write expected (changed or deleted meanwhile). Nothing was
     /// written. [`super::guarded_batch`] turns it into `Ok(None)`.
     Stale,
+    /// A `profile_guard` aborted the batch: the tenant's settings, extension
+    /// URN or attribute definitions changed since the schema the write was
+    /// made with was read. Nothing was written.
+    ProfileChanged,
     /// A group member to add is no live user or group of the tenant (its
     /// type, read inside the statement, was NULL). Nothing was written.
     MissingMember,
@@ -57,6 +61,8 @@ impl StoreError {
             })
         } else if has("constraint failed") && has("write_guard") {
             StoreError::Stale
+        } else if has("constraint failed") && has("profile_guard") {
+            StoreError::ProfileChanged
         } else if has("constraint failed") && has("unique_guard") {
             StoreError::Unique(UniqueKey::UniqueValue)
         } else if has("constraint failed") && has("member_type") {
@@ -72,6 +78,9 @@ impl fmt::Display for StoreError {
         match self {
             StoreError::Unique(k) => write!(f, "unique constraint {k:?}"),
             StoreError::Stale => f.write_str("write guard: the row changed meanwhile"),
+            StoreError::ProfileChanged => {
+                f.write_str("profile guard: the tenant's schema changed meanwhile")
+            }
             StoreError::MissingMember => f.write_str("a member to add does not exist"),
             StoreError::Unavailable(m) | StoreError::Other(m) => f.write_str(m),
         }

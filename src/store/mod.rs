@@ -123,6 +123,12 @@ pub trait SqlExecutor {
         }
         Ok(out)
     }
+    /// Which database this is, for what an isolate caches of its rows: the
+    /// worker binds each database once per isolate (0 will do), tests open
+    /// many in one thread.
+    fn identity(&self) -> u64 {
+        0
+    }
 }
 
 /// A string key-value store (Workers KV in the worker).

@@ -13,7 +13,12 @@ use super::{Row, SqlExecutor, SqlValue, Stmt, StoreError, Written};
 
 pub struct SqliteExecutor {
     conn: Mutex<Connection>,
+    /// Told apart from the other databases of the process (see
+    /// [`SqlExecutor::identity`]).
+    id: u64,
 }
+
+static OPENED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 fn err(e: rusqlite::Error) -> StoreError {
     StoreError::from_driver(e.to_string())
@@ -40,6 +45,7 @@ impl SqliteExecutor {
         }
         Ok(SqliteExecutor {
             conn: Mutex::new(conn),
+            id: OPENED.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
 
@@ -91,6 +97,10 @@ fn run_query(conn: &Connection, stmt: &Stmt) -> Result<Vec<Row>, StoreError> {
 }
 
 impl SqlExecutor for SqliteExecutor {
+    fn identity(&self) -> u64 {
+        self.id
+    }
+
     async fn query(&self, stmt: Stmt) -> Result<Vec<Row>, StoreError> {
         let conn = self.lock()?;
         run_query(&conn, &stmt)

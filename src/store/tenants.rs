@@ -263,18 +263,6 @@ pub(crate) async fn get<D: SqlExecutor>(db: &D, id: &str) -> Result<Option<Tenan
     rows.first().map(from_row).transpose()
 }
 
-/// The statement reading a tenant's settings, to send along with others in
-/// one round trip; [`settings_in`] reads its rows.
-pub(crate) fn settings_stmt(id: &str) -> Stmt {
-    Stmt::new("SELECT settings FROM tenants WHERE id = ?", vec![id.into()])
-}
-
-/// The settings in the rows of a [`settings_stmt`] (the defaults when there
-/// is no such tenant).
-pub(crate) fn settings_in(rows: &[Row]) -> Settings {
-    settings_of(rows.first().and_then(|r| col_str(r, "settings")))
-}
-
 /// The settings of a tenant (the defaults if it has none stored).
 pub(crate) async fn settings<D: SqlExecutor>(db: &D, id: &str) -> Result<Settings, StoreError> {
     Ok(get(db, id).await?.map(|t| t.settings).unwrap_or_default())
@@ -311,8 +299,11 @@ fn insert_stmt(
 ) -> Result<Stmt, StoreError> {
     let settings = serde_json::to_string(settings).map_err(|e| StoreError::Other(e.to_string()))?;
     Ok(Stmt::new(
-        "INSERT INTO tenants (id, name, settings, created_at, updated_at, shard, region) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        // profile_version starts at the creation time in ms: a tenant made
+        // again under the same id never matches a profile cached of the
+        // one before it (see the eleventh migration).
+        "INSERT INTO tenants (id, name, settings, created_at, updated_at, shard, region, profile_version) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))",
         vec![
             id.into(),
             name.into(),
@@ -420,16 +411,17 @@ pub(crate) async fn set_extension_urn<D: SqlExecutor>(
     Ok(guarded_batch(db, stmts).await?.is_some())
 }
 
-/// A statement for a user's write batch that aborts it (`StoreError::Stale`)
-/// unless the tenant's extension URN is still `urn`, the one the document
-/// was made with (`default` when none is stored): a write that read the
-/// schema before a URN change and lands after it would otherwise store
-/// its values under a URN no longer in force.
-pub(crate) fn extension_urn_guard(id: &str, default: &str, urn: &str) -> Stmt {
+/// A statement for a user's write batch that aborts it
+/// (`StoreError::ProfileChanged`) unless the tenant's profile (settings,
+/// extension URN, attribute definitions) is still at `version`, the one the
+/// write's schema was read at: a write made with a cached or overtaken
+/// schema would otherwise check and store values against definitions, or
+/// under a URN, no longer in force.
+pub(crate) fn profile_guard(id: &str, version: Option<i64>) -> Stmt {
     Stmt::new(
-        "INSERT INTO write_guard (stale) SELECT 1 WHERE NOT EXISTS (\
-         SELECT 1 FROM tenants WHERE id = ? AND coalesce(extension_urn, ?) = ?)",
-        vec![id.into(), default.into(), urn.into()],
+        "INSERT INTO profile_guard (changed) SELECT 1 WHERE NOT EXISTS (\
+         SELECT 1 FROM tenants WHERE id = ? AND profile_version = ?)",
+        vec![id.into(), version.into()],
     )
 }
 

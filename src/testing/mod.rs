@@ -94,6 +94,12 @@ pub mod urn {
     pub const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 }
 
+/// Forgets the tenants' profiles this thread (an isolate) keeps, so that
+/// the next request reads its tenant's profile as a cold isolate does.
+pub fn forget_cached_profiles() {
+    crate::server::schema::forget_all();
+}
+
 /// A fixed budget of requests per key.
 pub struct Budget {
     limit: u64,

@@ -250,6 +250,8 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
                     None,
                 );
             }
+            // The tenant line may have set its settings and URN.
+            crate::server::schema::forget_tenant(self.db, tenant);
             loaded = next.lines;
             complete = ends;
             state = Some(next);

@@ -217,6 +217,7 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
             .clone()
             .with(body.settings.unwrap_or_default());
         tenants::update(self.db, id, &name, &settings, &self.stamp).await?;
+        crate::server::schema::forget_tenant(self.db, id);
         if current.shard != REGISTRY && name != current.name {
             tenants::rename(self.registry, id, &name, &self.stamp).await?;
         }
@@ -264,6 +265,7 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
             tenants::delete(self.registry, id).await?;
         }
         shards::forget(id);
+        crate::server::schema::forget_tenant(self.db, id);
         Ok(Response::empty(204))
     }
 }

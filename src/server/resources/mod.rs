@@ -15,7 +15,7 @@
 //! `$ref`, tombstones) and [`groups`] (members in their own table).
 
 use crate::server::ctx::Ctx;
-use crate::server::error::Result;
+use crate::server::error::{Error, Result};
 use crate::server::op::{Action, Endpoint, Op, Outcome};
 use crate::store::SqlExecutor;
 
@@ -36,8 +36,25 @@ pub(crate) use groups::Groups;
 use kind::Kind;
 pub(crate) use users::Users;
 
-/// Carries out an operation on a resource endpoint.
+/// Carries out an operation on a resource endpoint. A write made with a
+/// schema that changed meanwhile (the isolate's cached one, or one another
+/// request changed between the read and the write) wrote nothing: it is
+/// made again once, with the schema read anew.
 pub(crate) async fn run<D: SqlExecutor>(ctx: &Ctx<'_, D>, op: Op) -> Result<Outcome> {
+    let again = (op.endpoint == Endpoint::Users && op.action.is_write()).then(|| op.clone());
+    match run_once(ctx, op).await {
+        Err(Error::SchemaChanged) => {
+            crate::server::schema::forget(ctx);
+            match again {
+                Some(op) => run_once(ctx, op).await,
+                None => Err(Error::SchemaChanged),
+            }
+        }
+        other => other,
+    }
+}
+
+async fn run_once<D: SqlExecutor>(ctx: &Ctx<'_, D>, op: Op) -> Result<Outcome> {
     match op.endpoint {
         Endpoint::Users => run_kind::<Users, D>(ctx, op).await,
         Endpoint::Groups => run_kind::<Groups, D>(ctx, op).await,

@@ -35,16 +35,10 @@ impl Users {
         let mut extra =
             extension::check(ctx.db, &ctx.tenant, &schema.urn, id, &schema.defs, &doc).await?;
         extension::restore_hidden(&schema.urn, &mut doc, hidden);
-        if doc.get(&schema.urn).is_some() {
-            // Values stored under the URN read with the schema land only
-            // while it is still the tenant's (see `set_urn`).
-            let default = extension::default_urn(ctx.vendor, &ctx.tenant);
-            extra.push(tenants::extension_urn_guard(
-                &ctx.tenant,
-                &default,
-                &schema.urn,
-            ));
-        }
+        // Checked and stored with this schema only while it is still the
+        // tenant's (it may come from this isolate's cache, or another
+        // request may change it before this write lands).
+        extra.push(tenants::profile_guard(&ctx.tenant, schema.version));
         Ok(Doc { doc, extra })
     }
 }

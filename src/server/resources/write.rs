@@ -14,7 +14,7 @@ use crate::server::op::Precondition;
 use crate::server::resources::kind::{change_event, Kind};
 use crate::server::resources::leniency;
 use crate::server::schema::TenantSchema;
-use crate::store::attributes::{self, TenantProfile};
+use crate::store::attributes;
 use crate::store::resources::{self, Applied, Stored, Update};
 use crate::store::{next_rows, read_all, SqlExecutor};
 
@@ -40,9 +40,13 @@ pub(crate) async fn schema_and_current<R: Kind, D: SqlExecutor>(
         let current = resources::decode_one(R::RESOURCE, &ctx.db.query(get).await?)?;
         return Ok((schema, current));
     }
+    if let Some(profile) = crate::server::schema::cached(ctx) {
+        let current = resources::decode_one(R::RESOURCE, &ctx.db.query(get).await?)?;
+        return Ok((TenantSchema::with_profile::<R, D>(ctx, profile), current));
+    }
     let rows = read_all(ctx.db, vec![attributes::load_stmt(&ctx.tenant), get]).await?;
     let mut rows = rows.into_iter();
-    let profile = TenantProfile::from_rows(&next_rows(&mut rows)?);
+    let profile = TenantSchema::read_profile(ctx, &next_rows(&mut rows)?);
     let current = resources::decode_one(R::RESOURCE, &next_rows(&mut rows)?)?;
     Ok((TenantSchema::with_profile::<R, D>(ctx, profile), current))
 }
