@@ -3,6 +3,7 @@
 //! its tenant and base URL, its time and the deployment's settings.
 
 use std::cell::OnceCell;
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
@@ -48,6 +49,9 @@ pub(crate) struct Platform<'a, D, K, L, O> {
     pub request_id: &'a str,
 }
 
+/// Member ids asked about, and the (id, kind) pairs found of them.
+pub(crate) type Probed = (Vec<String>, HashSet<(String, String)>);
+
 pub(crate) struct Ctx<'a, D> {
     pub db: &'a D,
     pub tenant: String,
@@ -67,6 +71,10 @@ pub(crate) struct Ctx<'a, D> {
     pub events: Recorder<'a>,
     /// The tenant's settings, once read (see [`Ctx::settings`]).
     settings: OnceCell<Settings>,
+    /// Which members a group write may add exist, read with the group
+    /// before the write (see `resources::groups`): the ids asked about and
+    /// the (id, kind) pairs found.
+    pub members_probed: OnceCell<Probed>,
 }
 
 impl<'a, D> Ctx<'a, D> {
@@ -92,6 +100,7 @@ impl<'a, D> Ctx<'a, D> {
             vendor: &config.vendor,
             limits: config.limits,
             settings: OnceCell::new(),
+            members_probed: OnceCell::new(),
         }
     }
 

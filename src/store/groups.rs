@@ -3,11 +3,13 @@
 //! member, so adding or removing a member is one row and never rewrites the
 //! group or its other members.
 
+use std::collections::HashSet;
+
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::users::fold;
-use super::{col_str, SqlExecutor, SqlValue, Stmt, StoreError};
+use super::{col_str, Row, SqlExecutor, SqlValue, Stmt, StoreError};
 
 /// D1 binds at most 100 parameters per statement.
 const IN_CHUNK: usize = 90;
@@ -62,47 +64,68 @@ pub(crate) fn indexed(doc: &Value) -> Vec<(&'static str, SqlValue)> {
     ]
 }
 
+/// The statements that find which of `ids` are live users or groups of
+/// the tenant (with their kind), to send in one round trip; [`found_in`]
+/// reads their rows.
+pub(crate) fn existence_stmts(tenant: &str, ids: &[&str]) -> Vec<Stmt> {
+    ids.chunks(IN_CHUNK / 2)
+        .map(|chunk| {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let mut params: Vec<SqlValue> = vec![tenant.into()];
+            params.extend(chunk.iter().map(|id| SqlValue::from(*id)));
+            params.push(tenant.into());
+            params.extend(chunk.iter().map(|id| SqlValue::from(*id)));
+            Stmt::new(
+                format!(
+                    "SELECT id, 'User' AS kind FROM users WHERE tenant_id = ? AND id IN ({marks}) AND deleted_at IS NULL \
+                     UNION ALL SELECT id, 'Group' AS kind FROM groups WHERE tenant_id = ? AND id IN ({marks})"
+                ),
+                params,
+            )
+        })
+        .collect()
+}
+
+/// The (id, kind) pairs in the rows of [`existence_stmts`].
+pub(crate) fn found_in(rows: &[Row]) -> HashSet<(String, String)> {
+    rows.iter()
+        .filter_map(|r| Some((col_str(r, "id")?.to_owned(), col_str(r, "kind")?.to_owned())))
+        .collect()
+}
+
+/// The ids of the members among `members` that are not in `found` (no live
+/// user or group of the tenant), or not of the type named with them (a
+/// group cannot contain itself either).
+pub(crate) fn missing_among(
+    found: &HashSet<(String, String)>,
+    group_id: &str,
+    members: &[NewMember],
+) -> Vec<String> {
+    let exists = |m: &NewMember| match m.kind.as_deref() {
+        Some(k) => found.contains(&(m.id.clone(), member_kind(k).to_owned())),
+        None => found.iter().any(|(id, _)| *id == m.id),
+    };
+    members
+        .iter()
+        .filter(|m| m.id == group_id || !exists(m))
+        .map(|m| m.id.clone())
+        .collect()
+}
+
 /// The ids of the members among `members` that are no live user or group
-/// of the tenant, or not of the type named with them (a group cannot
-/// contain itself either).
+/// of the tenant (see [`missing_among`]), read in one round trip.
 pub(crate) async fn missing_members<D: SqlExecutor>(
     db: &D,
     tenant: &str,
     group_id: &str,
     members: &[NewMember],
 ) -> Result<Vec<String>, StoreError> {
-    let mut found = std::collections::HashSet::new();
-    for chunk in members.chunks(IN_CHUNK / 2) {
-        let marks = vec!["?"; chunk.len()].join(", ");
-        let ids = || chunk.iter().map(|m| SqlValue::from(m.id.as_str()));
-        let mut params: Vec<SqlValue> = vec![tenant.into()];
-        params.extend(ids());
-        params.push(tenant.into());
-        params.extend(ids());
-        let rows = db
-            .query(Stmt::new(
-                format!(
-                    "SELECT id, 'User' AS kind FROM users WHERE tenant_id = ? AND id IN ({marks}) AND deleted_at IS NULL \
-                     UNION ALL SELECT id, 'Group' AS kind FROM groups WHERE tenant_id = ? AND id IN ({marks})"
-                ),
-                params,
-            ))
-            .await?;
-        found.extend(
-            rows.iter().filter_map(|r| {
-                Some((col_str(r, "id")?.to_owned(), col_str(r, "kind")?.to_owned()))
-            }),
-        );
+    let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
+    let mut found = HashSet::new();
+    for rows in super::read_all(db, existence_stmts(tenant, &ids)).await? {
+        found.extend(found_in(&rows));
     }
-    let exists = |m: &NewMember| match m.kind.as_deref() {
-        Some(k) => found.contains(&(m.id.clone(), member_kind(k).to_owned())),
-        None => found.iter().any(|(id, _)| *id == m.id),
-    };
-    Ok(members
-        .iter()
-        .filter(|m| m.id == group_id || !exists(m))
-        .map(|m| m.id.clone())
-        .collect())
+    Ok(missing_among(&found, group_id, members))
 }
 
 /// The type a member's `type` names: `Group`, else `User` (RFC 7643 §4.2

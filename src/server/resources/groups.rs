@@ -14,7 +14,10 @@ use crate::server::limits;
 use crate::server::log::Note;
 use crate::server::resources::kind::{Hidden, Kind};
 use crate::server::schema::{TenantSchema, Typed};
-use crate::store::groups::{membership_stmts, missing_members, Member, Membership, NewMember};
+use crate::store::groups::{
+    existence_stmts, found_in, membership_stmts, missing_among, missing_members, Member,
+    Membership, NewMember,
+};
 use crate::store::resources::{self, Doc, Removal, Resource, Stored, Update};
 use crate::store::roles::{self, Candidates};
 use crate::store::tenants::UnknownMembers;
@@ -54,7 +57,15 @@ async fn checked_membership<D: SqlExecutor>(
     if membership.add.is_empty() {
         return Ok(membership);
     }
-    let missing = missing_members(ctx.db, &ctx.tenant, group_id, &membership.add).await?;
+    // Read with the group when the request named them (a PATCH that adds).
+    let probed = ctx
+        .members_probed
+        .get()
+        .filter(|(ids, _)| membership.add.iter().all(|m| ids.contains(&m.id)));
+    let missing = match probed {
+        Some((_, found)) => missing_among(found, group_id, &membership.add),
+        None => missing_members(ctx.db, &ctx.tenant, group_id, &membership.add).await?,
+    };
     if missing.is_empty() {
         return Ok(membership);
     }
@@ -68,6 +79,58 @@ async fn checked_membership<D: SqlExecutor>(
     membership.add.retain(|m| !missing.contains(&m.id));
     ctx.notes.add(Note::SkippedMembers(missing));
     Ok(membership)
+}
+
+/// The ids of the members a PatchOp body adds (`add` or `replace` of
+/// `members`, or of a value holding `members`), as IdPs send them, with the
+/// statements that find which exist: read along with the group, so the
+/// write needs no round trip of its own to check them.
+pub(crate) fn probe(tenant: &str, body: &Value) -> Option<(Vec<String>, Vec<Stmt>)> {
+    let ops = body
+        .get("Operations")
+        .or_else(|| body.get("operations"))?
+        .as_array()?;
+    let mut ids: Vec<String> = Vec::new();
+    let mut take = |list: &Value| {
+        for m in list.as_array().into_iter().flatten() {
+            if let Some(id) = m.get("value").and_then(Value::as_str) {
+                if !ids.iter().any(|i| i == id) {
+                    ids.push(id.to_owned());
+                }
+            }
+        }
+    };
+    for op in ops {
+        let kind = op.get("op").and_then(Value::as_str).unwrap_or("");
+        if !kind.eq_ignore_ascii_case("add") && !kind.eq_ignore_ascii_case("replace") {
+            continue;
+        }
+        let path = op.get("path").and_then(Value::as_str);
+        match (path, op.get("value")) {
+            (Some(p), Some(v)) if p.eq_ignore_ascii_case("members") => take(v),
+            (None, Some(v)) => {
+                if let Some(list) = v.get("members") {
+                    take(list);
+                }
+            }
+            _ => {}
+        }
+    }
+    if ids.is_empty() {
+        return None;
+    }
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let stmts = existence_stmts(tenant, &refs);
+    Some((ids, stmts))
+}
+
+/// Keeps what the statements of a [`probe`] found, for the write.
+pub(crate) fn probed<D>(ctx: &Ctx<'_, D>, ids: Vec<String>, results: &[Vec<crate::store::Row>]) {
+    let mut found = std::collections::HashSet::new();
+    for rows in results {
+        found.extend(found_in(rows));
+    }
+    let _ = ctx.members_probed.set((ids, found));
 }
 
 /// The statements of a write to group `id` (whose document is `doc` after
@@ -160,6 +223,10 @@ impl Kind for Groups {
     const COMPUTED: &'static str = "members";
     type Computed = Vec<Member>;
     const EVENT: &'static str = "group";
+
+    fn probe(tenant: &str, body: &Value) -> Option<(Vec<String>, Vec<Stmt>)> {
+        probe(tenant, body)
+    }
 
     fn summary(id: &str, doc: &Value) -> Value {
         events::group_summary(id, doc)

@@ -48,6 +48,13 @@ pub(crate) trait Kind: Typed {
     /// The `resource` of its events: type, id, externalId and its name.
     fn summary(id: &str, doc: &Value) -> Value;
 
+    /// What a PatchOp `body` lets be read along with the resource before
+    /// the write (a group: whether the members it adds exist): the ids and
+    /// the statements. `None`: nothing.
+    fn probe(_tenant: &str, _body: &Value) -> Option<(Vec<String>, Vec<crate::store::Stmt>)> {
+        None
+    }
+
     /// The event type of a change of its document from `old` to `new`.
     fn update_type(_old: &Value, _new: &Value) -> String {
         format!("{}.updated", Self::EVENT)

@@ -27,7 +27,9 @@ pub(crate) async fn patch<R: Kind, D: SqlExecutor>(
     // are read in one round trip.
     let plain = attributes.is_none() && excluded.is_none();
     let (schema, first) = if plain {
-        let (schema, current) = schema_and_current::<R, D>(ctx, id, !R::PATCH_NO_CONTENT).await?;
+        let probe = R::probe(&ctx.tenant, body);
+        let (schema, current) =
+            schema_and_current::<R, D>(ctx, id, !R::PATCH_NO_CONTENT, probe).await?;
         (schema, Some(current))
     } else {
         (TenantSchema::load::<R, D>(ctx).await?, None)

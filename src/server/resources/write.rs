@@ -28,16 +28,25 @@ pub(crate) enum Change<'a> {
 
 /// The tenant's schema of kind `R` and its resource `id` as stored (live;
 /// with its computed attribute when `computed`), in one round trip: what a
-/// PUT or PATCH without a projection reads before it writes.
+/// PUT or PATCH without a projection reads before it writes. `probe` (see
+/// [`Kind::probe`]; a group's) is read in the same round trip.
 pub(crate) async fn schema_and_current<R: Kind, D: SqlExecutor>(
     ctx: &Ctx<'_, D>,
     id: &str,
     computed: bool,
+    probe: Option<(Vec<String>, Vec<crate::store::Stmt>)>,
 ) -> Result<(TenantSchema, Option<Stored<R::Computed>>)> {
     let get = resources::get_stmt(R::RESOURCE, &ctx.tenant, id, computed);
     if !R::EXTENSIBLE {
         let schema = TenantSchema::load::<R, D>(ctx).await?;
-        let current = resources::decode_one(R::RESOURCE, &ctx.db.query(get).await?)?;
+        let (ids, mut stmts) = probe.unwrap_or_default();
+        stmts.insert(0, get);
+        let mut rows = read_all(ctx.db, stmts).await?.into_iter();
+        let current = resources::decode_one(R::RESOURCE, &next_rows(&mut rows)?)?;
+        if !ids.is_empty() {
+            let rest: Vec<_> = rows.collect();
+            crate::server::resources::groups::probed(ctx, ids, &rest);
+        }
         return Ok((schema, current));
     }
     if let Some(profile) = crate::server::schema::cached(ctx) {
