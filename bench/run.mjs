@@ -10,8 +10,9 @@
 // ONLY (regex over workload keys), PEER_PORT, KEEP=1 (keep the run's D1 copy),
 // BUILD_DIR (the built worker to serve, default build/), BASELINE_DIR (an
 // older build to compare with in the same run: the A/B table), AB_ROUNDS
-// (2), PARTS (comma list of floor, worker, peer, ab, delivery; default all),
-// DELIVERY_RATE (writes/s of the webhook lag run, 20).
+// (2), PARTS (comma list of floor, worker, peer, ab, delivery, cycles;
+// default all), DELIVERY_RATE (writes/s of the webhook lag run, 20); the
+// cycles part (bench/cycles.mjs) reads CYCLE_* (see there).
 import { Miniflare } from "miniflare";
 import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
@@ -21,6 +22,7 @@ import {
 import { createServer } from "node:net";
 import http from "node:http";
 import { mintJwt } from "../scripts/admin-jwt.mjs";
+import { cyclesReport, runCycles } from "./cycles.mjs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -39,7 +41,7 @@ const BUILD = env.BUILD_DIR ? resolve(env.BUILD_DIR) : join(ROOT, "build");
 const BASELINE = env.BASELINE_DIR ? resolve(env.BASELINE_DIR) : null;
 const AB_ROUNDS = Number(env.AB_ROUNDS ?? 2);
 const RATE = Number(env.DELIVERY_RATE ?? 20);
-const PARTS = new Set((env.PARTS ?? "floor,worker,peer,ab,delivery").split(","));
+const PARTS = new Set((env.PARTS ?? "floor,worker,peer,ab,delivery,cycles").split(","));
 const ADMIN_SECRET = "bench-admin-secret-0123456789abcdef0123";
 const TENANT = "bench";
 const USER = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -476,7 +478,8 @@ async function benchWorker(n) {
   return { results, storageFloor, startMs, firstMs, explain: `${explain.stdout ?? ""}${explain.stderr ?? ""}${explain.error ?? ""}` };
 }
 
-async function benchPeer(n) {
+/** Starts the peer (scim2-server, empty, in memory); answers {origin, token, child}. */
+async function startPeer() {
   const port = Number(env.PEER_PORT ?? 0) || (await freePort());
   const token = randomBytes(24).toString("hex");
   const child = spawn(PYTHON, [join(ROOT, "bench/peer_serve.py"), String(port), token,
@@ -494,7 +497,16 @@ async function benchPeer(n) {
       child.stderr.on("data", () => {});
       child.once("exit", (c) => reject(new Error(`scim2-server exited ${c}`)));
     });
-    const origin = `http://127.0.0.1:${port}`;
+  } catch (e) {
+    child.kill("SIGTERM");
+    throw e;
+  }
+  return { origin: `http://127.0.0.1:${port}`, token, child };
+}
+
+async function benchPeer(n) {
+  const { origin, token, child } = await startPeer();
+  try {
     const manifestFile = join(DATA, `peer-${n}.json`);
     const t0 = performance.now();
     const r = spawnSync(PYTHON, [join(ROOT, "bench/peer_load.py"), `${origin}/v2`, token, String(n), manifestFile],
@@ -754,11 +766,18 @@ async function main() {
     log(`webhook delivery, N=${nAB}`);
     report.delivery = { n: nAB, ...(await benchDelivery(nAB)) };
   }
+  if (PARTS.has("cycles")) {
+    log("provisioning cycles (bench/cycles.mjs)");
+    report.cycles = await runCycles({
+      ROOT, DATA, TENANT, log, serve, workerOptions, putToken, statements, freePort, startPeer, withPeer: WITH_PEER,
+    });
+  }
   say(`\nscim-worker benchmark — ${new Date().toISOString()}`);
   say(`serving path: ${PATH_NAME}`);
   if (PARTS.has("worker")) reportWorker(report);
   reportAB(report);
   reportDelivery(report);
+  if (report.cycles) cyclesReport(report.cycles).forEach((l) => say(l));
   reportTail(report, started);
 }
 
