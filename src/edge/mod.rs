@@ -81,12 +81,20 @@ fn shards_of(bound: &[Bound]) -> Option<Shards<'_, D1>> {
     Some(Shards::new(shard(first), more.iter().map(shard).collect()))
 }
 
-/// D1's own answers are classified by the store; anything else means the
-/// binding could not be used.
-fn d1_error(e: worker::Error) -> StoreError {
-    match &e {
-        worker::Error::D1(d1) => StoreError::from_driver(d1.cause()),
-        other => StoreError::Unavailable(other.to_string()),
+/// A rejection of D1's JS client: its message and its cause's, for the
+/// store to classify (a constraint's name, say).
+fn js_error(e: JsValue) -> StoreError {
+    use wasm_bindgen::JsCast;
+    match e.dyn_ref::<worker::js_sys::Error>() {
+        Some(err) => {
+            let mut msg = String::from(err.message());
+            if let Some(cause) = err.cause().dyn_ref::<worker::js_sys::Error>() {
+                msg.push_str(": ");
+                msg.push_str(&String::from(cause.message()));
+            }
+            StoreError::from_driver(msg)
+        }
+        None => StoreError::Unavailable(format!("{e:?}")),
     }
 }
 
@@ -100,29 +108,56 @@ fn js(v: &SqlValue) -> JsValue {
     }
 }
 
-impl D1 {
-    fn prepare(&self, stmt: &Stmt) -> Result<worker::D1PreparedStatement, StoreError> {
-        let params: Vec<JsValue> = stmt.params.iter().map(js).collect();
-        self.0
-            .prepare(stmt.sql.as_str())
-            .bind(&params)
-            .map_err(d1_error)
+/// The rows of one D1 result object, read in one crossing: the engine's
+/// `JSON.stringify` of its `results`, parsed by serde_json (converting each
+/// row's fields across the boundary one by one cost more than the query).
+fn rows_of(result: &JsValue) -> Result<Vec<Row>, StoreError> {
+    let results =
+        worker::js_sys::Reflect::get(result, &JsValue::from_str("results")).map_err(js_error)?;
+    if results.is_undefined() || results.is_null() {
+        return Ok(Vec::new());
     }
+    let text = worker::js_sys::JSON::stringify(&results).map_err(js_error)?;
+    let text = text
+        .as_string()
+        .ok_or_else(|| StoreError::Other("D1 results are not JSON".into()))?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Other(format!("D1 results: {e}")))
 }
 
-impl SqlExecutor for D1 {
-    async fn query(&self, stmt: Stmt) -> Result<Vec<Row>, StoreError> {
-        let result = self.prepare(&stmt)?.all().await.map_err(d1_error)?;
-        result.results::<Row>().map_err(d1_error)
+/// The rows a D1 result object's statement changed (its `meta.changes`).
+fn changes_of(result: &JsValue) -> u64 {
+    worker::js_sys::Reflect::get(result, &JsValue::from_str("meta"))
+        .ok()
+        .and_then(|m| worker::js_sys::Reflect::get(&m, &JsValue::from_str("changes")).ok())
+        .and_then(|c| c.as_f64())
+        .map_or(0, |c| c as u64)
+}
+
+impl D1 {
+    fn sys(&self) -> &worker::worker_sys::D1Database {
+        use wasm_bindgen::JsCast;
+        self.0.as_ref().unchecked_ref()
     }
 
-    /// One D1 batch: one round trip, one `D1Result` per statement, in order.
-    async fn query_all(&self, stmts: Vec<Stmt>) -> Result<Vec<Vec<Row>>, StoreError> {
+    fn prepare(&self, stmt: &Stmt) -> Result<worker::worker_sys::D1PreparedStatement, StoreError> {
+        let params: worker::js_sys::Array = stmt.params.iter().map(js).collect();
+        self.sys()
+            .prepare(stmt.sql.as_str())
+            .and_then(|p| p.bind(params))
+            .map_err(js_error)
+    }
+
+    /// One D1 batch: one round trip, one result object per statement.
+    async fn run_batch(&self, stmts: &[Stmt]) -> Result<Vec<JsValue>, StoreError> {
         let prepared = stmts
             .iter()
-            .map(|s| self.prepare(s))
-            .collect::<Result<Vec<_>, _>>()?;
-        let results = self.0.batch(prepared).await.map_err(d1_error)?;
+            .map(|s| self.prepare(s).map(JsValue::from))
+            .collect::<Result<worker::js_sys::Array, _>>()?;
+        let promise = self.sys().batch(prepared).map_err(js_error)?;
+        let results = worker::wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .map_err(js_error)?;
+        let results: Vec<JsValue> = worker::js_sys::Array::from(&results).iter().collect();
         if results.len() != stmts.len() {
             return Err(StoreError::Other(format!(
                 "D1 answered {} of {} statements",
@@ -130,26 +165,32 @@ impl SqlExecutor for D1 {
                 stmts.len()
             )));
         }
-        results
-            .iter()
-            .map(|r| r.results::<Row>().map_err(d1_error))
-            .collect()
+        Ok(results)
+    }
+}
+
+impl SqlExecutor for D1 {
+    async fn query(&self, stmt: Stmt) -> Result<Vec<Row>, StoreError> {
+        let promise = self.prepare(&stmt)?.all().map_err(js_error)?;
+        let result = worker::wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .map_err(js_error)?;
+        rows_of(&result)
+    }
+
+    async fn query_all(&self, stmts: Vec<Stmt>) -> Result<Vec<Vec<Row>>, StoreError> {
+        self.run_batch(&stmts).await?.iter().map(rows_of).collect()
     }
 
     /// One D1 batch, atomic: each statement's changes and rows.
     async fn batch(&self, stmts: Vec<Stmt>) -> Result<Vec<Written>, StoreError> {
-        let prepared = stmts
-            .iter()
-            .map(|s| self.prepare(s))
-            .collect::<Result<Vec<_>, _>>()?;
-        let results = self.0.batch(prepared).await.map_err(d1_error)?;
-        results
+        self.run_batch(&stmts)
+            .await?
             .iter()
             .map(|r| {
-                let meta = r.meta().map_err(d1_error)?;
                 Ok(Written {
-                    changes: meta.and_then(|m| m.changes).unwrap_or(0) as u64,
-                    rows: r.results::<Row>().map_err(d1_error)?,
+                    changes: changes_of(r),
+                    rows: rows_of(r)?,
                 })
             })
             .collect()
