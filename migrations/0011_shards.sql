@@ -23,13 +23,19 @@ CREATE INDEX tenants_by_shard ON tenants (shard);
 ALTER TABLE tenants ADD COLUMN import_state TEXT;
 
 -- What a request needs of its tenant (settings, extension URN, attribute
--- definitions) is cached in each isolate. Every change of it bumps
+-- definitions, whether it maps roles) is cached in each isolate. Every change of it bumps
 -- profile_version (these triggers), and a user write carries a guard on the
 -- version its schema was read at (profile_guard): a write made with a stale
 -- schema aborts and is made again with the current one.
 ALTER TABLE tenants ADD COLUMN profile_version INTEGER NOT NULL DEFAULT 0;
-CREATE TRIGGER tenants_profile_changed AFTER UPDATE OF settings, extension_urn ON tenants
+CREATE TRIGGER tenants_profile_changed AFTER UPDATE OF settings, extension_urn, default_role ON tenants
 BEGIN UPDATE tenants SET profile_version = profile_version + 1 WHERE id = NEW.id; END;
+-- Whether a tenant has role rules (or a default role) is part of it too: a
+-- new user of a tenant without them needs no role statements.
+CREATE TRIGGER role_mappings_profile_insert AFTER INSERT ON role_mappings
+BEGIN UPDATE tenants SET profile_version = profile_version + 1 WHERE id = NEW.tenant_id; END;
+CREATE TRIGGER role_mappings_profile_delete AFTER DELETE ON role_mappings
+BEGIN UPDATE tenants SET profile_version = profile_version + 1 WHERE id = OLD.tenant_id; END;
 CREATE TRIGGER attributes_profile_insert AFTER INSERT ON tenant_attributes
 BEGIN UPDATE tenants SET profile_version = profile_version + 1 WHERE id = NEW.tenant_id; END;
 CREATE TRIGGER attributes_profile_update AFTER UPDATE ON tenant_attributes

@@ -422,3 +422,21 @@ fn the_directory_lists_take_a_scim_filter_and_a_cursor() {
     assert_eq!(groups["totalResults"], 1);
     assert_eq!(groups["groups"][0]["displayName"], "Support");
 }
+
+/// A new user of a tenant without rules or a default role makes no role
+/// statements; the isolate's cached profile says so. A default role set by
+/// another isolate meanwhile (here straight in the database, which bumps the
+/// profile version) aborts that write, which is made again with the roles.
+#[test]
+fn a_default_role_set_elsewhere_reaches_the_next_new_user() {
+    let app = App::new();
+    let c = app.provision("acme");
+    define(&app, &["member"]);
+    user(&app, &c, "warm@example.com");
+    app.rows(
+        "UPDATE tenants SET default_role = 'member' WHERE id = 'acme'",
+        vec![],
+    );
+    let id = user(&app, &c, "new@example.com");
+    assert_eq!(roles_of(&app, &id), json!(["member"]));
+}

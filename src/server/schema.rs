@@ -106,6 +106,8 @@ pub(crate) struct TenantSchema {
     pub urn: String,
     /// The profile version it was made from (what a write guards on).
     pub version: Option<i64>,
+    /// Whether the tenant maps roles (see `TenantProfile::roles_configured`).
+    pub roles_configured: bool,
 }
 
 impl TenantSchema {
@@ -119,6 +121,7 @@ impl TenantSchema {
             settings,
             defs,
             version,
+            roles_configured,
         } = profile;
         if !K::EXTENSIBLE {
             return TenantSchema {
@@ -126,6 +129,7 @@ impl TenantSchema {
                 defs,
                 urn: String::new(),
                 version,
+                roles_configured,
             };
         }
         // Read with the definitions: the request need not read them again.
@@ -144,6 +148,7 @@ impl TenantSchema {
             defs,
             urn,
             version,
+            roles_configured,
         }
     }
 
@@ -174,6 +179,7 @@ impl TenantSchema {
                 settings: Settings::default(),
                 defs: Vec::new(),
                 version: None,
+                roles_configured: true,
             }
         };
         Ok(Self::with_profile::<K, D>(ctx, profile))

@@ -20,6 +20,9 @@ pub(crate) struct TenantProfile<T> {
     /// The tenant's `profile_version` (see the eleventh migration); `None`
     /// when there is no such tenant.
     pub version: Option<i64>,
+    /// Whether it has role rules or a default role (else a new user's
+    /// roles need no computing).
+    pub roles_configured: bool,
 }
 
 /// The statement that reads a tenant's profile: one row per definition, in
@@ -29,7 +32,9 @@ pub(crate) struct TenantProfile<T> {
 /// round trip.
 pub(crate) fn load_stmt(tenant: &str) -> Stmt {
     Stmt::new(
-        "SELECT t.extension_urn AS urn, t.settings AS settings, t.profile_version AS pv, a.definition AS definition \
+        "SELECT t.extension_urn AS urn, t.settings AS settings, t.profile_version AS pv, \
+         (t.default_role IS NOT NULL OR EXISTS (SELECT 1 FROM role_mappings m WHERE m.tenant_id = t.id)) AS rc, \
+         a.definition AS definition \
          FROM tenants t LEFT JOIN tenant_attributes a ON a.tenant_id = t.id \
          WHERE t.id = ? ORDER BY a.created_at, a.name",
         vec![tenant.into()],
@@ -49,6 +54,11 @@ impl<T: DeserializeOwned> TenantProfile<T> {
                 .filter_map(|r| serde_json::from_str(col_str(r, "definition")?).ok())
                 .collect(),
             version: first.and_then(|r| r.get("pv")).and_then(Value::as_i64),
+            // Unknown (no row): as if configured, which is always correct.
+            roles_configured: first
+                .and_then(|r| r.get("rc"))
+                .and_then(Value::as_i64)
+                .is_none_or(|n| n != 0),
         }
     }
 }

@@ -249,6 +249,8 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
                 "A role these mappings name was deleted meanwhile; nothing was changed.",
             )
         })?;
+        // Whether the tenant maps roles is part of its profile.
+        crate::server::schema::forget_tenant(self.db, tenant);
         let mut out = self.mappings_json(tenant).await?;
         out.insert("usersChanged".into(), changed.into());
         Ok(Response::json(200, &Value::Object(out)))

@@ -110,9 +110,13 @@ impl Kind for Users {
         doc: Value,
     ) -> Result<Doc> {
         let mut new = Self::checked(ctx, schema, id, doc, Hidden::new()).await?;
-        // A new user is in no group: the tenant's default role, if any.
-        new.extra
-            .extend(ctx.events.roles(&Candidates::These(vec![id])));
+        // A new user is in no group: the tenant's default role, if any. A
+        // tenant without rules or a default role needs no statements (the
+        // write's profile guard holds it to that).
+        if schema.roles_configured {
+            new.extra
+                .extend(ctx.events.roles(&Candidates::These(vec![id])));
+        }
         Ok(new)
     }
 
