@@ -510,7 +510,8 @@ pub(crate) fn document(origin: &str) -> Value {
                 "responses": with_errors(json!({"200": ok("The status", "ImportStatus")}), false)},
         "post": {"operationId": "importTenant", "summary": "Load an export into an empty tenant, in parts: the body holds the lines from ?line= on; each part is checked whole first",
                 "parameters": [{"name": "line", "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": "The number of the body's first line in the export (from 0)"}],
-                "requestBody": {"required": true, "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
+                "requestBody": {"required": true, "description": "NDJSON lines; sent as application/x-ndjson or text/plain",
+                    "content": {"text/plain": {"schema": {"type": "string"}}, "application/x-ndjson": {"schema": {"type": "string"}}}},
                 "responses": with_errors(json!({"200": ok("What was loaded", "ImportResult"),
                     "409": ok("The tenant is not empty, or the part does not start where the import is (resumeAt says where)", "Error")}), true)}}),
     ));

@@ -128,7 +128,7 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
         // Every line checked before anything is written.
         let mut lines = Vec::new();
         for (i, raw) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
-            let n = from + i as u64;
+            let n = from.saturating_add(i as u64);
             let line = export::parse_line(raw).map_err(|why| {
                 ScimError::invalid_value(format!("Line {n} is not loadable: {why}."))
             })?;
@@ -169,7 +169,7 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
         let mut counts = state.as_ref().map(|p| p.counts.clone()).unwrap_or_default();
         let mut source = state.as_ref().map(|p| p.source.clone());
         for (i, l) in lines.iter().enumerate() {
-            let n = from + i as u64;
+            let n = from.saturating_add(i as u64);
             let k = l.kind();
             let in_order = match phase {
                 None => k == Kind::Header,
@@ -224,7 +224,7 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
             let last = part.last().map_or(Kind::Header, Line::kind);
             let ends = last == Kind::End;
             let next = Progress {
-                lines: loaded + part.len() as u64,
+                lines: loaded.saturating_add(part.len() as u64),
                 phase: last,
                 counts: seen.clone(),
                 source: source.clone(),
@@ -258,7 +258,7 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
         }
         Ok(Response::json(
             200,
-            &json!({"loaded": loaded - from, "resumeAt": (!complete).then_some(loaded),
+            &json!({"loaded": loaded.saturating_sub(from), "resumeAt": (!complete).then_some(loaded),
                     "complete": complete, "counts": seen}),
         ))
     }
