@@ -85,16 +85,21 @@ fn warm(app: &App, c: &Creds, path: &str) -> Counted {
 }
 
 fn warm_with(app: &App, c: &Creds, path: &str, headers: &[(&str, &str)]) -> Counted {
-    let db = Counting {
-        inner: &app.db,
-        calls: RefCell::new(Vec::new()),
-        request_log: RefCell::new(Vec::new()),
-    };
     let mut req = Request::new(Method::Get, &format!("/scim/v2/{}{path}", c.tenant))
         .with_header("Authorization", &format!("Bearer {}", c.token));
     for (k, v) in headers {
         req = req.with_header(k, v);
     }
+    through_counting(app, req)
+}
+
+/// Serves `req` through a counting executor over the app's database.
+fn through_counting(app: &App, req: Request) -> Counted {
+    let db = Counting {
+        inner: &app.db,
+        calls: RefCell::new(Vec::new()),
+        request_log: RefCell::new(Vec::new()),
+    };
     let response = app.request_with(&db, req).response;
     Counted {
         status: response.status,
@@ -466,20 +471,7 @@ fn counted_write(app: &App, c: &Creds, method: Method, path: &str, body: Value) 
 
 /// A SCIM write as an isolate that served the tenant within 30 s makes it.
 fn warm_write(app: &App, c: &Creds, method: Method, path: &str, body: Value) -> Counted {
-    let db = Counting {
-        inner: &app.db,
-        calls: RefCell::new(Vec::new()),
-        request_log: RefCell::new(Vec::new()),
-    };
-    let req = App::scim_request(c, method, path, Some(body));
-    let response = app.request_with(&db, req).response;
-    Counted {
-        status: response.status,
-        body: response.json_body().unwrap_or(Value::Null),
-        etag: None,
-        calls: db.calls.into_inner(),
-        request_log: db.request_log.into_inner(),
-    }
+    through_counting(app, App::scim_request(c, method, path, Some(body)))
 }
 
 /// Round trips of the writes identity providers make most, in a cold

@@ -12,7 +12,7 @@ use crate::server::error::Result;
 use crate::server::events::Recorder;
 use crate::server::log::Notes;
 use crate::store::shards::Shards;
-use crate::store::tenants::{self, Settings};
+use crate::store::tenants::Settings;
 use crate::store::{timestamp, SqlExecutor};
 
 /// Where SCIM lives: `/scim/v2/<tenant>/...`.
@@ -114,10 +114,9 @@ impl<'a, D> Ctx<'a, D> {
         if let Some(s) = self.settings.get() {
             return Ok(s);
         }
-        let read = match crate::server::schema::cached(self) {
-            Some(profile) => profile.settings,
-            None => tenants::settings(self.db, &self.tenant).await?,
-        };
+        let read = crate::server::schema::TenantSchema::profile(self)
+            .await?
+            .settings;
         self.notes.saw_request_log(read.request_log);
         Ok(self.settings.get_or_init(|| read))
     }

@@ -376,7 +376,6 @@ impl<D: SqlExecutor, K: KeyValue, L: RateLimit, O: Outbound> Service<'_, D, K, L
         // answer: a fault like any other.
         let e = match e {
             Error::Scim(e) if e.status == 500 => Error::internal(e.detail),
-            Error::SchemaChanged => Error::Scim(error::changed_meanwhile()),
             other => other,
         };
         let (scim, header, logged) = match e {
@@ -400,7 +399,7 @@ impl<D: SqlExecutor, K: KeyValue, L: RateLimit, O: Outbound> Service<'_, D, K, L
                 Some(("retry-after", RETRY_AFTER_SECONDS.to_string())),
                 None,
             ),
-            // Turned into a 412 above.
+            // Made again once already (`resources::run`): a change meanwhile.
             Error::SchemaChanged => (error::changed_meanwhile(), None, None),
             Error::Fault { kind, cause } => (
                 ScimError::new(

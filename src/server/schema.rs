@@ -200,13 +200,8 @@ impl TenantSchema {
     ) -> Result<(Self, P, P::Output)> {
         // The profile this isolate has: the plan's own statements only.
         if let Some(profile) = cached(ctx) {
-            if !K::EXTENSIBLE {
-                ctx.read_settings(profile.settings);
-                let schema = Self::load::<K, D>(ctx).await?;
-                let plan = plan_for(&schema.rt)?;
-                let (_, out) = plan.run(ctx, Vec::new()).await?;
-                return Ok((schema, plan, out));
-            }
+            // `with_profile` keeps the settings only for an extensible kind.
+            ctx.read_settings(profile.settings.clone());
             let schema = Self::with_profile::<K, D>(ctx, profile);
             let plan = plan_for(&schema.rt)?;
             let (_, out) = plan.run(ctx, Vec::new()).await?;

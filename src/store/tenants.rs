@@ -263,11 +263,6 @@ pub(crate) async fn get<D: SqlExecutor>(db: &D, id: &str) -> Result<Option<Tenan
     rows.first().map(from_row).transpose()
 }
 
-/// The settings of a tenant (the defaults if it has none stored).
-pub(crate) async fn settings<D: SqlExecutor>(db: &D, id: &str) -> Result<Settings, StoreError> {
-    Ok(get(db, id).await?.map(|t| t.settings).unwrap_or_default())
-}
-
 /// The tenants whose data is on `db`, the shard named `shard`.
 pub(crate) async fn list_on<D: SqlExecutor>(
     db: &D,

@@ -131,28 +131,24 @@ impl<D: SqlExecutor, K: KeyValue, O: Outbound> Admin<'_, D, K, O> {
             shard: &shard.name,
             region,
         };
-        let registered = if shard.name == REGISTRY {
-            tenants::insert(
-                self.registry,
-                &body.id,
-                &name,
-                &settings,
-                &self.stamp,
-                &place,
-            )
-            .await
+        // The registry row first: it takes the id (or finds it taken). On
+        // `DB` it is the tenant's row; for another shard its settings there
+        // are never read.
+        let defaults = Settings::default();
+        let registry_settings = if shard.name == REGISTRY {
+            &settings
         } else {
-            // The registry row first: it takes the id (or finds it taken).
-            tenants::insert(
-                self.registry,
-                &body.id,
-                &name,
-                &Settings::default(),
-                &self.stamp,
-                &place,
-            )
-            .await
+            &defaults
         };
+        let registered = tenants::insert(
+            self.registry,
+            &body.id,
+            &name,
+            registry_settings,
+            &self.stamp,
+            &place,
+        )
+        .await;
         match registered {
             Err(StoreError::Unique(UniqueKey::TenantId)) => {
                 return Err(

@@ -118,34 +118,28 @@ pub async fn consume<D: SqlExecutor, O: Outbound>(
     now: DateTime<Utc>,
 ) -> Verdict {
     let tenant = message.get("tenant").and_then(Value::as_str).unwrap_or("");
-    let db = match shards.of(tenant, now.timestamp_millis()).await {
-        Ok(db) => db,
-        Err(e) => {
-            log.line(
-                &json!({"level": "error", "message": "queue message failed", "kind": "storage",
-                        "error": e.to_string(), "tenant": tenant})
-                .to_string(),
-            );
-            return Verdict::Retry(30);
+    let result = async {
+        // The tenant's shard: a failure to find it is retried like any other.
+        let db = shards.of(tenant, now.timestamp_millis()).await?;
+        match message.get("kind").and_then(Value::as_str) {
+            Some("dispatch") => dispatch(db, out, tenant, now).await,
+            Some("deliver") => {
+                let id = message
+                    .get("delivery")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                deliver(config, db, out, tenant, id, now).await
+            }
+            _ => {
+                log.line(
+                    &json!({"level": "warn", "message": "unknown queue message", "body": message})
+                        .to_string(),
+                );
+                Ok(Verdict::Ack)
+            }
         }
-    };
-    let result = match message.get("kind").and_then(Value::as_str) {
-        Some("dispatch") => dispatch(db, out, tenant, now).await,
-        Some("deliver") => {
-            let id = message
-                .get("delivery")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            deliver(config, db, out, tenant, id, now).await
-        }
-        _ => {
-            log.line(
-                &json!({"level": "warn", "message": "unknown queue message", "body": message})
-                    .to_string(),
-            );
-            Ok(Verdict::Ack)
-        }
-    };
+    }
+    .await;
     result.unwrap_or_else(|e| {
         log.line(
             &json!({"level": "error", "message": "queue message failed", "kind": "storage",
@@ -166,24 +160,17 @@ pub async fn dead_letter<D: SqlExecutor>(
 ) {
     let tenant = message.get("tenant").and_then(Value::as_str).unwrap_or("");
     if let Some(id) = message.get("delivery").and_then(Value::as_str) {
-        let db = match shards.of(tenant, now.timestamp_millis()).await {
-            Ok(db) => db,
-            Err(e) => {
-                log.line(
-                    &json!({"level": "error", "message": "dead letter not recorded", "kind": "storage",
-                            "error": e.to_string(), "tenant": tenant})
-                    .to_string(),
-                );
-                return;
-            }
-        };
         let stmt = webhooks::give_up(
             tenant,
             id,
             "dead-lettered: the queue consumer failed on every attempt",
             &timestamp(now),
         );
-        if let Err(e) = db.batch(vec![stmt]).await {
+        let recorded = match shards.of(tenant, now.timestamp_millis()).await {
+            Ok(db) => db.batch(vec![stmt]).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = recorded {
             log.line(
                 &json!({"level": "error", "message": "dead letter not recorded", "kind": "storage",
                               "error": e.to_string(), "tenant": tenant})
