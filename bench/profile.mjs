@@ -9,7 +9,10 @@
 // Writes bench/.data/worker.cpuprofile (open it in Chrome DevTools).
 // REQUESTS=<file> drives it with bench/wrk.lua over a request file of
 // METHOD\tPATH[\tBODY] lines instead (writes: see bench/.data/requests/);
-// BUILD_DIR profiles another built worker (an A/B).
+// BUILD_DIR profiles another built worker (an A/B); SCRIPT=bench/floor-d1.mjs
+// profiles the storage floor (a plain JS worker making the same storage
+// calls; FLOOR_CACHED=1 for those scim-worker makes in steady state), the
+// reference for what the runtime itself costs per request.
 import { Miniflare } from "miniflare";
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -26,7 +29,9 @@ rmSync(persist, { recursive: true, force: true });
 cpSync(join(ROOT, `bench/.data/d1-${n}`), persist, { recursive: true });
 const inspectorPort = 9339;
 const mf = new Miniflare({
-  scriptPath: join(process.env.BUILD_DIR ? resolve(process.env.BUILD_DIR) : join(ROOT, "build"), "index.js"),
+  scriptPath: process.env.SCRIPT
+    ? resolve(process.env.SCRIPT)
+    : join(process.env.BUILD_DIR ? resolve(process.env.BUILD_DIR) : join(ROOT, "build"), "index.js"),
   modules: true,
   modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
   compatibilityDate: "2026-07-30",
@@ -34,7 +39,7 @@ const mf = new Miniflare({
   kvNamespaces: { TOKENS: "scim-bench-tokens" },
   d1Persist: join(persist, "d1"),
   kvPersist: join(persist, "kv"),
-  bindings: { SCIM_VENDOR: "scimworker" },
+  bindings: { SCIM_VENDOR: "scimworker", FLOOR_CACHED: process.env.FLOOR_CACHED ?? "0" },
   host: "127.0.0.1",
   port: 0,
   logRequests: false,
@@ -87,6 +92,8 @@ try {
   ws.close();
   const requests = Number(out.match(/(\d+) requests in/)?.[1] ?? 0);
   console.log(out.match(/Requests\/sec:.*/)?.[0], `(${requests} requests, profiler on)`);
+  const failed = out.match(/Non-2xx or 3xx responses: (\d+)/)?.[1];
+  if (failed) console.log(`${failed} answers were not 2xx/3xx: check the request`);
   const prof = result.profile;
   writeFileSync(join(ROOT, "bench/.data/worker.cpuprofile"), JSON.stringify(prof));
   const byId = new Map(prof.nodes.map((x) => [x.id, x]));

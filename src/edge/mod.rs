@@ -4,8 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use wasm_bindgen::JsValue;
+use worker::worker_sys::web_sys;
 use worker::{
-    event, Context, D1Database, Env, Headers, KvStore, MessageBatch, MessageBuilder, MessageExt,
+    event, Context, Env, Headers, KvStore, MessageBatch, MessageBuilder, MessageExt,
     QueueRetryOptionsBuilder, ScheduleContext, ScheduledEvent,
 };
 
@@ -29,7 +30,7 @@ pub(crate) const EVENTS_BINDING: &str = "EVENTS";
 /// The dead-letter queue's name ends with this (see wrangler.toml).
 const DEAD_LETTER_SUFFIX: &str = "-dlq";
 
-struct D1(D1Database);
+struct D1(worker::worker_sys::D1Database);
 
 /// The most shards a deployment binds: `DB`, then `DB_2` to `DB_<this>`.
 const MAX_SHARDS: usize = 64;
@@ -41,31 +42,84 @@ struct Bound {
     db: D1,
 }
 
+/// What this isolate's deployment binds, found once (an isolate serves one
+/// deployment version, whose bindings do not change): the shards' binding
+/// names and region labels, and whether the rate limiter and the events
+/// queue are bound.
+struct Layout {
+    shards: Vec<(String, Option<String>)>,
+    limiter: bool,
+    queue: bool,
+}
+
+thread_local! {
+    static LAYOUT: std::cell::OnceCell<std::rc::Rc<Layout>> = const { std::cell::OnceCell::new() };
+}
+
 /// The deployment's shards: `DB`, then `DB_2`, `DB_3`, ... up to the first
 /// number not bound. A shard's region label is the var `<binding>_REGION`
 /// (e.g. `DB_2_REGION = "eu"`).
-fn bound_shards(env: &Env) -> worker::Result<Vec<Bound>> {
+fn read_layout(env: &Env) -> worker::Result<Layout> {
     let region = |name: &str| {
         env.var(&format!("{name}_REGION"))
             .ok()
             .map(|v| v.to_string().trim().to_ascii_lowercase())
             .filter(|v| !v.is_empty())
     };
-    let mut out = vec![Bound {
-        name: DB_BINDING.to_owned(),
-        region: region(DB_BINDING),
-        db: D1(env.d1(DB_BINDING)?),
-    }];
+    env.d1(DB_BINDING)?;
+    let mut shards = vec![(DB_BINDING.to_owned(), region(DB_BINDING))];
     for n in 2..=MAX_SHARDS {
         let name = format!("{DB_BINDING}_{n}");
-        let Ok(d1) = env.d1(&name) else { break };
-        out.push(Bound {
-            region: region(&name),
-            name,
-            db: D1(d1),
-        });
+        if env.d1(&name).is_err() {
+            break;
+        }
+        let label = region(&name);
+        shards.push((name, label));
     }
-    Ok(out)
+    Ok(Layout {
+        shards,
+        limiter: env.rate_limiter(RATE_LIMITER_BINDING).is_ok(),
+        queue: env.queue(EVENTS_BINDING).is_ok(),
+    })
+}
+
+/// This isolate's [`Layout`] (see [`LAYOUT`]); an error (no `DB`) is not
+/// kept, so a request after the binding is fixed finds it.
+fn layout(env: &Env) -> worker::Result<std::rc::Rc<Layout>> {
+    if let Some(l) = LAYOUT.with(|l| l.get().cloned()) {
+        return Ok(l);
+    }
+    let l = std::rc::Rc::new(read_layout(env)?);
+    LAYOUT.with(|c| c.set(l.clone()).ok());
+    Ok(l)
+}
+
+/// A binding [`read_layout`] has checked, read without checking again.
+fn binding<T: wasm_bindgen::JsCast>(env: &Env, name: &str) -> worker::Result<T> {
+    use wasm_bindgen::JsCast;
+    let v = worker::js_sys::Reflect::get(env, &JsValue::from_str(name))
+        .map_err(|_| worker::Error::RustError(format!("binding `{name}` is gone")))?;
+    if v.is_undefined() {
+        return Err(worker::Error::RustError(format!(
+            "binding `{name}` is gone"
+        )));
+    }
+    Ok(v.unchecked_into())
+}
+
+/// The bound shards of [`layout`].
+fn bound_shards(env: &Env) -> worker::Result<Vec<Bound>> {
+    layout(env)?
+        .shards
+        .iter()
+        .map(|(name, region)| {
+            Ok(Bound {
+                name: name.clone(),
+                region: region.clone(),
+                db: D1(binding(env, name)?),
+            })
+        })
+        .collect()
 }
 
 /// The bound databases as the service takes them.
@@ -135,8 +189,7 @@ fn changes_of(result: &JsValue) -> u64 {
 
 impl D1 {
     fn sys(&self) -> &worker::worker_sys::D1Database {
-        use wasm_bindgen::JsCast;
-        self.0.as_ref().unchecked_ref()
+        &self.0
     }
 
     fn prepare(&self, stmt: &Stmt) -> Result<worker::worker_sys::D1PreparedStatement, StoreError> {
@@ -197,19 +250,38 @@ impl SqlExecutor for D1 {
     }
 }
 
-struct Kv(KvStore);
+/// The token namespace, bound on its first use: worker-rs reads five of
+/// its methods across the JS boundary to bind it, and a request whose
+/// credential is cached in the isolate needs none.
+struct Kv<'a> {
+    env: &'a Env,
+    store: std::cell::OnceCell<KvStore>,
+}
+
+impl Kv<'_> {
+    fn store(&self) -> Result<&KvStore, KvError> {
+        if let Some(s) = self.store.get() {
+            return Ok(s);
+        }
+        let s = self
+            .env
+            .kv(TOKENS_BINDING)
+            .map_err(|e| KvError(e.to_string()))?;
+        Ok(self.store.get_or_init(|| s))
+    }
+}
 
 fn kv_error(e: worker::kv::KvError) -> KvError {
     KvError(e.to_string())
 }
 
-impl KeyValue for Kv {
+impl KeyValue for Kv<'_> {
     async fn get(&self, key: &str) -> Result<Option<String>, KvError> {
-        self.0.get(key).text().await.map_err(kv_error)
+        self.store()?.get(key).text().await.map_err(kv_error)
     }
 
     async fn put(&self, key: &str, value: &str, ttl: Option<u64>) -> Result<(), KvError> {
-        let mut put = self.0.put(key, value).map_err(kv_error)?;
+        let mut put = self.store()?.put(key, value).map_err(kv_error)?;
         if let Some(ttl) = ttl {
             put = put.expiration_ttl(ttl.max(60));
         }
@@ -217,14 +289,14 @@ impl KeyValue for Kv {
     }
 
     async fn delete(&self, key: &str) -> Result<(), KvError> {
-        self.0.delete(key).await.map_err(kv_error)
+        self.store()?.delete(key).await.map_err(kv_error)
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, KvError> {
         let mut keys = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let mut req = self.0.list().prefix(prefix.to_owned());
+            let mut req = self.store()?.list().prefix(prefix.to_owned());
             if let Some(c) = cursor.take() {
                 req = req.cursor(c);
             }
@@ -238,36 +310,70 @@ impl KeyValue for Kv {
     }
 }
 
-async fn plain_request(mut req: worker::Request) -> worker::Result<Request> {
-    let url = req.url()?;
-    let origin = url.origin().ascii_serialization();
-    let headers = req
-        .headers()
-        .entries()
-        .map(|(k, v)| (k.to_ascii_lowercase(), v))
-        .collect();
-    let body = req.bytes().await.unwrap_or_default();
-    Ok(Request {
-        method: Method::parse(req.method().as_ref()),
-        origin,
-        path: url.path().to_owned(),
-        query: url.query().unwrap_or_default().to_owned(),
-        headers,
-        body,
-    })
+/// The runtime's request as the service takes it, in few crossings of the
+/// JS boundary: the URL as one string (not parsed again), every header in
+/// one `JSON.stringify` of `Array.from(headers)` (the runtime lowercases
+/// their names), and the body only when there is one.
+async fn plain_request(req: &web_sys::Request) -> worker::Result<Request> {
+    let mut request = Request::at_url(Method::parse(&req.method()), &req.url());
+    let pairs = worker::js_sys::Array::from(&req.headers());
+    let text = worker::js_sys::JSON::stringify(&pairs)?;
+    if let Some(text) = text.as_string() {
+        request.headers = serde_json::from_str(&text)
+            .map_err(|e| worker::Error::RustError(format!("request headers: {e}")))?;
+    }
+    if req.body().is_some() {
+        let buffer = worker::wasm_bindgen_futures::JsFuture::from(req.array_buffer()?).await?;
+        request.body = worker::js_sys::Uint8Array::new(&buffer).to_vec();
+    }
+    Ok(request)
 }
 
-fn worker_response(r: Response) -> worker::Result<worker::Response> {
-    let headers = Headers::new();
-    for (k, v) in &r.headers {
-        headers.append(k, v)?;
-    }
-    let resp = if r.body.is_empty() {
-        worker::Response::empty()?
+/// The headers of a response as the runtime takes them, made by one
+/// `JSON.parse`: an object (the cheapest form for `new Response` to read),
+/// or an array of pairs when a name repeats (`set-cookie`).
+fn js_headers(headers: &[(String, String)]) -> worker::Result<JsValue> {
+    let repeats = headers.iter().enumerate().any(|(i, (k, _))| {
+        headers
+            .iter()
+            .skip(i + 1)
+            .any(|(k2, _)| k2.eq_ignore_ascii_case(k))
+    });
+    let text = if repeats {
+        serde_json::to_string(headers)
     } else {
-        worker::Response::from_bytes(r.body)?
+        serde_json::to_string(
+            &headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        )
+    }
+    .map_err(|e| worker::Error::RustError(format!("response headers: {e}")))?;
+    Ok(worker::js_sys::JSON::parse(&text)?)
+}
+
+/// The service's response as the runtime's, built at once: status, headers
+/// and body in one `new Response`. A text body with its type crosses as a
+/// string (cheapest, measured); other bodies as a copy of their bytes (a
+/// view into the wasm memory costs `new Response` more than the copy).
+fn worker_response(r: Response) -> worker::Result<web_sys::Response> {
+    let init = web_sys::ResponseInit::new();
+    init.set_status(r.status);
+    init.set_headers(&js_headers(&r.headers)?);
+    let typed = r
+        .headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+    let response = match std::str::from_utf8(&r.body) {
+        _ if r.body.is_empty() => web_sys::Response::new_with_opt_str_and_init(None, &init),
+        Ok(text) if typed => web_sys::Response::new_with_opt_str_and_init(Some(text), &init),
+        _ => {
+            let bytes = worker::js_sys::Uint8Array::from(r.body.as_slice());
+            web_sys::Response::new_with_opt_buffer_source_and_init(Some(&bytes), &init)
+        }
     };
-    Ok(resp.with_status(r.status).with_headers(headers))
+    Ok(response?)
 }
 
 fn now() -> DateTime<Utc> {
@@ -372,7 +478,8 @@ struct Out(Option<worker::Queue>);
 
 impl Out {
     fn of(env: &Env) -> Out {
-        Out(env.queue(EVENTS_BINDING).ok())
+        let bound = layout(env).is_ok_and(|l| l.queue);
+        Out(bound.then(|| binding(env, EVENTS_BINDING).ok()).flatten())
     }
 }
 
@@ -458,15 +565,23 @@ impl Outbound for Out {
 }
 
 #[event(fetch)]
-async fn fetch(req: worker::Request, env: Env, ctx: Context) -> worker::Result<worker::Response> {
-    let request = plain_request(req).await?;
+async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
+    let request = plain_request(&req).await?;
     let bound = std::rc::Rc::new(bound_shards(&env)?);
-    let kv = Kv(env.kv(TOKENS_BINDING)?);
-    let limiter = Limiter(env.rate_limiter(RATE_LIMITER_BINDING).ok());
+    let kv = Kv {
+        env: &env,
+        store: std::cell::OnceCell::new(),
+    };
+    let limiter = Limiter(
+        layout(&env)?
+            .limiter
+            .then(|| binding(&env, RATE_LIMITER_BINDING).ok())
+            .flatten(),
+    );
     let out = Out::of(&env);
     let config = config(&env);
     let Some(shards) = shards_of(&bound) else {
-        return worker::Response::error("no D1 binding", 500);
+        return Ok(worker::Response::error("no D1 binding", 500)?.into());
     };
     let service = Service {
         config: &config,
@@ -505,7 +620,7 @@ fn streamed(
     mut r: Response,
     c: Box<crate::server::http::Continuation>,
     bound: std::rc::Rc<Vec<Bound>>,
-) -> worker::Result<worker::Response> {
+) -> worker::Result<web_sys::Response> {
     use futures_util::StreamExt;
     let first = std::mem::take(&mut r.body);
     let rest = futures_util::stream::try_unfold(Some(c), move |state| {
@@ -538,7 +653,8 @@ fn streamed(
     }
     Ok(worker::Response::from_stream(body)?
         .with_status(r.status)
-        .with_headers(headers))
+        .with_headers(headers)
+        .into())
 }
 
 /// How long what a request leaves for after its response may wait for

@@ -77,6 +77,29 @@ impl Request {
         }
     }
 
+    /// A request at an absolute URL as the runtime serialises it (WHATWG
+    /// URL: scheme and host lowercased, default port left out, path
+    /// percent-encoded): its origin, raw path and raw query, without
+    /// parsing it again. A fragment never reaches a server, and is dropped.
+    pub fn at_url(method: Method, href: &str) -> Request {
+        let href = href.split_once('#').map_or(href, |(h, _)| h);
+        let after_scheme = href.find("://").map_or(0, |i| i + 3);
+        let path_at = href
+            .get(after_scheme..)
+            .and_then(|a| a.find(['/', '?']))
+            .map_or(href.len(), |i| after_scheme + i);
+        let (origin, rest) = href.split_at_checked(path_at).unwrap_or((href, ""));
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        Request {
+            method,
+            origin: origin.to_owned(),
+            path: if path.is_empty() { "/" } else { path }.to_owned(),
+            query: query.to_owned(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
     pub fn with_header(mut self, name: &str, value: &str) -> Request {
         self.headers
             .push((name.to_ascii_lowercase(), value.to_owned()));
@@ -287,6 +310,36 @@ impl Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_runtime_url_splits_into_origin_path_and_query() {
+        // WHATWG URL serialisation, as workerd gives `request.url`.
+        let at = |href: &str| {
+            let r = Request::at_url(Method::Get, href);
+            (r.origin, r.path, r.query)
+        };
+        let s = |a: &str, b: &str, c: &str| (a.to_owned(), b.to_owned(), c.to_owned());
+        assert_eq!(
+            at("https://scim.example.com/scim/v2/t/Users?filter=userName%20eq%20%22a%22&count=2"),
+            s(
+                "https://scim.example.com",
+                "/scim/v2/t/Users",
+                "filter=userName%20eq%20%22a%22&count=2"
+            )
+        );
+        assert_eq!(
+            at("http://127.0.0.1:8787/"),
+            s("http://127.0.0.1:8787", "/", "")
+        );
+        assert_eq!(
+            at("http://127.0.0.1:8787"),
+            s("http://127.0.0.1:8787", "/", "")
+        );
+        assert_eq!(at("http://h?x=1"), s("http://h", "/", "x=1"));
+        assert_eq!(at("http://h/a?b?c#frag"), s("http://h", "/a", "b?c"));
+        assert_eq!(at("http://h/a#f?g"), s("http://h", "/a", ""));
+        assert_eq!(at("http://h/a/%2F?"), s("http://h", "/a/%2F", ""));
+    }
 
     #[test]
     fn accept_negotiates_plain_json_only_when_it_outweighs_scim() {
