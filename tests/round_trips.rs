@@ -576,8 +576,10 @@ fn writes_are_a_read_and_one_batch() {
 /// The steady state (issue 18): an isolate that served the tenant within
 /// the last 30 s keeps its profile (settings, extension URN, definitions),
 /// so a lookup is one statement, the page's, and a create is one batch. A
-/// PATCH reads the resource it applies to, then writes one batch; a member
-/// change also checks the members it adds exist. Each user write carries
+/// PATCH of a user this isolate just created, read or found is one batch
+/// too (it starts from the isolate's copy: see the tests after this one); a
+/// member change reads the group and checks the members it adds exist,
+/// then writes one batch. Each user write carries
 /// the profile version it was made with: a write made with a profile that
 /// changed meanwhile aborts whole and is made again with the current one.
 #[test]
@@ -633,10 +635,12 @@ fn in_steady_state_a_lookup_is_one_statement_and_a_create_one_batch() {
     assert_eq!(patch.status, 200, "{}", patch.body);
     assert_eq!(
         (patch.calls.len(), batches(&patch)),
-        (2, 1),
+        (1, 1),
         "{:?}",
         patch.calls
     );
+    assert_eq!(patch.body["active"], false);
+    assert_eq!(patch.body[URN]["costCenter"], "CC-3");
     let g = app.call(
         &c,
         "POST",
@@ -700,4 +704,171 @@ fn a_write_made_with_a_profile_changed_elsewhere_is_made_again_with_the_current_
     let stored = app.rows("SELECT doc FROM users WHERE user_name = 'dan'", vec![]);
     assert_eq!(stored.len(), 1);
     assert!(!stored[0]["doc"].as_str().unwrap().contains("CC-4"));
+}
+
+/// A PATCH without `If-Match`, as Okta and Entra send it, of a user this
+/// isolate found just now.
+fn patch_active(app: &App, c: &Creds, id: &str, active: bool) -> Counted {
+    warm_write(
+        app,
+        c,
+        Method::Patch,
+        &format!("/Users/{id}"),
+        scim_worker::testing::patch_ops(json!([{"op": "replace", "value": {"active": active}}])),
+    )
+}
+
+/// What another isolate writes: straight to the database, past this
+/// isolate's copies (every statement that rewrites a user bumps its
+/// version, as this one does).
+fn elsewhere(app: &App, sql: &str, id: &str) {
+    app.rows(
+        &format!("UPDATE users SET {sql}, version = version + 1 WHERE id = ?1"),
+        vec![id.into()],
+    );
+}
+
+/// The custom tenant (see [`custom_tenant`]) after an IdP's lookup of ann
+/// in this isolate; ann's id.
+fn ann_found() -> (App, Creds, String) {
+    let app = App::new();
+    let (c, ann, _) = custom_tenant(&app);
+    let found = warm(&app, &c, &filter(r#"userName eq "ann""#));
+    assert_eq!(ids(&found.body), [ann.as_str()]);
+    (app, c, ann)
+}
+
+/// The user as stored, through SCIM, from a cold isolate.
+fn stored(app: &App, c: &Creds, id: &str) -> Value {
+    scim_worker::testing::forget_cached_profiles();
+    let r = app.call(c, "GET", &format!("/Users/{id}"), None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body
+}
+
+/// The write after a lookup (Okta's and Entra's `GET ?filter=` then PATCH)
+/// is one batch, from the copy of the user the lookup found; the answer's
+/// `groups`, which a membership change alters without touching the user, is
+/// read back in that batch, not taken from the copy.
+#[test]
+fn a_patch_after_a_lookup_is_one_batch_and_answers_the_stored_groups() {
+    let (app, c, ann) = ann_found();
+    let gid = app.named_group(&c, "Ops");
+    // The group gains ann after the lookup: ann's version stays.
+    let member = app.call(
+        &c,
+        "PATCH",
+        &format!("/Groups/{gid}"),
+        Some(scim_worker::testing::patch_ops(
+            json!([{"op": "add", "path": "members", "value": [{"value": ann}]}]),
+        )),
+    );
+    assert_eq!(member.status, 204, "{}", member.body);
+    let patch = patch_active(&app, &c, &ann, false);
+    assert_eq!(patch.status, 200, "{}", patch.body);
+    assert_eq!(patch.calls.len(), 1, "{:?}", patch.calls);
+    assert!(patch.calls[0].starts_with("batch"), "{:?}", patch.calls);
+    assert_eq!(patch.body["active"], false);
+    assert_eq!(
+        patch.body["groups"][0]["value"],
+        gid.as_str(),
+        "{}",
+        patch.body
+    );
+    assert_eq!(
+        patch.body["meta"]["version"],
+        stored(&app, &c, &ann)["meta"]["version"]
+    );
+    assert_eq!(stored(&app, &c, &ann)["active"], false);
+}
+
+/// A copy another isolate's write made stale is found out by the write's
+/// version guard: the batch aborts whole, and the PATCH is made again on
+/// the stored user, so the other write is not lost.
+#[test]
+fn a_stale_copy_costs_a_read_and_loses_no_other_write() {
+    let (app, c, ann) = ann_found();
+    elsewhere(
+        &app,
+        "doc = json_set(doc, '$.displayName', 'Ann Elsewhere')",
+        &ann,
+    );
+    let before = app.rows("SELECT COUNT(*) AS n FROM events", vec![]);
+    let patch = patch_active(&app, &c, &ann, false);
+    assert_eq!(patch.status, 200, "{}", patch.body);
+    // The aborted batch, the read, the batch.
+    assert_eq!(patch.calls.len(), 3, "{:?}", patch.calls);
+    assert_eq!(patch.body["displayName"], "Ann Elsewhere");
+    assert_eq!(patch.body["active"], false);
+    let now = stored(&app, &c, &ann);
+    assert_eq!(
+        (now["displayName"].as_str(), now["active"].as_bool()),
+        (Some("Ann Elsewhere"), Some(false))
+    );
+    // One change, one event: the aborted batch recorded nothing.
+    let after = app.rows("SELECT COUNT(*) AS n FROM events", vec![]);
+    assert_eq!(
+        after[0]["n"].as_i64().unwrap() - before[0]["n"].as_i64().unwrap(),
+        1
+    );
+}
+
+/// A change the copy says changes nothing is not taken from the copy: the
+/// stored user may differ (here another isolate deactivated ann, and the IdP
+/// reactivates her).
+#[test]
+fn a_change_that_leaves_the_copy_unchanged_is_checked_against_the_stored_user() {
+    let (app, c, ann) = ann_found();
+    elsewhere(
+        &app,
+        "active = 0, doc = json_set(doc, '$.active', json('false'))",
+        &ann,
+    );
+    let patch = patch_active(&app, &c, &ann, true);
+    assert_eq!(patch.status, 200, "{}", patch.body);
+    assert_eq!(patch.body["active"], true);
+    assert_eq!(stored(&app, &c, &ann)["active"], true);
+}
+
+/// `If-Match` is answered from the stored version, never from a copy: the
+/// version another isolate wrote matches (RFC 7644 §3.14).
+#[test]
+fn if_match_reads_the_stored_version_not_the_copy() {
+    let (app, c, ann) = ann_found();
+    elsewhere(&app, "doc = json_set(doc, '$.displayName', 'Ann B')", &ann);
+    let version = stored(&app, &c, &ann)["meta"]["version"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    warm(&app, &c, &filter(r#"userName eq "ann""#));
+    let mut req = App::scim_request(
+        &c,
+        Method::Patch,
+        &format!("/Users/{ann}"),
+        Some(scim_worker::testing::patch_ops(
+            json!([{"op": "replace", "value": {"active": false}}]),
+        )),
+    );
+    req = req.with_header("If-Match", &version);
+    let patch = through_counting(&app, req);
+    assert_eq!(patch.status, 200, "{}", patch.body);
+    assert_eq!(
+        patch.calls.len(),
+        2,
+        "the read and the batch: {:?}",
+        patch.calls
+    );
+}
+
+/// A user deleted elsewhere after this isolate found it: the PATCH answers
+/// 404 (RFC 7644 §3.12), and writes nothing.
+#[test]
+fn a_user_deleted_elsewhere_is_not_found_by_a_patch_from_its_copy() {
+    let (app, c, ann) = ann_found();
+    app.rows("DELETE FROM users WHERE id = ?1", vec![ann.clone().into()]);
+    let patch = patch_active(&app, &c, &ann, false);
+    assert_eq!(patch.status, 404, "{}", patch.body);
+    assert!(app
+        .rows("SELECT id FROM users WHERE id = ?1", vec![ann.into()])
+        .is_empty());
 }

@@ -94,10 +94,12 @@ pub mod urn {
     pub const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 }
 
-/// Forgets the tenants' profiles this thread (an isolate) keeps, so that
-/// the next request reads its tenant's profile as a cold isolate does.
+/// Forgets the tenants' profiles and the recent users this thread (an
+/// isolate) keeps, so that the next request reads them as a cold isolate
+/// does.
 pub fn forget_cached_profiles() {
     crate::server::schema::forget_all();
+    crate::server::resources::recent::forget_all();
 }
 
 /// A fixed budget of requests per key.
@@ -514,6 +516,24 @@ impl App {
         match (r.status, r.body["id"].as_str()) {
             (201, Some(id)) => id.to_owned(),
             _ => panic!("creating {user_name}: {} {}", r.status, r.body),
+        }
+    }
+
+    /// Creates a group `display_name` with no members through SCIM; its id.
+    ///
+    /// # Panics
+    /// When the service refuses it (a test failure).
+    #[allow(clippy::panic)]
+    pub fn named_group(&self, creds: &Creds, display_name: &str) -> String {
+        let r = self.call(
+            creds,
+            "POST",
+            "/Groups",
+            Some(serde_json::json!({"schemas": [urn::GROUP], "displayName": display_name})),
+        );
+        match (r.status, r.body["id"].as_str()) {
+            (201, Some(id)) => id.to_owned(),
+            _ => panic!("creating {display_name}: {} {}", r.status, r.body),
         }
     }
 

@@ -7,8 +7,8 @@ use crate::server::ctx::Ctx;
 use crate::server::error::Result;
 use crate::server::op::Outcome;
 use crate::server::resources::kind::{answer, event_data, written, Kind};
-use crate::server::resources::leniency;
 use crate::server::resources::projection::{Projection, ProjectionParams};
+use crate::server::resources::{leniency, recent};
 use crate::server::schema::TenantSchema;
 use crate::store::resources::{self, Stored};
 use crate::store::SqlExecutor;
@@ -55,5 +55,8 @@ pub(crate) async fn create<R: Kind, D: SqlExecutor>(
         computed: computed.then(R::Computed::default),
         ..written(&id, ctx, 1, new.doc)
     });
+    if R::KEEPS_RECENT {
+        recent::remember(ctx, schema.version, &stored);
+    }
     Ok(answer::<R, D>(ctx, rt, &projection, 201, stored))
 }

@@ -7,6 +7,7 @@ use crate::server::ctx::Ctx;
 use crate::server::error::Result;
 use crate::server::op::{Outcome, Precondition};
 use crate::server::resources::kind::{event_data, Kind};
+use crate::server::resources::recent;
 use crate::server::schema::TenantSchema;
 use crate::store::resources::{self, DeleteEvents, Removal, Resource, Stored};
 use crate::store::roles::{self, Candidates};
@@ -24,6 +25,9 @@ pub(crate) async fn delete<R: Kind, D: SqlExecutor>(
 ) -> Result<Outcome> {
     let schema = TenantSchema::load::<R, D>(ctx).await?;
     let removal = R::removal(ctx).await?;
+    if R::KEEPS_RECENT {
+        recent::forget(ctx, id);
+    }
     let mut attempt = 0;
     loop {
         attempt += 1;

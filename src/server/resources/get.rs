@@ -7,6 +7,7 @@ use crate::server::error::Result;
 use crate::server::op::{Outcome, Precondition};
 use crate::server::resources::kind::{answer, Kind};
 use crate::server::resources::projection::{Projection, ProjectionParams};
+use crate::server::resources::recent;
 use crate::server::schema::{Plan, TenantSchema};
 use crate::store::resources::{decode_one, get_stmt, Resource, Stored};
 use crate::store::{next_rows, read_all, Row, SqlExecutor, Stmt};
@@ -67,6 +68,9 @@ pub(crate) async fn get<R: Kind, D: SqlExecutor>(
     let (schema, plan, rows) = TenantSchema::read::<R, _, D>(ctx, plan_for).await?;
     let stored: Stored<R::Computed> =
         decode_one(R::RESOURCE, &rows)?.ok_or_else(|| R::not_found(id))?;
+    if R::KEEPS_RECENT {
+        recent::remember(ctx, schema.version, &stored);
+    }
     if precondition.not_modified(stored.version) {
         return Ok(Outcome::NotModified {
             version: stored.version,

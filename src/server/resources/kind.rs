@@ -37,6 +37,10 @@ pub(crate) trait Kind: Typed {
     /// the answer to a write read back from the database; otherwise it is
     /// what was written.
     const WRITES_CHANGE_COMPUTED: bool = false;
+    /// Whether this isolate keeps copies of the ones it read or wrote
+    /// recently, for the next write to start from (see [`super::recent`]:
+    /// users, whose every document rewrite is guarded by their version).
+    const KEEPS_RECENT: bool = false;
     /// The computed attribute as the store reads it.
     type Computed: DeserializeOwned + Default;
     /// The first part of its event types (`user` in `user.created`).

@@ -12,6 +12,7 @@ use crate::server::list::{list_body, Found, ListQuery};
 use crate::server::op::Outcome;
 use crate::server::resources::kind::{read_form, Kind};
 use crate::server::resources::projection::Projection;
+use crate::server::resources::recent;
 use crate::server::schema::{Plan, TenantSchema};
 use crate::store::filter::{condition, sort_expression, SqlCondition};
 use crate::store::page::{Keyset, Listed, PageSpec};
@@ -153,6 +154,12 @@ pub(crate) async fn search<R: Kind, D: SqlExecutor>(
     let plan_for = |rt: &ResourceType| ListPlan::new::<R>(rt, &ctx.tenant, query, window);
     let (schema, plan, listed) = TenantSchema::read::<R, _, D>(ctx, plan_for).await?;
     let listed = listed.decode(|row| resources::decode_row::<R::Computed>(R::RESOURCE, row))?;
+    // An identity provider's lookup finds the one user it writes next.
+    if let [one] = listed.items.as_slice() {
+        if R::KEEPS_RECENT {
+            recent::remember(ctx, schema.version, one);
+        }
+    }
     Ok(Found::of(
         listed,
         |r: &Stored<R::Computed>| r.seq,

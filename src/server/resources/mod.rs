@@ -28,6 +28,7 @@ pub(crate) mod leniency;
 pub(crate) mod list;
 pub(crate) mod patch;
 pub(crate) mod projection;
+pub(crate) mod recent;
 pub(crate) mod replace;
 pub(crate) mod users;
 pub(crate) mod write;

@@ -29,7 +29,7 @@ pub(crate) async fn patch<R: Kind, D: SqlExecutor>(
     let (schema, first) = if plain {
         let probe = R::probe(&ctx.tenant, body);
         let (schema, current) =
-            schema_and_current::<R, D>(ctx, id, !R::PATCH_NO_CONTENT, probe).await?;
+            schema_and_current::<R, D>(ctx, id, !R::PATCH_NO_CONTENT, probe, precondition).await?;
         (schema, Some(current))
     } else {
         (TenantSchema::load::<R, D>(ctx).await?, None)

@@ -22,7 +22,8 @@ pub(crate) async fn replace<R: Kind, D: SqlExecutor>(
     // are read in one round trip.
     let plain = attributes.is_none() && excluded.is_none();
     let (schema, first) = if plain {
-        let (schema, current) = schema_and_current::<R, D>(ctx, id, true, None).await?;
+        let (schema, current) =
+            schema_and_current::<R, D>(ctx, id, true, None, precondition).await?;
         (schema, Some(current))
     } else {
         (TenantSchema::load::<R, D>(ctx).await?, None)

@@ -57,6 +57,7 @@ impl Kind for Users {
     type Computed = Vec<GroupRef>;
     const EVENT: &'static str = "user";
     const RETAINS: bool = true;
+    const KEEPS_RECENT: bool = true;
 
     fn summary(id: &str, doc: &Value) -> Value {
         events::user_summary(id, doc)

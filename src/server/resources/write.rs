@@ -12,7 +12,7 @@ use crate::server::error::Result;
 
 use crate::server::op::Precondition;
 use crate::server::resources::kind::{change_event, Kind};
-use crate::server::resources::leniency;
+use crate::server::resources::{leniency, recent};
 use crate::server::schema::TenantSchema;
 use crate::store::attributes;
 use crate::store::resources::{self, Applied, Stored, Update};
@@ -26,16 +26,35 @@ pub(crate) enum Change<'a> {
     Patch(&'a [PatchOp]),
 }
 
+/// The resource a write starts from: as read, or (`recent`) this isolate's
+/// copy of it (see [`recent`]), which the write does not trust.
+pub(crate) struct First<C> {
+    pub current: Option<Stored<C>>,
+    pub recent: bool,
+}
+
+impl<C> First<C> {
+    fn read(current: Option<Stored<C>>) -> First<C> {
+        First {
+            current,
+            recent: false,
+        }
+    }
+}
+
 /// The tenant's schema of kind `R` and its resource `id` as stored (live;
 /// with its computed attribute when `computed`), in one round trip: what a
 /// PUT or PATCH without a projection reads before it writes. `probe` (see
-/// [`Kind::probe`]; a group's) is read in the same round trip.
+/// [`Kind::probe`]; a group's) is read in the same round trip. In steady
+/// state a user this isolate saw recently is not read at all (its copy,
+/// unless the request has `If-Match`: see [`recent`]).
 pub(crate) async fn schema_and_current<R: Kind, D: SqlExecutor>(
     ctx: &Ctx<'_, D>,
     id: &str,
     computed: bool,
     probe: Option<(Vec<String>, Vec<crate::store::Stmt>)>,
-) -> Result<(TenantSchema, Option<Stored<R::Computed>>)> {
+    precondition: &Precondition,
+) -> Result<(TenantSchema, First<R::Computed>)> {
     let get = resources::get_stmt(R::RESOURCE, &ctx.tenant, id, computed);
     if !R::EXTENSIBLE {
         let schema = TenantSchema::load::<R, D>(ctx).await?;
@@ -47,24 +66,79 @@ pub(crate) async fn schema_and_current<R: Kind, D: SqlExecutor>(
             let rest: Vec<_> = rows.collect();
             crate::server::resources::groups::probed(ctx, ids, &rest);
         }
-        return Ok((schema, current));
+        return Ok((schema, First::read(current)));
     }
     if let Some(profile) = crate::server::schema::cached(ctx) {
+        let schema = TenantSchema::with_profile::<R, D>(ctx, profile);
+        if R::KEEPS_RECENT && precondition.if_match.is_none() {
+            if let Some(copy) = recent::recall(ctx, schema.version, id) {
+                let first = First {
+                    current: Some(copy),
+                    recent: true,
+                };
+                return Ok((schema, first));
+            }
+        }
         let current = resources::decode_one(R::RESOURCE, &ctx.db.query(get).await?)?;
-        return Ok((TenantSchema::with_profile::<R, D>(ctx, profile), current));
+        return Ok((schema, First::read(current)));
     }
     let rows = read_all(ctx.db, vec![attributes::load_stmt(&ctx.tenant), get]).await?;
     let mut rows = rows.into_iter();
     let profile = TenantSchema::read_profile(ctx, &next_rows(&mut rows)?);
     let current = resources::decode_one(R::RESOURCE, &next_rows(&mut rows)?)?;
-    Ok((TenantSchema::with_profile::<R, D>(ctx, profile), current))
+    Ok((
+        TenantSchema::with_profile::<R, D>(ctx, profile),
+        First::read(current),
+    ))
+}
+
+/// What `change` makes of `current`: the write to make, or `None` when
+/// nothing changes.
+async fn prepare<R: Kind, D: SqlExecutor>(
+    ctx: &Ctx<'_, D>,
+    schema: &TenantSchema,
+    id: &str,
+    change: &Change<'_>,
+    precondition: &Precondition,
+    current: &Stored<R::Computed>,
+) -> Result<Option<Update>> {
+    let rt = &schema.rt;
+    let (visible, hidden) = R::split_hidden(schema, &current.doc);
+    match change {
+        Change::Replace(body) => {
+            let read = |opts| normalize_with(rt, body, Some(&visible), opts);
+            let doc = leniency::read(ctx, read).await?;
+            Ok(Some(
+                R::prepare_replace(ctx, schema, current, doc, hidden).await?,
+            ))
+        }
+        Change::Patch(ops) => {
+            let read = |opts| {
+                let mut patched = patch::apply_with(rt, id, &visible, ops, opts)?;
+                let notes = std::mem::take(&mut patched.notes);
+                Ok((patched, notes))
+            };
+            let patched = leniency::read(ctx, read).await?;
+            if !patched.changed {
+                return Ok(None);
+            }
+            let conditional = precondition.if_match.is_some();
+            R::prepare_patch(ctx, schema, current, patched, hidden, conditional).await
+        }
+    }
 }
 
 /// Applies `change` to resource `id`; returns the resource as stored after
 /// it (the current one when the change changes nothing). `computed`: read
 /// the computed attribute with it. `first`: the resource as read with the
-/// schema (see [`schema_and_current`]), for the first attempt; `None`
-/// reads it.
+/// schema, or its recent copy (see [`schema_and_current`]), for the first
+/// attempt; `None` reads it.
+///
+/// A recent copy is used only as far as the write it leads to proves it
+/// current: that write is guarded by the copy's version and reads the
+/// answer back in its batch. A stale copy (the guard aborts the batch), a
+/// change that leaves the copy unchanged, or one the copy makes fail, is
+/// made again on the stored resource, as if there had been no copy.
 pub(crate) async fn write<R: Kind, D: SqlExecutor>(
     ctx: &Ctx<'_, D>,
     schema: &TenantSchema,
@@ -72,48 +146,43 @@ pub(crate) async fn write<R: Kind, D: SqlExecutor>(
     change: Change<'_>,
     precondition: &Precondition,
     computed: bool,
-    mut first: Option<Option<Stored<R::Computed>>>,
+    mut first: Option<First<R::Computed>>,
 ) -> Result<Stored<R::Computed>> {
-    let rt = &schema.rt;
     let mut attempt = 0;
     loop {
-        attempt += 1;
-        let read = match first.take() {
-            Some(read) => read,
-            None => resources::get(ctx.db, R::RESOURCE, &ctx.tenant, id, computed).await?,
+        let (read, recent) = match first.take() {
+            Some(f) => (f.current, f.recent),
+            None => (
+                resources::get(ctx.db, R::RESOURCE, &ctx.tenant, id, computed).await?,
+                false,
+            ),
         };
+        if !recent {
+            attempt += 1;
+        }
         let current: Stored<R::Computed> = read.ok_or_else(|| R::not_found(id))?;
         precondition.check(current.version)?;
-        let (visible, hidden) = R::split_hidden(schema, &current.doc);
-        let update = match change {
-            Change::Replace(body) => {
-                let read = |opts| normalize_with(rt, body, Some(&visible), opts);
-                let doc = leniency::read(ctx, read).await?;
-                Some(R::prepare_replace(ctx, schema, &current, doc, hidden).await?)
-            }
-            Change::Patch(ops) => {
-                let read = |opts| {
-                    let mut patched = patch::apply_with(rt, id, &visible, ops, opts)?;
-                    let notes = std::mem::take(&mut patched.notes);
-                    Ok((patched, notes))
-                };
-                let patched = leniency::read(ctx, read).await?;
-                if patched.changed {
-                    let conditional = precondition.if_match.is_some();
-                    R::prepare_patch(ctx, schema, &current, patched, hidden, conditional).await?
-                } else {
-                    None
-                }
-            }
+        let update = match prepare::<R, D>(ctx, schema, id, &change, precondition, &current).await {
+            Ok(update) => update,
+            Err(_) if recent => continue,
+            Err(e) => return Err(e),
         };
         let Some(mut update) = update else {
+            if recent {
+                continue;
+            }
             return Ok(current);
         };
+        if recent && update.at_version != Some(current.version) {
+            continue;
+        }
         record_update::<R, D>(ctx, schema, &current, &mut update);
         // A write that rewrites the document at the version read answers
         // with what it wrote, unless the kind's writes change what only the
-        // database can tell (see `Kind::WRITES_CHANGE_COMPUTED`).
-        let known = !R::WRITES_CHANGE_COMPUTED && update.at_version == Some(current.version);
+        // database can tell (see `Kind::WRITES_CHANGE_COMPUTED`) or it
+        // started from a copy (whose computed attribute is not kept).
+        let known =
+            !recent && !R::WRITES_CHANGE_COMPUTED && update.at_version == Some(current.version);
         let read_back = (!known).then_some(computed);
         let applied = resources::update(
             ctx.db,
@@ -125,18 +194,27 @@ pub(crate) async fn write<R: Kind, D: SqlExecutor>(
             read_back,
         )
         .await?;
-        match applied {
-            Applied::Done(Some(stored)) => return Ok(stored),
-            Applied::Done(None) => {
-                return Ok(Stored {
-                    last_modified: ctx.now.clone(),
-                    version: current.version + 1,
-                    doc: update.doc.unwrap_or(current.doc),
-                    ..current
-                })
+        let stored = match applied {
+            Applied::Done(Some(stored)) => stored,
+            Applied::Done(None) => Stored {
+                last_modified: ctx.now.clone(),
+                version: current.version + 1,
+                doc: update.doc.unwrap_or(current.doc),
+                ..current
+            },
+            Applied::Stale if recent => {
+                recent::forget(ctx, id);
+                continue;
             }
-            Applied::Stale => precondition.retry(attempt)?,
+            Applied::Stale => {
+                precondition.retry(attempt)?;
+                continue;
+            }
+        };
+        if R::KEEPS_RECENT {
+            recent::remember(ctx, schema.version, &stored);
         }
+        return Ok(stored);
     }
 }
 

@@ -1,0 +1,132 @@
+//! Users this isolate read or wrote in the last [`RECENT_MS`]: a PUT or
+//! PATCH of one of them starts from this copy instead of reading it, so the
+//! write an identity provider makes after its lookup (Okta, Entra: `GET
+//! ?filter=...` then PATCH) is one batch.
+//!
+//! A copy is never trusted on its own. The write it leads to is guarded by
+//! the copy's version, as every user write is: when another request (here or
+//! in another isolate) changed the user meanwhile, the batch aborts whole,
+//! and the change is made again on what is stored (one read more, what a
+//! write without the copy costs anyway). A user's document changes only with
+//! its version (every statement that rewrites `users.doc` bumps `version`),
+//! so a copy at the stored version is the stored document. What a copy
+//! cannot tell is not taken from it either:
+//! - a change that leaves the copy as it is, or that the copy makes fail,
+//!   is tried again on the stored user (the stored one may differ);
+//! - the answer's computed `groups` are read back in the write's batch;
+//! - a request with `If-Match` reads the user (its 412 must be the truth).
+//!
+//! Copies are keyed by the tenant's profile version too (a new tenant
+//! under an old id, an extension URN renamed: see `tenants.profile_version`),
+//! and bounded in number; a DELETE here forgets its user.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::server::ctx::Ctx;
+use crate::store::resources::Stored;
+use crate::store::SqlExecutor;
+
+/// How long a copy is used. Its age bounds nothing that matters for
+/// correctness (see the module's text), only how often it is stale.
+pub(crate) const RECENT_MS: i64 = 30_000;
+/// The most copies an isolate keeps (a user's document is about 1 KB).
+const RECENT_SIZE: usize = 2048;
+
+struct Copy {
+    /// The tenant's profile version it was read or written under.
+    profile: i64,
+    at: i64,
+    seq: i64,
+    created: String,
+    last_modified: String,
+    version: i64,
+    doc: Value,
+}
+
+type Key = (u64, String, String);
+
+thread_local! {
+    static RECENT: RefCell<HashMap<Key, Copy>> = RefCell::new(HashMap::new());
+}
+
+fn key<D: SqlExecutor>(ctx: &Ctx<'_, D>, id: &str) -> Key {
+    (ctx.db.identity(), ctx.tenant.clone(), id.to_owned())
+}
+
+/// Keeps a copy of `stored` (a live user as read or written just now under
+/// the profile version `profile`).
+pub(crate) fn remember<C, D: SqlExecutor>(
+    ctx: &Ctx<'_, D>,
+    profile: Option<i64>,
+    stored: &Stored<C>,
+) {
+    let Some(profile) = profile else {
+        return;
+    };
+    if stored.deleted.is_some() {
+        return;
+    }
+    let now = ctx.now_ms;
+    let copy = Copy {
+        profile,
+        at: now,
+        seq: stored.seq,
+        created: stored.created.clone(),
+        last_modified: stored.last_modified.clone(),
+        version: stored.version,
+        doc: stored.doc.clone(),
+    };
+    let key = key(ctx, &stored.id);
+    RECENT.with(|r| {
+        let mut r = r.borrow_mut();
+        if r.len() >= RECENT_SIZE && !r.contains_key(&key) {
+            r.retain(|_, c| (0..RECENT_MS).contains(&(now - c.at)));
+            if r.len() >= RECENT_SIZE {
+                r.clear();
+            }
+        }
+        r.insert(key, copy);
+    });
+}
+
+/// The copy of user `id` kept less than [`RECENT_MS`] ago under the
+/// profile version `profile`, without its computed attribute.
+pub(crate) fn recall<C, D: SqlExecutor>(
+    ctx: &Ctx<'_, D>,
+    profile: Option<i64>,
+    id: &str,
+) -> Option<Stored<C>> {
+    let profile = profile?;
+    let key = key(ctx, id);
+    RECENT.with(|r| {
+        r.borrow()
+            .get(&key)
+            .filter(|c| c.profile == profile && (0..RECENT_MS).contains(&(ctx.now_ms - c.at)))
+            .map(|c| Stored {
+                seq: c.seq,
+                id: id.to_owned(),
+                created: c.created.clone(),
+                last_modified: c.last_modified.clone(),
+                version: c.version,
+                doc: c.doc.clone(),
+                deleted: None,
+                computed: None,
+                roles: None,
+            })
+    })
+}
+
+/// Forgets the copy of user `id` (it was deleted, or found stale).
+pub(crate) fn forget<D: SqlExecutor>(ctx: &Ctx<'_, D>, id: &str) {
+    let key = key(ctx, id);
+    RECENT.with(|r| r.borrow_mut().remove(&key));
+}
+
+/// Forgets every copy this isolate keeps (a test's cold isolate).
+#[cfg(feature = "test-utils")]
+pub(crate) fn forget_all() {
+    RECENT.with(|r| r.borrow_mut().clear());
+}
