@@ -1,7 +1,9 @@
-// End-to-end: the isolate's recent copies of users (src/server/resources/
-// recent.rs) on the built worker with real D1. Okta and Entra look a user up
-// and then PATCH it; the PATCH starts from the copy the lookup left, guarded
-// by the copy's version. Another isolate's write is played here by a
+// End-to-end: the isolate's recent copies of users and groups
+// (src/server/resources/recent.rs) on the built worker with real D1. Okta and
+// Entra look a user up and then PATCH it; the PATCH starts from the copy the
+// lookup left, guarded by the copy's version. A group's member PATCHes after
+// its POST add members without reading whether they exist, guarded in the
+// batch. Another isolate's write is played here by a
 // statement straight to D1 (bumping the version, as every statement that
 // rewrites a user does): the PATCH must not lose it, must not answer from
 // the copy, and must record one event per change.
@@ -90,4 +92,27 @@ test("a user deleted elsewhere after the lookup is 404 to the PATCH", async () =
   await w.db.prepare("DELETE FROM users WHERE tenant_id = 'rec' AND id = ?").bind(id).run();
   const r = await w.scim(c, "PATCH", `/Users/${id}`, active(false));
   assert.equal(r.status, 404, r.text);
+});
+
+test("a member PATCH from a group's copy adds the members that exist, and names the group as stored", async () => {
+  const ann = await foundUser("gus");
+  const g = await w.scim(c, "POST", "/Groups", { schemas: [GROUP], displayName: "Before" });
+  assert.equal(g.status, 201, g.text);
+  const gid = g.body.id;
+  await w.db.prepare("UPDATE groups SET doc = json_set(doc, '$.displayName', 'After'), version = version + 1 WHERE tenant_id = 'rec' AND id = ?")
+    .bind(gid).run();
+  const add = (ids) => w.scim(c, "PATCH", `/Groups/${gid}`, {
+    schemas: [PATCH_OP], Operations: ids.map((id) => ({ op: "Add", path: "members", value: [{ value: id }] })),
+  });
+  // Entra's form; one member does not exist: skipped (unknownMembers: skip).
+  const r = await add([ann, "no-such-user"]);
+  assert.equal(r.status, 204, r.text);
+  const members = await w.db.prepare("SELECT member_id FROM group_members WHERE tenant_id = 'rec' AND group_id = ?")
+    .bind(gid).all();
+  assert.deepEqual(members.results.map((m) => m.member_id), [ann]);
+  const added = await w.db.prepare("SELECT body FROM events WHERE tenant_id = 'rec' AND type = 'group.member_added' AND resource_id = ?")
+    .bind(gid).all();
+  assert.equal(added.results.length, 1);
+  assert.match(added.results[0].body, /"After"/);
+  assert.doesNotMatch(added.results[0].body, /"Before"/);
 });

@@ -50,13 +50,27 @@ thread_local! {
 /// The tenant's profile as this isolate read it less than
 /// [`PROFILE_CACHE_MS`] ago.
 pub(crate) fn cached<D: SqlExecutor>(ctx: &Ctx<'_, D>) -> Option<Profile> {
+    with_cached(ctx, |p| Some(p.clone()))
+}
+
+/// `f` of the tenant's profile as [`cached`] has it.
+fn with_cached<D: SqlExecutor, T>(
+    ctx: &Ctx<'_, D>,
+    f: impl FnOnce(&Profile) -> Option<T>,
+) -> Option<T> {
     let key = (ctx.db.identity(), ctx.tenant.clone());
     PROFILES.with(|c| {
         c.borrow()
             .get(&key)
             .filter(|(_, at)| (0..PROFILE_CACHE_MS).contains(&(ctx.now_ms - at)))
-            .map(|(p, _)| p.clone())
+            .and_then(|(p, _)| f(p))
     })
+}
+
+/// The version of the tenant's profile as [`cached`] has it, without
+/// copying the profile.
+pub(crate) fn cached_version<D: SqlExecutor>(ctx: &Ctx<'_, D>) -> Option<i64> {
+    with_cached(ctx, |p| p.version)
 }
 
 /// Keeps a profile read from the database (of a tenant that exists).

@@ -138,6 +138,72 @@ pub(crate) fn member_kind(k: &str) -> &'static str {
     }
 }
 
+/// Guards (see [`crate::store::guard_previous_changed`]) that abort the
+/// batch unless each of `added` is a member of group `id` once the batch's
+/// adds ([`membership_stmts`]) ran, with the type it names: none of them was
+/// missing (no live user or group of the tenant, or of another type, or the
+/// group itself). A member change made without checking its members first
+/// then changes exactly what a checked one would.
+pub(crate) fn guard_all_added(tenant: &str, id: &str, added: &[NewMember]) -> Vec<Stmt> {
+    let mut wanted: Vec<(&str, Option<&str>)> = added
+        .iter()
+        .map(|m| (m.id.as_str(), m.kind.as_deref().map(member_kind)))
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    wanted
+        .chunks(IN_CHUNK / 2)
+        .map(|chunk| {
+            let mut params: Vec<SqlValue> = vec![tenant.into(), id.into()];
+            let each: Vec<&str> = chunk
+                .iter()
+                .map(|(member, kind)| {
+                    params.push((*member).into());
+                    match kind {
+                        Some(k) => {
+                            params.push((*k).into());
+                            "(member_id = ? AND member_type = ?)"
+                        }
+                        None => "member_id = ?",
+                    }
+                })
+                .collect();
+            params.push(SqlValue::Int(chunk.len() as i64));
+            Stmt::new(
+                format!(
+                    "INSERT INTO write_guard (stale) SELECT 1 WHERE (SELECT count(*) FROM group_members \
+                     WHERE tenant_id = ? AND group_id = ? AND ({})) < ?",
+                    each.join(" OR ")
+                ),
+                params,
+            )
+        })
+        .collect()
+}
+
+/// A guard (see [`crate::store::guard_previous_changed`]) that aborts the
+/// batch unless group `id` exists with this `displayName` and `externalId`
+/// (what its events name it by).
+pub(crate) fn guard_named(
+    tenant: &str,
+    id: &str,
+    display_name: Option<&str>,
+    external_id: Option<&str>,
+) -> Stmt {
+    let text = |v: Option<&str>| v.map_or(SqlValue::Null, SqlValue::from);
+    Stmt::new(
+        "INSERT INTO write_guard (stale) SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM groups \
+         WHERE tenant_id = ? AND id = ? AND json_extract(doc, '$.displayName') IS ? \
+         AND json_extract(doc, '$.externalId') IS ?)",
+        vec![
+            tenant.into(),
+            id.into(),
+            text(display_name),
+            text(external_id),
+        ],
+    )
+}
+
 /// Statements that apply `m` to group `id`. Each added member's type is read
 /// from the database inside the statement, and a member that is not there
 /// when the batch runs (deleted since `missing_members` saw it) is not

@@ -56,7 +56,7 @@ pub(crate) async fn create<R: Kind, D: SqlExecutor>(
         ..written(&id, ctx, 1, new.doc)
     });
     if R::KEEPS_RECENT {
-        recent::remember(ctx, schema.version, &stored);
+        recent::remember(ctx, R::RESOURCE, recent::version_of(ctx, &schema), &stored);
     }
     Ok(answer::<R, D>(ctx, rt, &projection, 201, stored))
 }

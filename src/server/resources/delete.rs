@@ -26,7 +26,7 @@ pub(crate) async fn delete<R: Kind, D: SqlExecutor>(
     let schema = TenantSchema::load::<R, D>(ctx).await?;
     let removal = R::removal(ctx).await?;
     if R::KEEPS_RECENT {
-        recent::forget(ctx, id);
+        recent::forget(ctx, R::RESOURCE, id);
     }
     let mut attempt = 0;
     loop {

@@ -69,7 +69,7 @@ pub(crate) async fn get<R: Kind, D: SqlExecutor>(
     let stored: Stored<R::Computed> =
         decode_one(R::RESOURCE, &rows)?.ok_or_else(|| R::not_found(id))?;
     if R::KEEPS_RECENT {
-        recent::remember(ctx, schema.version, &stored);
+        recent::remember(ctx, R::RESOURCE, recent::version_of(ctx, &schema), &stored);
     }
     if precondition.not_modified(stored.version) {
         return Ok(Outcome::NotModified {

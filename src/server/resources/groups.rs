@@ -12,11 +12,11 @@ use crate::server::error::Result;
 use crate::server::events;
 use crate::server::limits;
 use crate::server::log::Note;
-use crate::server::resources::kind::{Hidden, Kind};
+use crate::server::resources::kind::{Hidden, Kind, PatchMode};
 use crate::server::schema::{TenantSchema, Typed};
 use crate::store::groups::{
-    existence_stmts, found_in, membership_stmts, missing_among, missing_members, Member,
-    Membership, NewMember,
+    existence_stmts, found_in, guard_all_added, guard_named, membership_stmts, missing_among,
+    missing_members, Member, Membership, NewMember,
 };
 use crate::store::resources::{self, Doc, Removal, Resource, Stored, Update};
 use crate::store::roles::{self, Candidates};
@@ -139,12 +139,20 @@ pub(crate) fn probed<D>(ctx: &Ctx<'_, D>, ids: Vec<String>, results: &[Vec<crate
 /// batch before the membership change, the change, then the roles of the
 /// users it may concern (joining, leaving, and with a rename every member)
 /// with their events.
+///
+/// A write made from the isolate's copy of the group (see
+/// [`Groups::prepare_patch`]) did not check the members it adds
+/// (`unchecked`): the batch then aborts unless every one became a member.
+/// When it leaves the document as the copy has it (`named`: the copy's), it
+/// also aborts unless the stored group still has the copy's name and
+/// externalId, which its events give it (a rewrite of the document is
+/// guarded by the copy's version instead).
 fn member_writes<D>(
     ctx: &Ctx<'_, D>,
     id: &str,
     doc: &Value,
     m: &Membership,
-    renamed: bool,
+    (renamed, unchecked, named): (bool, bool, Option<&Value>),
 ) -> Vec<Stmt> {
     let summary = events::group_summary(id, doc);
     let mut stmts = Vec::new();
@@ -154,6 +162,18 @@ fn member_writes<D>(
     }
     stmts.extend(ctx.events.membership(&summary, m));
     stmts.extend(membership_stmts(&ctx.tenant, id, m));
+    if let Some(named) = named {
+        let text = |k: &str| named.get(k).and_then(Value::as_str);
+        stmts.push(guard_named(
+            &ctx.tenant,
+            id,
+            text("displayName"),
+            text("externalId"),
+        ));
+    }
+    if unchecked {
+        stmts.extend(guard_all_added(&ctx.tenant, id, &m.add));
+    }
     let also = m
         .add
         .iter()
@@ -194,7 +214,7 @@ impl Groups {
         };
         let membership = checked_membership(ctx, id, membership).await?;
         let renamed = replace.is_some_and(|old| renamed(old, &doc));
-        let extra = member_writes(ctx, id, &doc, &membership, renamed);
+        let extra = member_writes(ctx, id, &doc, &membership, (renamed, false, None));
         Ok(Doc { doc, extra })
     }
 }
@@ -223,6 +243,7 @@ impl Kind for Groups {
     const COMPUTED: &'static str = "members";
     type Computed = Vec<Member>;
     const EVENT: &'static str = "group";
+    const KEEPS_RECENT: bool = true;
 
     fn probe(tenant: &str, body: &Value) -> Option<(Vec<String>, Vec<Stmt>)> {
         probe(tenant, body)
@@ -272,13 +293,20 @@ impl Kind for Groups {
     /// to whatever version is stored. Okta and Entra add and remove members
     /// of one group in parallel requests without If-Match, and each must
     /// apply rather than fail 412 on the version bump of another.
+    ///
+    /// Made from the isolate's copy of the group (`how.from_copy`), the
+    /// members it adds are not read first: a guard in the batch aborts it
+    /// unless every one of them became a member (none was missing), and the
+    /// write is made again from the stored group, checking them the usual
+    /// way (`unknownMembers`). IdPs add members that exist, so this is one
+    /// batch in steady state.
     async fn prepare_patch<D: SqlExecutor>(
         ctx: &Ctx<'_, D>,
         _schema: &TenantSchema,
         current: &Stored<Vec<Member>>,
         patched: Patched,
         _hidden: Hidden,
-        conditional: bool,
+        how: PatchMode,
     ) -> Result<Option<Update>> {
         let id = current.id.as_str();
         let changes = patched.members;
@@ -315,10 +343,17 @@ impl Kind for Groups {
             remove,
             add,
         };
-        let membership = checked_membership(ctx, id, membership).await?;
+        let membership = if how.from_copy {
+            membership
+        } else {
+            checked_membership(ctx, id, membership).await?
+        };
         let renamed = renamed(&current.doc, &patched.doc);
-        let extra = member_writes(ctx, id, &patched.doc, &membership, renamed);
-        if patched.doc == current.doc && !conditional {
+        let members_only = patched.doc == current.doc && !how.conditional;
+        let named = (how.from_copy && members_only).then_some(&current.doc);
+        let how_made = (renamed, how.from_copy, named);
+        let extra = member_writes(ctx, id, &patched.doc, &membership, how_made);
+        if members_only {
             return Ok((!membership.is_empty()).then_some(Update {
                 doc: None,
                 extra,

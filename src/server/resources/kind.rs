@@ -21,6 +21,16 @@ use crate::store::{SqlExecutor, Stmt};
 /// stored document so that a write neither rejects nor loses them.
 pub(crate) type Hidden = Map<String, Value>;
 
+/// How a PATCH is made.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PatchMode {
+    /// The request has `If-Match`.
+    pub conditional: bool,
+    /// It applies to this isolate's recent copy of the resource (see
+    /// [`super::recent`]), which its batch must prove current.
+    pub from_copy: bool,
+}
+
 /// A kind of resource: what the generic verbs need to know of it.
 #[allow(async_fn_in_trait)]
 pub(crate) trait Kind: Typed {
@@ -103,15 +113,14 @@ pub(crate) trait Kind: Typed {
     ) -> Result<Update>;
 
     /// The write of a PATCH whose result changed something; `None` when
-    /// nothing is left to write. `conditional` when the request has
-    /// `If-Match`.
+    /// nothing is left to write.
     async fn prepare_patch<D: SqlExecutor>(
         ctx: &Ctx<'_, D>,
         schema: &TenantSchema,
         current: &Stored<Self::Computed>,
         patched: Patched,
         hidden: Hidden,
-        conditional: bool,
+        how: PatchMode,
     ) -> Result<Option<Update>>;
 
     /// How a DELETE removes a resource of this tenant.

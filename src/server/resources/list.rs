@@ -157,7 +157,7 @@ pub(crate) async fn search<R: Kind, D: SqlExecutor>(
     // An identity provider's lookup finds the one user it writes next.
     if let [one] = listed.items.as_slice() {
         if R::KEEPS_RECENT {
-            recent::remember(ctx, schema.version, one);
+            recent::remember(ctx, R::RESOURCE, recent::version_of(ctx, &schema), one);
         }
     }
     Ok(Found::of(

@@ -1,24 +1,32 @@
-//! Users this isolate read or wrote in the last [`RECENT_MS`]: a PUT or
-//! PATCH of one of them starts from this copy instead of reading it, so the
-//! write an identity provider makes after its lookup (Okta, Entra: `GET
-//! ?filter=...` then PATCH) is one batch.
+//! Users and groups this isolate read or wrote in the last [`RECENT_MS`]: a
+//! PUT or PATCH of one of them starts from this copy instead of reading it,
+//! so the write an identity provider makes after its lookup (Okta, Entra:
+//! `GET ?filter=...` then PATCH; a group's member PATCHes after its POST) is
+//! one batch.
 //!
-//! A copy is never trusted on its own. The write it leads to is guarded by
-//! the copy's version, as every user write is: when another request (here or
-//! in another isolate) changed the user meanwhile, the batch aborts whole,
-//! and the change is made again on what is stored (one read more, what a
-//! write without the copy costs anyway). A user's document changes only with
-//! its version (every statement that rewrites `users.doc` bumps `version`),
-//! so a copy at the stored version is the stored document. What a copy
-//! cannot tell is not taken from it either:
+//! A copy is never trusted on its own. A write that rewrites the document is
+//! guarded by the copy's version, as every such write is: when another
+//! request (here or in another isolate) changed the resource meanwhile, the
+//! batch aborts whole, and the change is made again on what is stored (one
+//! read more, what a write without the copy costs anyway). A document
+//! changes only with its version (every statement that rewrites `users.doc`
+//! or `groups.doc` bumps `version`), so a copy at the stored version is the
+//! stored document. What a copy cannot tell is not taken from it either:
 //! - a change that leaves the copy as it is, or that the copy makes fail,
-//!   is tried again on the stored user (the stored one may differ);
-//! - the answer's computed `groups` are read back in the write's batch;
-//! - a request with `If-Match` reads the user (its 412 must be the truth).
+//!   is tried again on the stored resource (the stored one may differ);
+//! - the answer's computed attribute (a user's `groups`) is read back in the
+//!   write's batch;
+//! - a group's member change (which applies to whatever version is stored)
+//!   is made without reading whether the members it adds exist: a guard in
+//!   its batch aborts it unless all of them became members, and it is then
+//!   made again the checked way (see `Groups::prepare_patch`);
+//! - a request with `If-Match` reads the resource (its 412 must be the
+//!   truth).
 //!
 //! Copies are keyed by the tenant's profile version too (a new tenant
-//! under an old id, an extension URN renamed: see `tenants.profile_version`),
-//! and bounded in number; a DELETE here forgets its user.
+//! under an old id, an extension URN renamed: see `tenants.profile_version`;
+//! no copy is used while the isolate does not know it), and bounded in
+//! number; a DELETE here forgets its resource.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -26,14 +34,25 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::server::ctx::Ctx;
-use crate::store::resources::Stored;
+use crate::server::schema::TenantSchema;
+use crate::store::resources::{Resource, Stored};
 use crate::store::SqlExecutor;
 
 /// How long a copy is used. Its age bounds nothing that matters for
 /// correctness (see the module's text), only how often it is stale.
 pub(crate) const RECENT_MS: i64 = 30_000;
-/// The most copies an isolate keeps (a user's document is about 1 KB).
+/// The most copies an isolate keeps (a user's document is about 1 KB; a
+/// group's holds no members).
 const RECENT_SIZE: usize = 2048;
+
+/// The profile version copies of a resource of `schema` are keyed by: the
+/// schema's (a user's), else the isolate's cached one (a group's schema has
+/// none of its own).
+pub(crate) fn version_of<D: SqlExecutor>(ctx: &Ctx<'_, D>, schema: &TenantSchema) -> Option<i64> {
+    schema
+        .version
+        .or_else(|| crate::server::schema::cached_version(ctx))
+}
 
 struct Copy {
     /// The tenant's profile version it was read or written under.
@@ -46,20 +65,27 @@ struct Copy {
     doc: Value,
 }
 
-type Key = (u64, String, String);
+/// (database, tenant, resource table, id).
+type Key = (u64, String, &'static str, String);
 
 thread_local! {
     static RECENT: RefCell<HashMap<Key, Copy>> = RefCell::new(HashMap::new());
 }
 
-fn key<D: SqlExecutor>(ctx: &Ctx<'_, D>, id: &str) -> Key {
-    (ctx.db.identity(), ctx.tenant.clone(), id.to_owned())
+fn key<D: SqlExecutor>(ctx: &Ctx<'_, D>, r: Resource, id: &str) -> Key {
+    (
+        ctx.db.identity(),
+        ctx.tenant.clone(),
+        r.table(),
+        id.to_owned(),
+    )
 }
 
-/// Keeps a copy of `stored` (a live user as read or written just now under
-/// the profile version `profile`).
+/// Keeps a copy of `stored` (a live resource of table `r` as read or
+/// written just now under the profile version `profile`).
 pub(crate) fn remember<C, D: SqlExecutor>(
     ctx: &Ctx<'_, D>,
+    r: Resource,
     profile: Option<i64>,
     stored: &Stored<C>,
 ) {
@@ -79,7 +105,7 @@ pub(crate) fn remember<C, D: SqlExecutor>(
         version: stored.version,
         doc: stored.doc.clone(),
     };
-    let key = key(ctx, &stored.id);
+    let key = key(ctx, r, &stored.id);
     RECENT.with(|r| {
         let mut r = r.borrow_mut();
         if r.len() >= RECENT_SIZE && !r.contains_key(&key) {
@@ -92,15 +118,16 @@ pub(crate) fn remember<C, D: SqlExecutor>(
     });
 }
 
-/// The copy of user `id` kept less than [`RECENT_MS`] ago under the
-/// profile version `profile`, without its computed attribute.
+/// The copy of resource `id` of table `r` kept less than [`RECENT_MS`] ago
+/// under the profile version `profile`, without its computed attribute.
 pub(crate) fn recall<C, D: SqlExecutor>(
     ctx: &Ctx<'_, D>,
+    r: Resource,
     profile: Option<i64>,
     id: &str,
 ) -> Option<Stored<C>> {
     let profile = profile?;
-    let key = key(ctx, id);
+    let key = key(ctx, r, id);
     RECENT.with(|r| {
         r.borrow()
             .get(&key)
@@ -119,9 +146,10 @@ pub(crate) fn recall<C, D: SqlExecutor>(
     })
 }
 
-/// Forgets the copy of user `id` (it was deleted, or found stale).
-pub(crate) fn forget<D: SqlExecutor>(ctx: &Ctx<'_, D>, id: &str) {
-    let key = key(ctx, id);
+/// Forgets the copy of resource `id` of table `r` (it was deleted, or
+/// found stale).
+pub(crate) fn forget<D: SqlExecutor>(ctx: &Ctx<'_, D>, r: Resource, id: &str) {
+    let key = key(ctx, r, id);
     RECENT.with(|r| r.borrow_mut().remove(&key));
 }
 

@@ -10,7 +10,7 @@ use crate::server::error::Result;
 use crate::server::events;
 use crate::server::extension;
 use crate::server::limits;
-use crate::server::resources::kind::{Hidden, Kind};
+use crate::server::resources::kind::{Hidden, Kind, PatchMode};
 use crate::server::schema::{TenantSchema, Typed};
 use crate::store::resources::{Doc, Removal, Resource, Stored, Update};
 use crate::store::roles::Candidates;
@@ -139,7 +139,7 @@ impl Kind for Users {
         current: &Stored<Vec<GroupRef>>,
         patched: crate::proto::patch::Outcome,
         hidden: Hidden,
-        _conditional: bool,
+        _how: PatchMode,
     ) -> Result<Option<Update>> {
         // The same rewrite as a PUT's.
         Self::prepare_replace(ctx, schema, current, patched.doc, hidden)

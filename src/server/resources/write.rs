@@ -11,7 +11,7 @@ use crate::server::ctx::Ctx;
 use crate::server::error::Result;
 
 use crate::server::op::Precondition;
-use crate::server::resources::kind::{change_event, Kind};
+use crate::server::resources::kind::{change_event, Kind, PatchMode};
 use crate::server::resources::{leniency, recent};
 use crate::server::schema::TenantSchema;
 use crate::store::attributes;
@@ -46,7 +46,7 @@ impl<C> First<C> {
 /// with its computed attribute when `computed`), in one round trip: what a
 /// PUT or PATCH without a projection reads before it writes. `probe` (see
 /// [`Kind::probe`]; a group's) is read in the same round trip. In steady
-/// state a user this isolate saw recently is not read at all (its copy,
+/// state a resource this isolate saw recently is not read at all (its copy,
 /// unless the request has `If-Match`: see [`recent`]).
 pub(crate) async fn schema_and_current<R: Kind, D: SqlExecutor>(
     ctx: &Ctx<'_, D>,
@@ -56,8 +56,22 @@ pub(crate) async fn schema_and_current<R: Kind, D: SqlExecutor>(
     precondition: &Precondition,
 ) -> Result<(TenantSchema, First<R::Computed>)> {
     let get = resources::get_stmt(R::RESOURCE, &ctx.tenant, id, computed);
-    if !R::EXTENSIBLE {
-        let schema = TenantSchema::load::<R, D>(ctx).await?;
+    let schema = if R::EXTENSIBLE {
+        crate::server::schema::cached(ctx).map(|p| TenantSchema::with_profile::<R, D>(ctx, p))
+    } else {
+        Some(TenantSchema::load::<R, D>(ctx).await?)
+    };
+    if let Some(schema) = schema {
+        if R::KEEPS_RECENT && precondition.if_match.is_none() {
+            let version = recent::version_of(ctx, &schema);
+            if let Some(copy) = recent::recall(ctx, R::RESOURCE, version, id) {
+                let first = First {
+                    current: Some(copy),
+                    recent: true,
+                };
+                return Ok((schema, first));
+            }
+        }
         let (ids, mut stmts) = probe.unwrap_or_default();
         stmts.insert(0, get);
         let mut rows = read_all(ctx.db, stmts).await?.into_iter();
@@ -66,20 +80,6 @@ pub(crate) async fn schema_and_current<R: Kind, D: SqlExecutor>(
             let rest: Vec<_> = rows.collect();
             crate::server::resources::groups::probed(ctx, ids, &rest);
         }
-        return Ok((schema, First::read(current)));
-    }
-    if let Some(profile) = crate::server::schema::cached(ctx) {
-        let schema = TenantSchema::with_profile::<R, D>(ctx, profile);
-        if R::KEEPS_RECENT && precondition.if_match.is_none() {
-            if let Some(copy) = recent::recall(ctx, schema.version, id) {
-                let first = First {
-                    current: Some(copy),
-                    recent: true,
-                };
-                return Ok((schema, first));
-            }
-        }
-        let current = resources::decode_one(R::RESOURCE, &ctx.db.query(get).await?)?;
         return Ok((schema, First::read(current)));
     }
     let rows = read_all(ctx.db, vec![attributes::load_stmt(&ctx.tenant), get]).await?;
@@ -92,15 +92,15 @@ pub(crate) async fn schema_and_current<R: Kind, D: SqlExecutor>(
     ))
 }
 
-/// What `change` makes of `current`: the write to make, or `None` when
-/// nothing changes.
+/// What `change` makes of `current` (`from_copy`: a recent copy of it): the
+/// write to make, or `None` when nothing changes.
 async fn prepare<R: Kind, D: SqlExecutor>(
     ctx: &Ctx<'_, D>,
     schema: &TenantSchema,
-    id: &str,
-    change: &Change<'_>,
+    (id, change): (&str, &Change<'_>),
     precondition: &Precondition,
     current: &Stored<R::Computed>,
+    from_copy: bool,
 ) -> Result<Option<Update>> {
     let rt = &schema.rt;
     let (visible, hidden) = R::split_hidden(schema, &current.doc);
@@ -122,8 +122,11 @@ async fn prepare<R: Kind, D: SqlExecutor>(
             if !patched.changed {
                 return Ok(None);
             }
-            let conditional = precondition.if_match.is_some();
-            R::prepare_patch(ctx, schema, current, patched, hidden, conditional).await
+            let how = PatchMode {
+                conditional: precondition.if_match.is_some(),
+                from_copy,
+            };
+            R::prepare_patch(ctx, schema, current, patched, hidden, how).await
         }
     }
 }
@@ -161,19 +164,28 @@ pub(crate) async fn write<R: Kind, D: SqlExecutor>(
             attempt += 1;
         }
         let current: Stored<R::Computed> = read.ok_or_else(|| R::not_found(id))?;
+        if R::KEEPS_RECENT && !recent {
+            // What is stored now: the copy for the next write, whether
+            // this one is made or refused.
+            recent::remember(ctx, R::RESOURCE, recent::version_of(ctx, schema), &current);
+        }
         precondition.check(current.version)?;
-        let update = match prepare::<R, D>(ctx, schema, id, &change, precondition, &current).await {
-            Ok(update) => update,
-            Err(_) if recent => continue,
-            Err(e) => return Err(e),
-        };
+        let update =
+            match prepare::<R, D>(ctx, schema, (id, &change), precondition, &current, recent).await
+            {
+                Ok(update) => update,
+                Err(_) if recent => continue,
+                Err(e) => return Err(e),
+            };
         let Some(mut update) = update else {
             if recent {
                 continue;
             }
             return Ok(current);
         };
-        if recent && update.at_version != Some(current.version) {
+        // A rewrite of the document from a copy must be guarded by the
+        // copy's version (a change of members alone does not depend on it).
+        if recent && update.doc.is_some() && update.at_version != Some(current.version) {
             continue;
         }
         record_update::<R, D>(ctx, schema, &current, &mut update);
@@ -203,7 +215,7 @@ pub(crate) async fn write<R: Kind, D: SqlExecutor>(
                 ..current
             },
             Applied::Stale if recent => {
-                recent::forget(ctx, id);
+                recent::forget(ctx, R::RESOURCE, id);
                 continue;
             }
             Applied::Stale => {
@@ -212,7 +224,7 @@ pub(crate) async fn write<R: Kind, D: SqlExecutor>(
             }
         };
         if R::KEEPS_RECENT {
-            recent::remember(ctx, schema.version, &stored);
+            recent::remember(ctx, R::RESOURCE, recent::version_of(ctx, schema), &stored);
         }
         return Ok(stored);
     }
