@@ -324,6 +324,11 @@ function workloads(m, base, flavor) {
     { key: "patchActive", name: "PATCH active false/true (Okta)",
       lines: [false, true].flatMap((active) =>
         pick.map((i) => `PATCH\t${base}/Users/${uid(i)}\t${patch([{ op: "replace", value: { active } }])}`)) },
+    { key: "lookupPatch", name: "filter userName eq, then PATCH active (Okta's update; c=1)", conns: 1,
+      lines: [false, true].flatMap((active) => pick.flatMap((i) => [
+        filter(`userName eq "${userName(i)}"`),
+        `PATCH\t${base}/Users/${uid(i)}\t${patch([{ op: "replace", value: { active } }])}`,
+      ])) },
     { key: "patchEmail", name: 'PATCH emails[type eq "work"].value (Entra)',
       lines: pick.map((i) => `PATCH\t${base}/Users/${uid(i)}\t${patch([
         { op: "Replace", path: 'emails[type eq "work"].value', value: "u{n}@example.com" }])}`) },

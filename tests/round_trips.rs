@@ -552,7 +552,7 @@ fn writes_are_a_read_and_one_batch() {
     );
     assert_eq!(app.member_ids(&gid), vec![id.clone()]);
     // Entra's form: capitalised op. A member that does not exist is skipped
-    // and logged; the tenant's settings are read for it.
+    // and logged, as the tenant's settings say (read with the group).
     let entra = counted_write(
         &app,
         &c,
@@ -561,10 +561,11 @@ fn writes_are_a_read_and_one_batch() {
         ops(json!([{"op": "Add", "path": "members", "value": [{"value": "no-such-user"}]}])),
     );
     assert_eq!(entra.status, 204, "{}", entra.body);
-    // Nothing to write: the group and the probe, then the settings.
+    // Nothing to write: the group, the probe and the tenant's profile (its
+    // settings) in one round trip.
     assert_eq!(
         (entra.calls.len(), batches(&entra)),
-        (2, 0),
+        (1, 0),
         "{:?}",
         entra.calls
     );
@@ -1007,4 +1008,43 @@ fn a_rename_with_a_member_add_from_a_copy_is_one_batch() {
         added[0]["body"].as_str().unwrap().contains("New name"),
         "{added:?}"
     );
+}
+
+/// A stream of member changes alone (no user request to cache the tenant's
+/// profile, whose version keys the copies): the first reads the group, the
+/// members it adds and the profile in one round trip; the next ones, adding
+/// and removing (the bench's `memberSmall`), are one batch each.
+#[test]
+fn member_changes_alone_are_one_batch_after_the_first() {
+    let app = App::new();
+    let (c, ann, bob) = custom_tenant(&app);
+    let gid = app.named_group(&c, "Small");
+    scim_worker::testing::forget_cached_profiles();
+    let first = add_members(&app, &c, &gid, &[&bob]);
+    assert_eq!(
+        (first.status, first.calls.len()),
+        (204, 2),
+        "{:?}",
+        first.calls
+    );
+    for _ in 0..2 {
+        let add = add_members(&app, &c, &gid, &[&ann]);
+        assert_eq!((add.status, add.calls.len()), (204, 1), "{:?}", add.calls);
+        let remove = warm_write(
+            &app,
+            &c,
+            Method::Patch,
+            &format!("/Groups/{gid}"),
+            scim_worker::testing::patch_ops(
+                json!([{"op": "Remove", "path": format!("members[value eq \"{ann}\"]")}]),
+            ),
+        );
+        assert_eq!(
+            (remove.status, remove.calls.len()),
+            (204, 1),
+            "{:?}",
+            remove.calls
+        );
+        assert_eq!(app.member_ids(&gid), vec![bob.clone()]);
+    }
 }

@@ -74,7 +74,19 @@ pub(crate) async fn schema_and_current<R: Kind, D: SqlExecutor>(
         }
         let (ids, mut stmts) = probe.unwrap_or_default();
         stmts.insert(0, get);
-        let mut rows = read_all(ctx.db, stmts).await?.into_iter();
+        // A kind whose copies are keyed by the cached profile's version (a
+        // group's) reads the profile along, so its next write has a copy.
+        let with_profile = R::KEEPS_RECENT && recent::version_of(ctx, &schema).is_none();
+        if with_profile {
+            stmts.push(attributes::load_stmt(&ctx.tenant));
+        }
+        let mut rows: Vec<_> = read_all(ctx.db, stmts).await?;
+        if with_profile {
+            if let Some(profile_rows) = rows.pop() {
+                TenantSchema::read_profile(ctx, &profile_rows);
+            }
+        }
+        let mut rows = rows.into_iter();
         let current = resources::decode_one(R::RESOURCE, &next_rows(&mut rows)?)?;
         if !ids.is_empty() {
             let rest: Vec<_> = rows.collect();
