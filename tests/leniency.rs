@@ -863,3 +863,36 @@ fn tenant_settings_are_validated_and_shown_by_the_admin_api() {
                "authentication": ["token"]})
     );
 }
+
+/// A PATCH made again (here: from the isolate's copy of a user another
+/// request changed meanwhile, so its first batch aborts) logs its
+/// leniencies once, for the attempt that was made.
+#[test]
+fn a_write_made_again_logs_its_leniencies_once() {
+    let app = App::new();
+    let c = app.tenant("acme");
+    let uid = app.named_user(&c, "ann");
+    // Another isolate's write: this isolate's copy of ann is stale.
+    app.rows(
+        "UPDATE users SET doc = json_set(doc, '$.title', 'CFO'), version = version + 1 WHERE id = ?1",
+        vec![uid.clone().into()],
+    );
+    let r = app.call(
+        &c,
+        "PATCH",
+        &format!("/Users/{uid}"),
+        Some(ops(
+            json!([{"op": "replace", "value": {"nickNmae": "A", "active": false}}]),
+        )),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        (r.body["title"].as_str(), r.body["active"].as_bool()),
+        (Some("CFO"), Some(false))
+    );
+    let seen = leniencies(&app);
+    assert_eq!(
+        seen,
+        vec![("unknownAttribute".to_owned(), "nickNmae".to_owned())]
+    );
+}

@@ -141,6 +141,17 @@ impl Notes {
         self.notes.borrow_mut().push(n);
     }
 
+    /// How many notes there are: a [`Notes::rewind`] mark.
+    pub(crate) fn mark(&self) -> usize {
+        self.notes.borrow().len()
+    }
+
+    /// Drops the notes added since `mark` (an attempt that is made again
+    /// notes them again).
+    pub(crate) fn rewind(&self, mark: usize) {
+        self.notes.borrow_mut().truncate(mark);
+    }
+
     pub(crate) fn take(&self) -> Vec<Note> {
         std::mem::take(&mut *self.notes.borrow_mut())
     }

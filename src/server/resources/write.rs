@@ -164,7 +164,11 @@ pub(crate) async fn write<R: Kind, D: SqlExecutor>(
     mut first: Option<First<R::Computed>>,
 ) -> Result<Stored<R::Computed>> {
     let mut attempt = 0;
+    let notes = ctx.notes.mark();
     loop {
+        // What an attempt made again notes (leniencies, skipped members),
+        // it notes once.
+        ctx.notes.rewind(notes);
         let (read, recent) = match first.take() {
             Some(f) => (f.current, f.recent),
             None => (
