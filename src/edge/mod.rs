@@ -107,6 +107,19 @@ fn binding<T: wasm_bindgen::JsCast>(env: &Env, name: &str) -> worker::Result<T> 
     Ok(v.unchecked_into())
 }
 
+/// The optional binding `name`, which [`Layout`] says (`bound`) whether the
+/// deployment has.
+fn optional<T: wasm_bindgen::JsCast>(
+    env: &Env,
+    bound: fn(&Layout) -> bool,
+    name: &str,
+) -> Option<T> {
+    layout(env)
+        .ok()
+        .filter(|l| bound(l))
+        .and_then(|_| binding(env, name).ok())
+}
+
 /// The bound shards of [`layout`].
 fn bound_shards(env: &Env) -> worker::Result<Vec<Bound>> {
     layout(env)?
@@ -478,8 +491,7 @@ struct Out(Option<worker::Queue>);
 
 impl Out {
     fn of(env: &Env) -> Out {
-        let bound = layout(env).is_ok_and(|l| l.queue);
-        Out(bound.then(|| binding(env, EVENTS_BINDING).ok()).flatten())
+        Out(optional(env, |l| l.queue, EVENTS_BINDING))
     }
 }
 
@@ -572,12 +584,7 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         env: &env,
         store: std::cell::OnceCell::new(),
     };
-    let limiter = Limiter(
-        layout(&env)?
-            .limiter
-            .then(|| binding(&env, RATE_LIMITER_BINDING).ok())
-            .flatten(),
-    );
+    let limiter = Limiter(optional(&env, |l| l.limiter, RATE_LIMITER_BINDING));
     let out = Out::of(&env);
     let config = config(&env);
     let Some(shards) = shards_of(&bound) else {

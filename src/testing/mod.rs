@@ -505,35 +505,28 @@ impl App {
     ///
     /// # Panics
     /// When the service refuses it (a test failure).
-    #[allow(clippy::panic)]
     pub fn named_user(&self, creds: &Creds, user_name: &str) -> String {
-        let r = self.call(
-            creds,
-            "POST",
-            "/Users",
-            Some(serde_json::json!({"schemas": [urn::USER], "userName": user_name})),
-        );
-        match (r.status, r.body["id"].as_str()) {
-            (201, Some(id)) => id.to_owned(),
-            _ => panic!("creating {user_name}: {} {}", r.status, r.body),
-        }
+        let body = serde_json::json!({"schemas": [urn::USER], "userName": user_name});
+        self.created(creds, "/Users", body, user_name)
     }
 
     /// Creates a group `display_name` with no members through SCIM; its id.
     ///
     /// # Panics
     /// When the service refuses it (a test failure).
-    #[allow(clippy::panic)]
     pub fn named_group(&self, creds: &Creds, display_name: &str) -> String {
-        let r = self.call(
-            creds,
-            "POST",
-            "/Groups",
-            Some(serde_json::json!({"schemas": [urn::GROUP], "displayName": display_name})),
-        );
+        let body = serde_json::json!({"schemas": [urn::GROUP], "displayName": display_name});
+        self.created(creds, "/Groups", body, display_name)
+    }
+
+    /// The id of the resource a POST of `body` to `path` creates (`name` for
+    /// the failure's message).
+    #[allow(clippy::panic)]
+    fn created(&self, creds: &Creds, path: &str, body: Value, name: &str) -> String {
+        let r = self.call(creds, "POST", path, Some(body));
         match (r.status, r.body["id"].as_str()) {
             (201, Some(id)) => id.to_owned(),
-            _ => panic!("creating {display_name}: {} {}", r.status, r.body),
+            _ => panic!("creating {name}: {} {}", r.status, r.body),
         }
     }
 

@@ -55,8 +55,6 @@ pub(crate) async fn create<R: Kind, D: SqlExecutor>(
         computed: computed.then(R::Computed::default),
         ..written(&id, ctx, 1, new.doc)
     });
-    if R::KEEPS_RECENT {
-        recent::remember(ctx, R::RESOURCE, recent::version_of(ctx, &schema), &stored);
-    }
+    recent::remember::<R, D>(ctx, &schema, &stored);
     Ok(answer::<R, D>(ctx, rt, &projection, 201, stored))
 }

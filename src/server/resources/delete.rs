@@ -25,9 +25,7 @@ pub(crate) async fn delete<R: Kind, D: SqlExecutor>(
 ) -> Result<Outcome> {
     let schema = TenantSchema::load::<R, D>(ctx).await?;
     let removal = R::removal(ctx).await?;
-    if R::KEEPS_RECENT {
-        recent::forget(ctx, R::RESOURCE, id);
-    }
+    recent::forget::<R, D>(ctx, id);
     let mut attempt = 0;
     loop {
         attempt += 1;

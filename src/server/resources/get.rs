@@ -68,9 +68,7 @@ pub(crate) async fn get<R: Kind, D: SqlExecutor>(
     let (schema, plan, rows) = TenantSchema::read::<R, _, D>(ctx, plan_for).await?;
     let stored: Stored<R::Computed> =
         decode_one(R::RESOURCE, &rows)?.ok_or_else(|| R::not_found(id))?;
-    if R::KEEPS_RECENT {
-        recent::remember(ctx, R::RESOURCE, recent::version_of(ctx, &schema), &stored);
-    }
+    recent::remember::<R, D>(ctx, &schema, &stored);
     if precondition.not_modified(stored.version) {
         return Ok(Outcome::NotModified {
             version: stored.version,

@@ -156,9 +156,7 @@ pub(crate) async fn search<R: Kind, D: SqlExecutor>(
     let listed = listed.decode(|row| resources::decode_row::<R::Computed>(R::RESOURCE, row))?;
     // An identity provider's lookup finds the one user it writes next.
     if let [one] = listed.items.as_slice() {
-        if R::KEEPS_RECENT {
-            recent::remember(ctx, R::RESOURCE, recent::version_of(ctx, &schema), one);
-        }
+        recent::remember::<R, D>(ctx, &schema, one);
     }
     Ok(Found::of(
         listed,

@@ -34,8 +34,9 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::server::ctx::Ctx;
+use crate::server::resources::kind::Kind;
 use crate::server::schema::TenantSchema;
-use crate::store::resources::{Resource, Stored};
+use crate::store::resources::Stored;
 use crate::store::SqlExecutor;
 
 /// How long a copy is used. Its age bounds nothing that matters for
@@ -72,29 +73,28 @@ thread_local! {
     static RECENT: RefCell<HashMap<Key, Copy>> = RefCell::new(HashMap::new());
 }
 
-fn key<D: SqlExecutor>(ctx: &Ctx<'_, D>, r: Resource, id: &str) -> Key {
+fn key<R: Kind, D: SqlExecutor>(ctx: &Ctx<'_, D>, id: &str) -> Key {
     (
         ctx.db.identity(),
         ctx.tenant.clone(),
-        r.table(),
+        R::RESOURCE.table(),
         id.to_owned(),
     )
 }
 
-/// Keeps a copy of `stored` (a live resource of table `r` as read or
-/// written just now under the profile version `profile`).
-pub(crate) fn remember<C, D: SqlExecutor>(
+/// Keeps a copy of `stored` (a live resource of kind `R`, read or written
+/// just now with `schema`), if `R` keeps copies.
+pub(crate) fn remember<R: Kind, D: SqlExecutor>(
     ctx: &Ctx<'_, D>,
-    r: Resource,
-    profile: Option<i64>,
-    stored: &Stored<C>,
+    schema: &TenantSchema,
+    stored: &Stored<R::Computed>,
 ) {
-    let Some(profile) = profile else {
-        return;
-    };
-    if stored.deleted.is_some() {
+    if !R::KEEPS_RECENT || stored.deleted.is_some() {
         return;
     }
+    let Some(profile) = version_of(ctx, schema) else {
+        return;
+    };
     let now = ctx.now_ms;
     let copy = Copy {
         profile,
@@ -105,7 +105,7 @@ pub(crate) fn remember<C, D: SqlExecutor>(
         version: stored.version,
         doc: stored.doc.clone(),
     };
-    let key = key(ctx, r, &stored.id);
+    let key = key::<R, D>(ctx, &stored.id);
     RECENT.with(|r| {
         let mut r = r.borrow_mut();
         if r.len() >= RECENT_SIZE && !r.contains_key(&key) {
@@ -118,16 +118,18 @@ pub(crate) fn remember<C, D: SqlExecutor>(
     });
 }
 
-/// The copy of resource `id` of table `r` kept less than [`RECENT_MS`] ago
-/// under the profile version `profile`, without its computed attribute.
-pub(crate) fn recall<C, D: SqlExecutor>(
+/// The copy of resource `id` of kind `R` kept less than [`RECENT_MS`] ago
+/// under `schema`'s profile version, without its computed attribute.
+pub(crate) fn recall<R: Kind, D: SqlExecutor>(
     ctx: &Ctx<'_, D>,
-    r: Resource,
-    profile: Option<i64>,
+    schema: &TenantSchema,
     id: &str,
-) -> Option<Stored<C>> {
-    let profile = profile?;
-    let key = key(ctx, r, id);
+) -> Option<Stored<R::Computed>> {
+    if !R::KEEPS_RECENT {
+        return None;
+    }
+    let profile = version_of(ctx, schema)?;
+    let key = key::<R, D>(ctx, id);
     RECENT.with(|r| {
         r.borrow()
             .get(&key)
@@ -146,10 +148,13 @@ pub(crate) fn recall<C, D: SqlExecutor>(
     })
 }
 
-/// Forgets the copy of resource `id` of table `r` (it was deleted, or
-/// found stale).
-pub(crate) fn forget<D: SqlExecutor>(ctx: &Ctx<'_, D>, r: Resource, id: &str) {
-    let key = key(ctx, r, id);
+/// Forgets the copy of resource `id` of kind `R` (it was deleted, or found
+/// stale).
+pub(crate) fn forget<R: Kind, D: SqlExecutor>(ctx: &Ctx<'_, D>, id: &str) {
+    if !R::KEEPS_RECENT {
+        return;
+    }
+    let key = key::<R, D>(ctx, id);
     RECENT.with(|r| r.borrow_mut().remove(&key));
 }
 

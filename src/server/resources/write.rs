@@ -62,9 +62,8 @@ pub(crate) async fn schema_and_current<R: Kind, D: SqlExecutor>(
         Some(TenantSchema::load::<R, D>(ctx).await?)
     };
     if let Some(schema) = schema {
-        if R::KEEPS_RECENT && precondition.if_match.is_none() {
-            let version = recent::version_of(ctx, &schema);
-            if let Some(copy) = recent::recall(ctx, R::RESOURCE, version, id) {
+        if precondition.if_match.is_none() {
+            if let Some(copy) = recent::recall::<R, D>(ctx, &schema, id) {
                 let first = First {
                     current: Some(copy),
                     recent: true,
@@ -180,10 +179,10 @@ pub(crate) async fn write<R: Kind, D: SqlExecutor>(
             attempt += 1;
         }
         let current: Stored<R::Computed> = read.ok_or_else(|| R::not_found(id))?;
-        if R::KEEPS_RECENT && !recent {
+        if !recent {
             // What is stored now: the copy for the next write, whether
             // this one is made or refused.
-            recent::remember(ctx, R::RESOURCE, recent::version_of(ctx, schema), &current);
+            recent::remember::<R, D>(ctx, schema, &current);
         }
         precondition.check(current.version)?;
         let update =
@@ -231,7 +230,7 @@ pub(crate) async fn write<R: Kind, D: SqlExecutor>(
                 ..current
             },
             Applied::Stale if recent => {
-                recent::forget(ctx, R::RESOURCE, id);
+                recent::forget::<R, D>(ctx, id);
                 continue;
             }
             Applied::Stale => {
@@ -239,9 +238,7 @@ pub(crate) async fn write<R: Kind, D: SqlExecutor>(
                 continue;
             }
         };
-        if R::KEEPS_RECENT {
-            recent::remember(ctx, R::RESOURCE, recent::version_of(ctx, schema), &stored);
-        }
+        recent::remember::<R, D>(ctx, schema, &stored);
         return Ok(stored);
     }
 }
